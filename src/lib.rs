@@ -1,0 +1,21 @@
+//! jwt-guard: JWT authentication and claims authorization for proxy-wasm gateways.
+//!
+//! Everything except `filter` is the pure verification core: no host calls,
+//! time passed in, natively testable with `cargo test`.
+
+pub mod authn;
+pub mod b64;
+pub mod claims;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod jwks;
+pub mod jws;
+pub mod jwt;
+pub mod matcher;
+pub mod request;
+pub mod response;
+pub mod rules;
+
+#[cfg(target_arch = "wasm32")]
+mod filter;
