@@ -1,0 +1,234 @@
+//! Parsing a compact JWS into its parts, in jwt_verify_lib's order of checks,
+//! so the first problem found is the one Envoy reports.
+
+use crate::b64;
+use crate::claims::{self, Lookup, Object};
+use crate::error::Status;
+use crate::jws::Alg;
+
+/// A structurally valid token: segments decoded, registered claims typed.
+/// Nothing here is trusted until the signature has been checked.
+#[derive(Debug)]
+pub struct Jwt<'a> {
+    /// `header.payload` exactly as received: what the signature covers.
+    pub signing_input: &'a str,
+    /// The payload segment as received (base64url), for `forward_payload_header`.
+    pub payload_b64: &'a str,
+    pub alg: Alg,
+    pub kid: Option<String>,
+    pub payload: Object,
+    /// `iss`, empty when absent.
+    pub iss: String,
+    /// `sub`, empty when absent.
+    pub sub: String,
+    /// `nbf`, 0 when absent.
+    pub nbf: u64,
+    /// `exp`, 0 when absent (and 0 means "no expiry", as in Envoy).
+    pub exp: u64,
+    pub audiences: Vec<String>,
+    pub signature: Vec<u8>,
+}
+
+fn lookup_u64(obj: &Object, name: &str, wrong: Status, range: Status) -> Result<u64, Status> {
+    match claims::get_u64(obj, name) {
+        Lookup::Found(v) => Ok(v),
+        Lookup::Missing => Ok(0),
+        Lookup::WrongType => Err(wrong),
+        Lookup::OutOfRange => Err(range),
+    }
+}
+
+fn lookup_string(obj: &Object, name: &str, wrong: Status) -> Result<Option<String>, Status> {
+    match claims::get_str(obj, name) {
+        Lookup::Found(s) => Ok(Some(s.to_owned())),
+        Lookup::Missing => Ok(None),
+        _ => Err(wrong),
+    }
+}
+
+/// Parses `token`. Checks run cheapest first and in Envoy's order.
+pub fn parse(token: &str) -> Result<Jwt<'_>, Status> {
+    if token.bytes().filter(|&c| c == b'.').count() != 2 {
+        return Err(Status::JwtBadFormat);
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(Status::JwtBadFormat);
+    };
+    if h.is_empty() || p.is_empty() || s.is_empty() {
+        return Err(Status::JwtBadFormat);
+    }
+    let signing_input = token
+        .get(..h.len() + 1 + p.len())
+        .ok_or(Status::JwtBadFormat)?;
+
+    let header_bytes = b64::decode_url(h.as_bytes()).ok_or(Status::JwtHeaderBadBase64)?;
+    let header = claims::parse_object(&header_bytes).ok_or(Status::JwtHeaderBadJson)?;
+    let alg = match claims::get_str(&header, "alg") {
+        Lookup::Found(name) => Alg::from_name(name).ok_or(Status::JwtHeaderNotImplementedAlg)?,
+        _ => return Err(Status::JwtHeaderBadAlg),
+    };
+    let kid = lookup_string(&header, "kid", Status::JwtHeaderBadKid)?;
+
+    let payload_bytes = b64::decode_url(p.as_bytes()).ok_or(Status::JwtPayloadBadBase64)?;
+    let payload = claims::parse_object(&payload_bytes).ok_or(Status::JwtPayloadBadJson)?;
+    let iss = lookup_string(&payload, "iss", Status::JwtPayloadIssNotString)?.unwrap_or_default();
+    let sub = lookup_string(&payload, "sub", Status::JwtPayloadSubNotString)?.unwrap_or_default();
+    lookup_u64(
+        &payload,
+        "iat",
+        Status::JwtPayloadIatNotInteger,
+        Status::JwtPayloadIatOutOfRange,
+    )?;
+    let nbf = lookup_u64(
+        &payload,
+        "nbf",
+        Status::JwtPayloadNbfNotInteger,
+        Status::JwtPayloadNbfOutOfRange,
+    )?;
+    let exp = lookup_u64(
+        &payload,
+        "exp",
+        Status::JwtPayloadExpNotInteger,
+        Status::JwtPayloadExpOutOfRange,
+    )?;
+    lookup_string(&payload, "jti", Status::JwtPayloadJtiNotString)?;
+    let audiences = match claims::get_audiences(&payload) {
+        Lookup::Found(a) => a,
+        Lookup::Missing => Vec::new(),
+        _ => return Err(Status::JwtPayloadAudNotString),
+    };
+    let signature = b64::decode_url(s.as_bytes()).ok_or(Status::JwtSignatureBadBase64)?;
+
+    Ok(Jwt {
+        signing_input,
+        payload_b64: p,
+        alg,
+        kid,
+        payload,
+        iss,
+        sub,
+        nbf,
+        exp,
+        audiences,
+        signature,
+    })
+}
+
+impl Jwt<'_> {
+    /// Envoy's time check: not before `nbf - skew`, not after `exp + skew`
+    /// (an `exp` of 0 means none).
+    pub fn check_time(&self, now: u64, skew: u64) -> Result<(), Status> {
+        if now.saturating_add(skew) < self.nbf {
+            return Err(Status::JwtNotYetValid);
+        }
+        if self.exp != 0 && now > self.exp.saturating_add(skew) {
+            return Err(Status::JwtExpired);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(json: &str) -> String {
+        let mut s = crate::b64::encode_std(json.as_bytes());
+        s = s.replace('+', "-").replace('/', "_");
+        s.trim_end_matches('=').to_owned()
+    }
+
+    fn tok(h: &str, p: &str) -> String {
+        format!("{}.{}.c2ln", seg(h), seg(p))
+    }
+
+    const H: &str = r#"{"alg":"RS256","kid":"k1"}"#;
+
+    #[test]
+    fn well_formed_token_exposes_registered_claims() {
+        let t = tok(H, r#"{"iss":"i","sub":"s","aud":["a"],"exp":10,"nbf":5}"#);
+        let jwt = parse(&t).unwrap();
+        assert_eq!(jwt.alg, Alg::RS256);
+        assert_eq!(jwt.kid.as_deref(), Some("k1"));
+        assert_eq!((jwt.iss.as_str(), jwt.sub.as_str()), ("i", "s"));
+        assert_eq!((jwt.nbf, jwt.exp), (5, 10));
+        assert_eq!(jwt.audiences, vec!["a".to_owned()]);
+        assert_eq!(jwt.signature, b"sig");
+        assert!(t.starts_with(jwt.signing_input));
+    }
+
+    #[test]
+    fn wrong_number_of_segments_or_empty_segment_is_bad_format() {
+        for t in ["a.b", "a.b.c.d", "a..c", "a.b.", ".b.c", ""] {
+            assert_eq!(parse(t).unwrap_err(), Status::JwtBadFormat, "{t}");
+        }
+    }
+
+    #[test]
+    fn each_malformed_part_reports_its_own_status() {
+        let p = seg("{}");
+        assert_eq!(
+            parse(&format!("a+b.{p}.c2ln")).unwrap_err(),
+            Status::JwtHeaderBadBase64
+        );
+        assert_eq!(
+            parse(&tok("[1]", "{}")).unwrap_err(),
+            Status::JwtHeaderBadJson
+        );
+        assert_eq!(
+            parse(&tok("{}", "{}")).unwrap_err(),
+            Status::JwtHeaderBadAlg
+        );
+        assert_eq!(
+            parse(&tok(r#"{"alg":"none"}"#, "{}")).unwrap_err(),
+            Status::JwtHeaderNotImplementedAlg
+        );
+        assert_eq!(
+            parse(&tok(r#"{"alg":"rs256"}"#, "{}")).unwrap_err(),
+            Status::JwtHeaderNotImplementedAlg
+        );
+        assert_eq!(
+            parse(&tok(r#"{"alg":"RS256","kid":1}"#, "{}")).unwrap_err(),
+            Status::JwtHeaderBadKid
+        );
+        assert_eq!(
+            parse(&tok(H, r#"{"exp":1,"exp":2}"#)).unwrap_err(),
+            Status::JwtPayloadBadJson
+        );
+        assert_eq!(
+            parse(&tok(H, r#"{"sub":1}"#)).unwrap_err(),
+            Status::JwtPayloadSubNotString
+        );
+        assert_eq!(
+            parse(&tok(H, r#"{"exp":"1"}"#)).unwrap_err(),
+            Status::JwtPayloadExpNotInteger
+        );
+        assert_eq!(
+            parse(&tok(H, r#"{"exp":-1}"#)).unwrap_err(),
+            Status::JwtPayloadExpOutOfRange
+        );
+        assert_eq!(
+            parse(&tok(H, r#"{"iat":"x"}"#)).unwrap_err(),
+            Status::JwtPayloadIatNotInteger
+        );
+        assert_eq!(
+            parse(&tok(H, r#"{"aud":{}}"#)).unwrap_err(),
+            Status::JwtPayloadAudNotString
+        );
+        let t = format!("{}.{}.a,b", seg(H), seg("{}"));
+        assert_eq!(parse(&t).unwrap_err(), Status::JwtSignatureBadBase64);
+    }
+
+    #[test]
+    fn time_window_honours_skew_and_zero_exp() {
+        let t = tok(H, r#"{"exp":100,"nbf":50}"#);
+        let jwt = parse(&t).unwrap();
+        assert_eq!(jwt.check_time(160, 60), Ok(()));
+        assert_eq!(jwt.check_time(161, 60), Err(Status::JwtExpired));
+        assert_eq!(jwt.check_time(0, 50), Ok(()));
+        assert_eq!(jwt.check_time(0, 49), Err(Status::JwtNotYetValid));
+        let t = tok(H, r#"{"exp":0}"#);
+        assert_eq!(parse(&t).unwrap().check_time(u64::MAX, 60), Ok(()));
+    }
+}
