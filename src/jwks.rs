@@ -1,0 +1,382 @@
+//! Verification keys (JWKS), parsed once at configure time.
+//!
+//! Input formats follow Envoy's `jwt_authn` (`source/common/jwt/jwks.cc`):
+//! a JWKS JSON object (`{"keys": [...]}`) or Google's X.509 map
+//! (`{"kid": "-----BEGIN CERTIFICATE-----\n..."}`). As an extension, [`parse`]
+//! also takes PEM public keys (Envoy's `local_jwks` does not).
+//!
+//! Envoy silently skips keys it cannot use and fails only when none is left.
+//! Local keys come from our own configuration, so we fail closed instead: any
+//! key Envoy would skip is an error naming the key, and so are a few keys
+//! Envoy keeps but that are surely mistakes (a non-string `kid`/`alg`, which
+//! Envoy ignores so the key matches every token; an Ed25519 key that is not a
+//! curve point or has small order). Other keys are kept with Envoy's
+//! `kid`/`alg` semantics, including `alg` values that never match a token (an
+//! RSA key with `"alg": "RSA-OAEP"`), and `use` is ignored exactly as Envoy
+//! ignores it (an `"use": "enc"` key still verifies).
+
+mod der;
+mod error;
+mod json;
+mod pem;
+#[cfg(test)]
+pub(crate) mod testdata;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use error::{JwksError, KeyError};
+pub use json::parse_json;
+pub use pem::parse_pem;
+
+/// An ordered set of verification keys. Cloning is cheap (shared).
+#[derive(Clone, Debug)]
+pub struct Jwks {
+    keys: Arc<[Jwk]>,
+}
+
+impl Jwks {
+    pub(crate) fn from_keys(keys: Vec<Jwk>) -> Result<Jwks, JwksError> {
+        if keys.is_empty() {
+            return Err(JwksError::NoValidKey);
+        }
+        Ok(Jwks { keys: keys.into() })
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Always false for a parsed set (an empty one is an error), kept for API symmetry.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Keys in source order (the order verification tries them).
+    pub fn keys(&self) -> &[Jwk] {
+        &self.keys
+    }
+}
+
+/// One verification key with its precomputed public key.
+#[derive(Clone)]
+pub struct Jwk {
+    kid: Option<String>,
+    alg: Option<String>,
+    material: KeyMaterial,
+}
+
+impl Jwk {
+    /// Key id; `None` when absent or empty (Envoy treats both alike).
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The key's `alg` member, compared verbatim with the token's `alg`.
+    pub fn alg(&self) -> Option<&str> {
+        self.alg.as_deref()
+    }
+
+    /// JWK key type: "RSA", "EC", "oct" or "OKP".
+    pub fn kty(&self) -> &'static str {
+        match self.material {
+            KeyMaterial::Rsa(_) => "RSA",
+            KeyMaterial::Ec(_) => "EC",
+            KeyMaterial::Oct(_) => "oct",
+            KeyMaterial::Ed25519(_) => "OKP",
+        }
+    }
+
+    /// RSA modulus size in bits, for key-size policies.
+    pub fn rsa_modulus_bits(&self) -> Option<u32> {
+        match &self.material {
+            KeyMaterial::Rsa(key) => {
+                use rsa::traits::PublicKeyParts;
+                Some(key.n().bits())
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn material(&self) -> &KeyMaterial {
+        &self.material
+    }
+
+    fn new(kid: Option<String>, alg: Option<String>, material: KeyMaterial) -> Jwk {
+        Jwk {
+            kid: kid.filter(|k| !k.is_empty()),
+            alg: alg.filter(|a| !a.is_empty()),
+            material,
+        }
+    }
+}
+
+impl fmt::Debug for Jwk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jwk")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("key", &self.material)
+            .finish()
+    }
+}
+
+/// Decoded public key (or HMAC secret), ready to verify with.
+#[derive(Clone)]
+pub(crate) enum KeyMaterial {
+    Rsa(Box<rsa::RsaPublicKey>),
+    Ec(EcKey),
+    Oct(Box<[u8]>),
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyMaterial::Rsa(key) => {
+                use rsa::traits::PublicKeyParts;
+                write!(f, "RSA({} bits)", key.n().bits())
+            }
+            KeyMaterial::Ec(EcKey::P256(_)) => f.write_str("EC(P-256)"),
+            KeyMaterial::Ec(EcKey::P384(_)) => f.write_str("EC(P-384)"),
+            KeyMaterial::Ec(EcKey::P521(_)) => f.write_str("EC(P-521)"),
+            // Never print the secret itself.
+            KeyMaterial::Oct(k) => write!(f, "oct({} bytes)", k.len()),
+            KeyMaterial::Ed25519(_) => f.write_str("OKP(Ed25519)"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum EcKey {
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    P521(p521::ecdsa::VerifyingKey),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Curve {
+    P256,
+    P384,
+    P521,
+}
+
+impl Curve {
+    fn name(self) -> &'static str {
+        match self {
+            Curve::P256 => "P-256",
+            Curve::P384 => "P-384",
+            Curve::P521 => "P-521",
+        }
+    }
+
+    fn field_len(self) -> usize {
+        match self {
+            Curve::P256 => 32,
+            Curve::P384 => 48,
+            Curve::P521 => 66,
+        }
+    }
+}
+
+/// Largest RSA modulus BoringSSL accepts (`rsa_check_public_key`).
+const RSA_MAX_BITS: usize = 16384;
+/// BoringSSL requires the modulus to be longer than its 33-bit exponent limit.
+const RSA_MIN_BITS: usize = 34;
+
+fn strip_leading_zeros(mut b: &[u8]) -> &[u8] {
+    while let [0, rest @ ..] = b {
+        b = rest;
+    }
+    b
+}
+
+fn bit_len(b: &[u8]) -> usize {
+    let b = strip_leading_zeros(b);
+    match b.first() {
+        None => 0,
+        Some(&top) => (b.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
+    }
+}
+
+/// Builds an RSA key from big-endian `n` and `e` with BoringSSL's public-key
+/// checks (`rsa_check_public_key`): odd modulus of 34..=16384 bits, odd
+/// exponent in 3..2^33.
+fn rsa_key(n: &[u8], e: &[u8]) -> Result<KeyMaterial, KeyError> {
+    let n = strip_leading_zeros(n);
+    let e = strip_leading_zeros(e);
+    let n_bits = bit_len(n);
+    if n_bits > RSA_MAX_BITS {
+        return Err(KeyError::Rsa("modulus is longer than 16384 bits"));
+    }
+    if n_bits < RSA_MIN_BITS {
+        return Err(KeyError::Rsa("modulus is too short"));
+    }
+    if n.last().is_none_or(|b| b % 2 == 0) {
+        return Err(KeyError::Rsa("modulus is even"));
+    }
+    if e.last().is_none_or(|b| b % 2 == 0) || e == [1] {
+        return Err(KeyError::Rsa("exponent is not an odd number above 1"));
+    }
+    if bit_len(e) > 33 {
+        return Err(KeyError::Rsa("exponent is longer than 33 bits"));
+    }
+    let n = rsa::BoxedUint::from_be_slice_vartime(n);
+    let e = rsa::BoxedUint::from_be_slice_vartime(e);
+    rsa::RsaPublicKey::new_with_size_limits(n, e, RSA_MIN_BITS..=RSA_MAX_BITS)
+        .map(|k| KeyMaterial::Rsa(Box::new(k)))
+        .map_err(|_| KeyError::Rsa("rejected by the RSA implementation"))
+}
+
+/// Builds an EC key from affine coordinates, which (like BoringSSL's
+/// `BN_bin2bn`) may omit leading zero bytes.
+fn ec_key_from_coordinates(curve: Curve, x: &[u8], y: &[u8]) -> Result<KeyMaterial, KeyError> {
+    let len = curve.field_len();
+    let mut sec1 = vec![0u8; 1 + 2 * len];
+    for (member, value, at) in [("x", x, 1), ("y", y, 1 + len)] {
+        let value = strip_leading_zeros(value);
+        let start = (at + len)
+            .checked_sub(value.len())
+            .filter(|s| *s >= at)
+            .ok_or(KeyError::EcCoordinateTooLong {
+                member,
+                crv: curve.name(),
+            })?;
+        if let Some(dst) = sec1.get_mut(start..at + len) {
+            dst.copy_from_slice(value);
+        }
+    }
+    if let Some(tag) = sec1.first_mut() {
+        *tag = 0x04;
+    }
+    ec_key_from_sec1(curve, &sec1)
+}
+
+/// Builds an EC key from a SEC1 point (uncompressed or compressed), checking
+/// it is on the curve and not the identity.
+fn ec_key_from_sec1(curve: Curve, point: &[u8]) -> Result<KeyMaterial, KeyError> {
+    let key = match curve {
+        Curve::P256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map(EcKey::P256),
+        Curve::P384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map(EcKey::P384),
+        Curve::P521 => p521::ecdsa::VerifyingKey::from_sec1_bytes(point).map(EcKey::P521),
+    };
+    key.map(KeyMaterial::Ec)
+        .map_err(|_| KeyError::EcPointInvalid(curve.name()))
+}
+
+/// Builds an Ed25519 key. BoringSSL would accept an undecodable or
+/// small-order key and then fail (or, for small order, be forgeable) at
+/// verification; we reject both at configure time.
+fn ed25519_key(x: &[u8]) -> Result<KeyMaterial, KeyError> {
+    let bytes: [u8; 32] = x.try_into().map_err(|_| KeyError::Ed25519Length(x.len()))?;
+    let key =
+        ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::Ed25519Invalid)?;
+    if key.is_weak() {
+        return Err(KeyError::Ed25519Weak);
+    }
+    Ok(KeyMaterial::Ed25519(key))
+}
+
+/// Parses key material: JWKS JSON first, then PEM public keys.
+pub fn parse(text: &str) -> Result<Jwks, JwksError> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) => json::parse_value(&value),
+        Err(_) if pem::looks_like_pem(text) => parse_pem(text),
+        Err(e) if text.trim_start().starts_with(['{', '[']) => {
+            Err(JwksError::InvalidJson(e.to_string()))
+        }
+        Err(_) => Err(JwksError::NotJwksNorPem),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testdata::*;
+    use super::*;
+
+    #[test]
+    fn parse_prefers_json_then_pem() {
+        assert_eq!(parse(RSA_JWK_SET_WRAP).unwrap().len(), 1);
+        let pem = parse(EC256_PEM).unwrap();
+        assert_eq!(pem.keys()[0].kty(), "EC");
+        assert_eq!(pem.keys()[0].kid(), None);
+    }
+
+    const RSA_JWK_SET_WRAP: &str = r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#;
+
+    #[test]
+    fn garbage_is_neither_jwks_nor_pem() {
+        assert_eq!(parse("hello").unwrap_err(), JwksError::NotJwksNorPem);
+        assert_eq!(
+            parse("").unwrap_err().to_string(),
+            "not a JWKS JSON object nor a PEM public key"
+        );
+    }
+
+    #[test]
+    fn broken_json_reports_the_json_error() {
+        let err = parse(r#"{"keys": [}"#).unwrap_err();
+        assert!(matches!(err, JwksError::InvalidJson(_)), "{err}");
+        assert!(err.to_string().starts_with("JWKS is not valid JSON: "));
+    }
+
+    #[test]
+    fn rsa_key_checks_follow_boringssl() {
+        let odd_n = [0xC5u8; 64];
+        assert!(rsa_key(&odd_n, &[1, 0, 1]).is_ok());
+        assert_eq!(
+            rsa_key(&[0xC4; 64], &[3]).unwrap_err(),
+            KeyError::Rsa("modulus is even")
+        );
+        assert!(rsa_key(&odd_n, &[2]).is_err());
+        assert!(rsa_key(&odd_n, &[1]).is_err());
+        assert!(rsa_key(&odd_n, &[]).is_err());
+        assert!(rsa_key(&odd_n, &[3, 0, 0, 0, 1]).is_err());
+        assert!(rsa_key(&[], &[3]).is_err());
+        assert!(rsa_key(&[0x03, 0xff, 0xff, 0xff, 0xff], &[3]).is_ok());
+        assert!(rsa_key(&[0x01, 0xff, 0xff, 0xff, 0xff], &[3]).is_err());
+        let huge = vec![0xffu8; 16384 / 8 + 1];
+        assert!(rsa_key(&huge, &[3]).is_err());
+        assert!(rsa_key(&vec![0xffu8; 16384 / 8], &[3]).is_ok());
+    }
+
+    #[test]
+    fn ec_coordinates_may_omit_leading_zeros_but_not_overflow() {
+        let err = ec_key_from_coordinates(Curve::P256, &[1; 33], &[1; 32]).unwrap_err();
+        assert_eq!(err.to_string(), "EC coordinate \"x\" is too long for P-256");
+        let err = ec_key_from_coordinates(Curve::P256, &[1; 32], &[1; 32]).unwrap_err();
+        assert_eq!(err.to_string(), "EC public key is not a point on P-256");
+        assert!(ec_key_from_coordinates(Curve::P521, &[], &[]).is_err());
+    }
+
+    #[test]
+    fn ed25519_small_order_and_undecodable_keys_are_rejected() {
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert_eq!(ed25519_key(&identity).unwrap_err(), KeyError::Ed25519Weak);
+        assert_eq!(
+            ed25519_key(&[0u8; 31]).unwrap_err(),
+            KeyError::Ed25519Length(31)
+        );
+        // y = 2 is not the y-coordinate of any curve point.
+        let mut bad = [0u8; 32];
+        bad[0] = 2;
+        assert_eq!(ed25519_key(&bad).unwrap_err(), KeyError::Ed25519Invalid);
+    }
+
+    #[test]
+    fn debug_output_does_not_leak_hmac_secrets() {
+        let jwks = parse(r#"{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}"#).unwrap();
+        let shown = format!("{jwks:?}");
+        assert!(shown.contains("\"h\""), "{shown}");
+        assert!(!shown.contains("115, 101"), "{shown}");
+    }
+
+    #[test]
+    fn clones_share_keys() {
+        let a = parse(RSA_JWK_SET_WRAP).unwrap();
+        let b = a.clone();
+        assert!(std::ptr::eq(a.keys().as_ptr(), b.keys().as_ptr()));
+    }
+}

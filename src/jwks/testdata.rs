@@ -1,0 +1,101 @@
+//! Fixed test vectors generated with pyca/cryptography and PyJWT (an
+//! independent implementation), so these tests check interoperability.
+#![allow(dead_code)]
+
+pub(crate) const RSA_JWK: &str = r#"{"kty": "RSA", "kid": "rsa1", "use": "sig", "n": "rFe4MtyXEK3a6Gii9NwXzKXhJhyiDJVaGzhwQG4ZYhc1heSsZs9Xt343oRR5_sEP4o9XsY5fui2B8Bq3hchgTRsw3iwBuv4ammVBmdp5PY_kyLMErb3BPPyM-wu_rpIgicPxYheY0dSOtHFA4YYfAb00oRFGZai39fAceoYLl7Tny6-c1w6qysvtPUkvyEbxVFNJZ7dqfknFYlhtlUgM5_4EgnFb8Xak8CpKjfAVm2Krxl1wUxDEVhmRVxst5k2cTJLIbSKfKzV7M0W8aPyb2-UjU9izG-Jf08ALj3ItdQ_AjeEJyLedpA7kSzqgUy1XiAgRBeMYTs59wHd4MwFRwQ", "e": "AQAB"}"#;
+pub(crate) const TOK_RS256: &str = r#"eyJhbGciOiJSUzI1NiIsImtpZCI6InJzYTEiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.AXMLdhK2_Tu8pHbEJ5msHDAy7EDrbL7BFQNqWZi356NTLhx46erFKMouFcXLjA_rp8qR4Qk0PYsaAHlZvwJ0qg4620YoeDCTbhsNZTqiwAQhwJrgejr2_YjoJw0otagG8WRhYCiW7Mi2oSDW_J_ziEVA_lCXEjKu8WdmNOCKrGjPUu0GBL3W3WJMCZUM2R0p620EXMiVYEjeBVfEuaHS4VuFDwv5jRNHLV9kAWk8y6dRQA9uKcM4X9IhOKcdhZc9VJwVrK0ai3Mxdgs6wCEtL0wimhvaL4E-_XV23aaXTiWr684xwZyybcH4lTVnFqzHcZFOG5MQhZpVzj7M9aZAZA"#;
+pub(crate) const TOK_RS384: &str = r#"eyJhbGciOiJSUzM4NCIsImtpZCI6InJzYTEiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.AhAhIJJnthauSr6dG0M77PQwQ2WmkZ9pSe73AMd9LDQcDJVfp6e0gSM36ySI_YkRj8TwQ5aJ3MzleIoCCr0mY_v3Vzq8tXHEyVvzLPd0N0yxHRT3CgCHNiaa_yBckRVWkKLGp3I52UgdxkaEyHYKAEODUrW0OxOnvJCABynKLwSl6sXncGAK2cXkkimOnBOktoC-riXWEpuHF7KDjWzZiGF-f9eaKbtOSsBkO8tSRfYyoIk9mH-Zm5Kl--u5LY4GC9uZAmbu4C8OIMMpSahj0rTcbKFUtA62bubVaYMWvCIJ1NiL3Wsw34_KBn8G080MJN3Bj4RRvqeSGBTRryjwzg"#;
+pub(crate) const TOK_RS512: &str = r#"eyJhbGciOiJSUzUxMiIsImtpZCI6InJzYTEiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.RJRGsutDlc18EcltV8JJ0xFTGF1e-3_w8_Kf_kV-G9szQWkLIosjIMzdNGmRfSbnFGthoDnTEbHB5N1TBHrGnox-PGtA0RqZuJW5vv2YvJT1NhbkNPElzQXrTQV-aqByW7o3bi0laWfKovHj3cQJahz2ollcEAz_UA-8s3reV5bfr4rIRI7xcnsCZ-tQY-nG-AkTrGEBfLU5NNxy9RfymCl1Bnyw-f5s8fUjudoTn-J_zlyI6WUBCBR_Gn7eZzPTmmtWmg626ruWceboLMc3TqxpGnEwiB_lWg5NehD2dZS3NXs5DvSr0JvZi4lmO0W9GIUhT-tAKbZdQp0G8JE1AQ"#;
+pub(crate) const TOK_PS256: &str = r#"eyJhbGciOiJQUzI1NiIsImtpZCI6InJzYTEiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.DFOCAzlY2zAp-0sCaFK5q35H8gPgwY12DE0YRxyi7Q5OSse1Ub7uYWBscpJMNYU_0pvBBWojXSEjKAmkeNYqxM3VySl388kknayyXpsJaq6FchST_Og4wYG_wyr0RKrPlUCqZt4DSWf8jmxVTBJMhIdCbLKK_2oWgSBJgbYuJXT1WOBOuLIlPi9sAYcLaE6T6kqqFYDJVTFlrr6rni8Wi1KHD71g2ZVxadXh-IA0tDD3CeLKd5rVlIx4335cEW083a-jInIB4hrG9Gc_0NEZIcioNfvwMHmL7q2TO2rnVVdN8zzlIpNzcDim7jHQnXtadFKkL6yXBB7_U6CQPj9jHQ"#;
+pub(crate) const TOK_PS384: &str = r#"eyJhbGciOiJQUzM4NCIsImtpZCI6InJzYTEiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.lpFZJ6YzSgMZ3eYc37dMogtaZWeYmYtn6Q4_XYFAAQt7Xwf1wpnbO6qL8S75gLkL03d72PaBaFOYyy3WeeaVtFU9B5p6fjzw6Pp9axxKqokLJV2XmkILVXKnLLE8gF65uibTqFIs3PFfxsdHRPmIf9rWgBwB82pjQqa7Iuu9Oi8tqr5BH15rWQxZZEEhdOM70tw6pUNDRFofZgkkrgP7_S9IoQn4F9o_Uy5dvbdjQ7dV99m4m_vpRl10dN6BUFKqNN8icuvBaQWu1pwW9AkchffoYyQ_yvW21Z6RmVrRwiiFc1dZ1a_jV6o-_x9miKcsCc7FMFy9ubKGb5m74ft9eg"#;
+pub(crate) const TOK_PS512: &str = r#"eyJhbGciOiJQUzUxMiIsImtpZCI6InJzYTEiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.mlElq16rowJZkcemfbKzdymaUFV4U-9VBPyB69UAvSboOSCCZ_5ikRnbWntPeLhqs47-9XfMFT0_FI9ZDaUeh84bWw9gqXSapIoz9aYOueq1GFqW3n9F1Ic3SOYb5fOAzzByvhKc3lLCnE4PgdcotSS4yP5IKROlXgHPpqQIoaYVdqdJ0pKShgc6LzimsxbK1VWwryNhO87FTh-vu-c6-R3OtWuF0-HqLJyaYP8LhrhMoLWQv7aWirn4hy5KEcFT-y-I5-XLz4_MmHBTzRmUUSgYijnPTH761kxT0BSeXrKQzmuWbyh07PUCmPrGYTsTrvKX3ffVEzcsFfs5VByPdQ"#;
+pub(crate) const TOK_PS256_SALT0: &str = r#"eyJhbGciOiJQUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6InJzYTEifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.Ov5l4vOhlkgc_mopXAOzpTeuVSL7xHfaLPH8KvPyuMVGprwLDbymz2dog92Qeiw4wSl1EOgmYhI7hPcKnF9MUUgVNtzLD9ZvdHwlUG0xs4NeA9bqfwihYl3zGIaqKOZ8REyEr75b0uCUU7N-AZUq0_hBennGDx35avtcN2zcbpyBMKSEbkCRZtFZVkUR5IYPKti2OqIt38j1DV5aGZP5j0t2T-0MksV4-oVbaBXXBGQT1hLZwfMqLZuDGwkXR_RCJNCdFSoUgM15-zimIWXF0c2qlg1a8pLplSiMA0cODhqpSgY7cUSMGU7VCZACelLRJPxIHGt5_rwGIij5uDVP2g"#;
+pub(crate) const TOK_PS256_SALTMAX: &str = r#"eyJhbGciOiJQUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6InJzYTEifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.TdqcrtjqLBbkQZDoJCc6vqXIvEstcgHjW_Twht-gTdNNfoCBCWPJkP3c0AdxyTXq2_xrx9UBghB5NJnl4OIVaJBUsVF_DuFfr_j9i1KdoGYAWpiCVfCJNRm2PGbTRKj5_WkKlINsmIUE7LOxCmJ9Cr34kFM89XedFuD_tX0ut_9ZSsfudg5jU16PBez1H06CEkpEzGLffU05YUaxoGKr3GDjgpayoj5I2fmTalnRi5bqkKnsrCz_36TNX9H465yIiKnZ3zC_lHaAVn33tv03vdARjmlvYZWM2OSc_RBApj_QmaK0GzcAxZp_pG2xWG_I776KL0TDD4HkXWAm926hXw"#;
+pub(crate) const RSA_PEM: &str = r#"-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArFe4MtyXEK3a6Gii9NwX
+zKXhJhyiDJVaGzhwQG4ZYhc1heSsZs9Xt343oRR5/sEP4o9XsY5fui2B8Bq3hchg
+TRsw3iwBuv4ammVBmdp5PY/kyLMErb3BPPyM+wu/rpIgicPxYheY0dSOtHFA4YYf
+Ab00oRFGZai39fAceoYLl7Tny6+c1w6qysvtPUkvyEbxVFNJZ7dqfknFYlhtlUgM
+5/4EgnFb8Xak8CpKjfAVm2Krxl1wUxDEVhmRVxst5k2cTJLIbSKfKzV7M0W8aPyb
+2+UjU9izG+Jf08ALj3ItdQ/AjeEJyLedpA7kSzqgUy1XiAgRBeMYTs59wHd4MwFR
+wQIDAQAB
+-----END PUBLIC KEY-----
+"#;
+pub(crate) const RSA_PKCS1_PEM: &str = r#"-----BEGIN RSA PUBLIC KEY-----
+MIIBCgKCAQEArFe4MtyXEK3a6Gii9NwXzKXhJhyiDJVaGzhwQG4ZYhc1heSsZs9X
+t343oRR5/sEP4o9XsY5fui2B8Bq3hchgTRsw3iwBuv4ammVBmdp5PY/kyLMErb3B
+PPyM+wu/rpIgicPxYheY0dSOtHFA4YYfAb00oRFGZai39fAceoYLl7Tny6+c1w6q
+ysvtPUkvyEbxVFNJZ7dqfknFYlhtlUgM5/4EgnFb8Xak8CpKjfAVm2Krxl1wUxDE
+VhmRVxst5k2cTJLIbSKfKzV7M0W8aPyb2+UjU9izG+Jf08ALj3ItdQ/AjeEJyLed
+pA7kSzqgUy1XiAgRBeMYTs59wHd4MwFRwQIDAQAB
+-----END RSA PUBLIC KEY-----
+"#;
+pub(crate) const TOK_HS256_RSA_PEM_SECRET: &str = r#"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6InJzYTEifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.HBAG1_A16fXBj0Zm_fTTPGSEbVDZQGWNXkX7Q6YoPf4"#;
+pub(crate) const RSA2_JWK: &str = r#"{"kty": "RSA", "kid": "rsa1", "n": "ve1X2Fq4BqYojXdd64ZWmrjha31QTJ9TTQJq-r3ingxSWnIAH4JUBqLJtPSvdHdjyVCzZV-dCN3l5UtwQLwNdKKXXGT9eAjJghAR0XRhyctpDZqluhxcp07QA_wf8N4Xdppvnuc5a0JkJf857VwqceOeKElos8BboxM5ArfpFxMCnpOsFHZ8ltfirf93zBlLO6hBypqXpA_j7hgPVYk5WoNURKfrJvD9nwcxzcMDsCK5fA36nBs8wXqJBcs38u1ObkNos6KBR6Vt2pwiDaxHbBHtybm-tBYhLWB0buMceT6G5_rHaGsMiymEt82J3OVBfTVoOKc7GvoP8s9qGNzyvQ", "e": "AQAB"}"#;
+pub(crate) const RSA_CERT_PEM: &str = r#"-----BEGIN CERTIFICATE-----
+MIICrzCCAZegAwIBAgIDEtaHMA0GCSqGSIb3DQEBCwUAMBkxFzAVBgNVBAMMDmp3
+dC1ndWFyZCB0ZXN0MCAXDTI0MDEwMTAwMDAwMFoYDzIxMDAwMTAxMDAwMDAwWjAZ
+MRcwFQYDVQQDDA5qd3QtZ3VhcmQgdGVzdDCCASIwDQYJKoZIhvcNAQEBBQADggEP
+ADCCAQoCggEBAKxXuDLclxCt2uhoovTcF8yl4SYcogyVWhs4cEBuGWIXNYXkrGbP
+V7d+N6EUef7BD+KPV7GOX7otgfAat4XIYE0bMN4sAbr+GpplQZnaeT2P5MizBK29
+wTz8jPsLv66SIInD8WIXmNHUjrRxQOGGHwG9NKERRmWot/XwHHqGC5e058uvnNcO
+qsrL7T1JL8hG8VRTSWe3an5JxWJYbZVIDOf+BIJxW/F2pPAqSo3wFZtiq8ZdcFMQ
+xFYZkVcbLeZNnEySyG0inys1ezNFvGj8m9vlI1PYsxviX9PAC49yLXUPwI3hCci3
+naQO5Es6oFMtV4gIEQXjGE7OfcB3eDMBUcECAwEAATANBgkqhkiG9w0BAQsFAAOC
+AQEAOMflu6yRWtpdcN3QE+Lap/4Ms/+7HiTee+E0BuZNq3M3Xwl8yH1ePnvmzs/N
+K0DFRmEEYLvY5LsdONwmgwI7D7ywPF4x+h6COX17LC+lp4qYWZ1AkKY5mWBpu2Oq
+nP5EvjzXX5lY37OC95cjO2sQbXh+aiIc9dV4UqkPH6h+ZtS42j7Xw5ARPNkQeXei
+94SMrakFQ2RT1/NUpqyEbo08Lgk4PXGumZLw4WABc4Z9waVnOe32RmHBDYRxJyXd
+DiWaBjaUziApkjcRXZrH/RYUbqoNNB3PUVWr2gR+kLHDdJP/hj4ZTezLZ37+EBOH
+gybwhEuLFyP3OlPERKPMS7AzNg==
+-----END CERTIFICATE-----
+"#;
+pub(crate) const RSA1024_E3_JWK: &str = r#"{"kty": "RSA", "n": "1azFkW2O4dzbDA87yZouOrlL11Yh27V8yTVDiYQKYtonMJR2KSS5lDzQuvUnxDelHjFw7HzDO1nD3Fm-mU-u2X1OvuRQ3kA3D2mXH2dLrXnSW_MWLV7zc2wyaH9m7kNLXEBGYVQ2tIesNmgVvCqqoqk9PzQ_ra0ulglWXmuYWRc", "e": "Aw"}"#;
+pub(crate) const TOK_RS256_1024_E3: &str = r#"eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.VmJPhXOUmfoKBzN5SdpgDFVKJj3F58HbJYTg97C4pIbzC-hAKTeOUxCz7dInQyX3386DpujKcwQ1ukZ1qeFrpweH7odKfM9Of2NK-Kkvs-nRqFZMK6xqd8MOVzo-9SM4rEWIQkchQvLefEYZ9O9yAjbT8IJsuPwFatF9zqdg_AU"#;
+pub(crate) const EC256_JWK: &str = r#"{"kty": "EC", "kid": "ec256", "crv": "P-256", "x": "77K-zpuI3JbjDKbPq5VdZKebbZFzBdt0r-GQtcTc8JU", "y": "UvFuoxsOLDi7lfYkApGjmhnykB08jQOr-kgEEMJOQPs"}"#;
+pub(crate) const TOK_ES256: &str = r#"eyJhbGciOiJFUzI1NiIsImtpZCI6ImVjMjU2IiwidHlwIjoiSldUIn0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.jHeDGCxHRj_5pZIHTe4rqXaQlRfy31vJNxtUpQEOp-3OGcRui00CYPWEAYUcsAEZxpFnOcOeuxf4CuhyPm5i3g"#;
+pub(crate) const EC256_PEM: &str = r#"-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE77K+zpuI3JbjDKbPq5VdZKebbZFz
+Bdt0r+GQtcTc8JVS8W6jGw4sOLuV9iQCkaOaGfKQHTyNA6v6SAQQwk5A+w==
+-----END PUBLIC KEY-----
+"#;
+pub(crate) const EC384_JWK: &str = r#"{"kty": "EC", "kid": "ec384", "crv": "P-384", "x": "zwVdrMWY6VTUqu7wNZr0SzEVahbmt4A8VhMW21znUC5rblE7yKT5msuZH7yGdu1R", "y": "IOfUiZNVHILz9qJyMyXM6VBgPfaqVsivwhaAmsPxK-loGth3-CVdAmuGYfx7vs7C"}"#;
+pub(crate) const TOK_ES384: &str = r#"eyJhbGciOiJFUzM4NCIsImtpZCI6ImVjMzg0IiwidHlwIjoiSldUIn0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.JXj3BTP2258tK4dOfUeiEACJxnFrXruHPmKc64UnKKqRXkfS1v9xVE7X7MEhVLeKOq5yeAN2oLIr3K0KRSSt3AEgFPnRAMDrqn5n2OizoVfq4u6xX1t6s4d5NAFMrjwk"#;
+pub(crate) const EC384_PEM: &str = r#"-----BEGIN PUBLIC KEY-----
+MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEzwVdrMWY6VTUqu7wNZr0SzEVahbmt4A8
+VhMW21znUC5rblE7yKT5msuZH7yGdu1RIOfUiZNVHILz9qJyMyXM6VBgPfaqVsiv
+whaAmsPxK+loGth3+CVdAmuGYfx7vs7C
+-----END PUBLIC KEY-----
+"#;
+pub(crate) const EC512_JWK: &str = r#"{"kty": "EC", "kid": "ec512", "crv": "P-521", "x": "AVEB_XxS9rzdoopJoXvjVJdSAi3U3n0RJq8wJeM7RL88V72Zpb3K4odQxlXOvqE33B6pQOPiALqwOtvQjI_mzsP8", "y": "ACMoUsH-pFeN7LhFUuw6mftKf6_HvcjTy62nhtrvHuHD9TP-Tn6GLhQoMwXLGHYYFxu8uU-9fx8Mm2Coj6rvrGz3"}"#;
+pub(crate) const TOK_ES512: &str = r#"eyJhbGciOiJFUzUxMiIsImtpZCI6ImVjNTEyIiwidHlwIjoiSldUIn0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.Ad3f3jwddbmCIITE8eoYR-lStkiXgFFsBFHLtt-xTz8GAzByqfqdJjv0QQfQieTh4WgvqwWm2_fnaJcSq8dr62weAdXJR3vYMzRZUYa9Yce5kNGhDWQD7LyqWsltDSyDP1HthsJzO353lrfhZqQSoLXSFaAo4wv1qSkbRhmn8LVvyYY4"#;
+pub(crate) const EC512_PEM: &str = r#"-----BEGIN PUBLIC KEY-----
+MIGbMBAGByqGSM49AgEGBSuBBAAjA4GGAAQBUQH9fFL2vN2iikmhe+NUl1ICLdTe
+fREmrzAl4ztEvzxXvZmlvcrih1DGVc6+oTfcHqlA4+IAurA629CMj+bOw/wAIyhS
+wf6kV43suEVS7DqZ+0p/r8e9yNPLraeG2u8e4cP1M/5OfoYuFCgzBcsYdhgXG7y5
+T71/HwybYKiPqu+sbPc=
+-----END PUBLIC KEY-----
+"#;
+pub(crate) const EC256_COMPRESSED_PEM: &str = r#"-----BEGIN PUBLIC KEY-----
+MDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgAD77K+zpuI3JbjDKbPq5VdZKebbZFzBdt0r+GQtcTc8JU=
+-----END PUBLIC KEY-----
+"#;
+pub(crate) const TOK_ES256_HIGH_S: &str = r#"eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImVjMjU2In0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.SFXgEl721RmO5uOjNnBat9_ujwhsK7kRctpy9JZidXqKs8BfsKbQA4FV02vvrPQN5nD4nHlOXSldgdjCwLLLbQ"#;
+pub(crate) const TOK_ES256_PADDED_66: &str = r#"eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImVjMjU2In0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.ANjmuCF6APkAZhSwDxjEcytU9WwGJDYTZMuEO9WIppkQABHpGymMdbn_tiRULI3Ew13zEBA0Tb39WlPyCURT1324"#;
+pub(crate) const TOK_ES256_DER_SIG: &str = r#"eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImVjMjU2In0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.MEUCIQC8XrtLqOiqcPuaV3vGIjC6XiXIcZ-WgqF96k8S8RbBKAIgRsKfJ36Z-qXsPUYcGgnIFkMBxsbX6q-k2zHhZIILk6w"#;
+pub(crate) const TOK_ES256_BY_P384: &str = r#"eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.swkq-ZeEaExaOWIa7uRqbPzQE6hobNFooRoiEWY3WXfgPyVkDtuk2YSoWhGd9tBstci9xUQ_MSENk4h8QxeAUXczjEz6aS69ajVhKuc00hZKnqPJaxUdwxGZj9n_ZnYK"#;
+pub(crate) const TOK_ES256_BY_P521: &str = r#"eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.AT_xgG6I1xF2oFwZ9l9EgJZoy8oJ7jZin5ySs7nfCElrc6pOv8ByqJm24-7Xv8JVgkkQfwHy7sOTy6ykD334FpMCAVFSFAdkRyqrF-9AydZ8BmyPF-x2nxRg7_HWPLDQ7hoAlHcmMn123k0UwPpTjuv0_0FI3fUV_xOkxTfipKq56f1L"#;
+pub(crate) const TOK_PS256_BY_EC256: &str = r#"eyJhbGciOiJQUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.m4dRPKfKfJJGkvwrMDoSPvz31x4FLUDymMzmFwbVyXs4-inozkme8Ptg9kTfk1TUVwz5fxXDF7jRDcfurC0vsw"#;
+pub(crate) const OCT_JWK: &str =
+    r#"{"kty": "oct", "kid": "hmac", "k": "YS12ZXJ5LXNlY3JldC1obWFjLWtleS0wMTIzNDU2Nzg5YWJjZGVm"}"#;
+pub(crate) const TOK_HS256: &str = r#"eyJhbGciOiJIUzI1NiIsImtpZCI6ImhtYWMiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.rY3hG2CxeBR5PAoQGCZgKr4FdoFTYAPPKANw0JNEr-I"#;
+pub(crate) const TOK_HS384: &str = r#"eyJhbGciOiJIUzM4NCIsImtpZCI6ImhtYWMiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.P8BanJdeN3I09u6t_KyROaGuQ3V2s7njMSmu1_lgACEEpUAeIg0gkYzcBkPnQbdZ"#;
+pub(crate) const TOK_HS512: &str = r#"eyJhbGciOiJIUzUxMiIsImtpZCI6ImhtYWMiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.XQot26bjQQPJA3FAudiIEMnfxNf6a8opnL5V9RO4IwkJl4UmveQ9r7n43Igo8h2gt3LjfELtIQxrYV6uE4LIGg"#;
+pub(crate) const TOK_RS256_BY_HMAC: &str = r#"eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.Ji1pmyYNNVPaeCX0Nx6VeJBhL9ueiaK9LeUcSO9wIuw"#;
+pub(crate) const ED_JWK: &str = r#"{"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": "JxkUcnbfbaOA2iUXMTFDFmob7zViTsyzpEtMdDHGMfk"}"#;
+pub(crate) const TOK_EDDSA: &str = r#"eyJhbGciOiJFZERTQSIsImtpZCI6ImVkIiwidHlwIjoiSldUIn0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.HeQxriClbgnphv3XCULcTT0p61v5aoQN9y4hAljrQOxDzO_OgCc7bQw9Tdtze_fLXPvkR1eqVX7iiTYXdbSDAQ"#;
+pub(crate) const ED_PEM: &str = r#"-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAJxkUcnbfbaOA2iUXMTFDFmob7zViTsyzpEtMdDHGMfk=
+-----END PUBLIC KEY-----
+"#;
+pub(crate) const TOK_EDDSA_NONCANONICAL_S: &str = r#"eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCIsImtpZCI6ImVkIn0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoiYWxpY2UiLCJleHAiOjQxMDI0NDQ4MDB9.fN9rbmogpeFg7g_qbnjkqW84LA3r87J0R8sMufBSwv0jqy0OuGlI_L-pK5FhLdJwmWKXOl7yL0F72YQomwT4GQ"#;
