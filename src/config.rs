@@ -1,0 +1,149 @@
+//! The plugin configuration: Envoy's `JwtAuthentication` in proto3 JSON,
+//! turned once (at `on_configure`) into typed, pre-computed structures.
+//! Anything we cannot honour is refused with the JSON path that says it.
+
+mod json;
+mod matchers;
+mod provider;
+mod requirements;
+
+pub use json::ConfigError;
+
+use crate::authn::Audiences;
+use crate::extract::Locations;
+use crate::jwks::Jwks;
+use crate::matcher::{RouteMatcher, StringMatcher};
+use crate::rules::Verifier;
+use json::{err, Obj};
+use std::collections::BTreeMap;
+
+/// How long a token may still live, checked against `exp - now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxLifetime {
+    /// `require_expiration` alone: any `exp` will do, but one is required.
+    Unbounded,
+    /// `max_lifetime`, in nanoseconds: `exp - now` must be below it.
+    Nanos(i128),
+}
+
+/// One `claim_to_headers` entry.
+#[derive(Clone, Debug)]
+pub struct ClaimToHeader {
+    pub claim: String,
+    /// Lowercased header name.
+    pub header: String,
+}
+
+/// A compiled `JwtProvider`.
+#[derive(Clone, Debug)]
+pub struct Provider {
+    pub name: String,
+    /// Empty: tokens of any issuer are accepted by this provider.
+    pub issuer: String,
+    pub audiences: Audiences,
+    pub subjects: Option<StringMatcher>,
+    pub max_lifetime: Option<MaxLifetime>,
+    pub jwks: Jwks,
+    pub forward: bool,
+    pub forward_payload_header: Option<String>,
+    pub pad_forward_payload_header: bool,
+    pub claim_to_headers: Vec<ClaimToHeader>,
+    /// Seconds; Envoy's default of 60 applies when unset or 0.
+    pub clock_skew: u64,
+    pub locations: Locations,
+}
+
+impl Provider {
+    /// Header names this provider writes (and so strips from requests first).
+    pub fn header_names_set(&self) -> Vec<String> {
+        self.forward_payload_header
+            .iter()
+            .cloned()
+            .chain(self.claim_to_headers.iter().map(|c| c.header.clone()))
+            .collect()
+    }
+}
+
+/// One entry of `rules`: the first whose `match` matches decides.
+#[derive(Debug)]
+pub struct Rule {
+    pub matcher: RouteMatcher,
+    pub verifier: Verifier,
+}
+
+/// The whole compiled configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub providers: Vec<Provider>,
+    pub rules: Vec<Rule>,
+    pub bypass_cors_preflight: bool,
+}
+
+const TYPE_URL: &str =
+    "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication";
+
+impl Config {
+    /// Parses and compiles the JSON text of a `JwtAuthentication`.
+    pub fn from_json(text: &str) -> Result<Config, ConfigError> {
+        let Some(root) = crate::claims::parse_object(text.as_bytes()) else {
+            let why = match serde_json::from_str::<serde_json::Value>(text) {
+                Err(e) => format!("configuration is not valid JSON: {e}"),
+                Ok(serde_json::Value::Object(_)) => {
+                    "configuration JSON has a duplicate member".to_owned()
+                }
+                Ok(_) => "configuration must be a JSON object".to_owned(),
+            };
+            return err("", why);
+        };
+        let root = serde_json::Value::Object(root);
+        let mut o = Obj::new(&root, "")?;
+        if let Some(t) = o.string("@type")? {
+            if t != TYPE_URL {
+                return err("@type", format!("expected \"{TYPE_URL}\""));
+            }
+        }
+        o.unsupported(&["filter_state_rules", "strip_failure_response"])?;
+        // Only names Envoy's stats; accepted so pasted configs load.
+        o.string("stat_prefix")?;
+        let bypass_cors_preflight = o.bool("bypass_cors_preflight")?;
+
+        let mut providers = Vec::new();
+        for (name, v, path) in o.map("providers")? {
+            providers.push(provider::compile(name, v, &path)?);
+        }
+        let mut requirement_map = BTreeMap::new();
+        for (name, v, path) in o.map("requirement_map")? {
+            let verifier = requirements::requirement(v, &path, &providers)?;
+            requirement_map.insert(name.to_owned(), verifier);
+        }
+        let mut rules = Vec::new();
+        for (v, path) in o.list("rules")? {
+            rules.push(requirements::rule(v, &path, &providers, &requirement_map)?);
+        }
+        o.finish()?;
+        Ok(Config {
+            providers,
+            rules,
+            bypass_cors_preflight,
+        })
+    }
+
+    /// The provider for an issuer when no provider is named (allow_missing,
+    /// allow_missing_or_failed): the first with that issuer, else the first
+    /// without an issuer.
+    pub fn provider_for_issuer(&self, issuer: &str) -> Option<&Provider> {
+        self.providers
+            .iter()
+            .find(|p| p.issuer == issuer)
+            .or_else(|| {
+                if issuer.is_empty() {
+                    None
+                } else {
+                    self.providers.iter().find(|p| p.issuer.is_empty())
+                }
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests;

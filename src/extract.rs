@@ -1,0 +1,389 @@
+//! Where tokens are found: headers (with an optional value prefix), query
+//! parameters and cookies, each location tied to the issuers that use it.
+//! An extractor is compiled once per requirement from its providers.
+
+use crate::request::Headers;
+
+/// Issuers that configured a location; a provider without `issuer` opens the
+/// location to any issuer.
+#[derive(Clone, Debug, Default)]
+pub struct Issuers {
+    any: bool,
+    names: Vec<String>,
+}
+
+impl Issuers {
+    fn add(&mut self, issuer: &str) {
+        if issuer.is_empty() {
+            self.any = true;
+        } else if !self.names.iter().any(|n| n == issuer) {
+            self.names.push(issuer.to_owned());
+        }
+    }
+
+    pub fn allows(&self, issuer: &str) -> bool {
+        self.any || self.names.iter().any(|n| n == issuer)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct HeaderLocation {
+    name: String,
+    prefix: String,
+    issuers: Issuers,
+}
+
+#[derive(Clone, Debug)]
+struct NamedLocation {
+    name: String,
+    issuers: Issuers,
+}
+
+/// The token locations a provider configured (defaults already applied).
+#[derive(Clone, Debug, Default)]
+pub struct Locations {
+    pub headers: Vec<(String, String)>,
+    pub params: Vec<String>,
+    pub cookies: Vec<String>,
+}
+
+/// Where a token came from, so it can be checked against the right issuers
+/// and removed from the right place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Header(usize),
+    Param(usize),
+    Cookie(usize),
+}
+
+/// A token found in the request.
+#[derive(Clone, Debug)]
+pub struct Token {
+    pub value: String,
+    pub source: Source,
+}
+
+/// All locations of one or more providers, merged.
+#[derive(Clone, Debug, Default)]
+pub struct Extractor {
+    headers: Vec<HeaderLocation>,
+    params: Vec<NamedLocation>,
+    cookies: Vec<NamedLocation>,
+    /// Headers this filter will set (claim and payload headers): removed from
+    /// the incoming request before anything else so clients cannot spoof them.
+    sanitize: Vec<String>,
+}
+
+fn add_named(list: &mut Vec<NamedLocation>, name: &str, issuer: &str) {
+    match list.iter_mut().find(|l| l.name == name) {
+        Some(l) => l.issuers.add(issuer),
+        None => {
+            let mut issuers = Issuers::default();
+            issuers.add(issuer);
+            list.push(NamedLocation {
+                name: name.to_owned(),
+                issuers,
+            });
+        }
+    }
+}
+
+impl Extractor {
+    /// Adds one provider's locations and the headers it sets.
+    pub fn add_provider(&mut self, issuer: &str, locations: &Locations, sets: &[String]) {
+        for (name, prefix) in &locations.headers {
+            let name = name.to_ascii_lowercase();
+            match self
+                .headers
+                .iter_mut()
+                .find(|l| l.name == name && l.prefix == *prefix)
+            {
+                Some(l) => l.issuers.add(issuer),
+                None => {
+                    let mut issuers = Issuers::default();
+                    issuers.add(issuer);
+                    self.headers.push(HeaderLocation {
+                        name,
+                        prefix: prefix.clone(),
+                        issuers,
+                    });
+                }
+            }
+        }
+        for p in &locations.params {
+            add_named(&mut self.params, p, issuer);
+        }
+        for c in &locations.cookies {
+            add_named(&mut self.cookies, c, issuer);
+        }
+        for h in sets {
+            if !self.sanitize.contains(h) {
+                self.sanitize.push(h.clone());
+            }
+        }
+    }
+
+    /// Removes the headers this filter sets.
+    pub fn sanitize(&self, headers: &mut Headers) {
+        for h in &self.sanitize {
+            headers.remove(h);
+        }
+    }
+
+    /// Every token present, headers first, then query parameters, then cookies.
+    pub fn extract(&self, headers: &Headers) -> Vec<Token> {
+        let mut out = Vec::new();
+        for (i, loc) in self.headers.iter().enumerate() {
+            let Some(value) = headers.get_joined(&loc.name) else {
+                continue;
+            };
+            let token = if loc.prefix.is_empty() {
+                value
+            } else {
+                // Envoy searches for the prefix anywhere in the value, case-sensitively.
+                let Some(pos) = value.find(&loc.prefix) else {
+                    continue;
+                };
+                let rest = value.get(pos + loc.prefix.len()..).unwrap_or("");
+                rest.trim_start_matches(' ').to_owned()
+            };
+            out.push(Token {
+                value: token,
+                source: Source::Header(i),
+            });
+        }
+        if !self.params.is_empty() {
+            let params = query_params(headers.path());
+            for (i, loc) in self.params.iter().enumerate() {
+                if let Some((_, v)) = params.iter().find(|(k, _)| *k == loc.name) {
+                    out.push(Token {
+                        value: v.clone(),
+                        source: Source::Param(i),
+                    });
+                }
+            }
+        }
+        if !self.cookies.is_empty() {
+            for (i, loc) in self.cookies.iter().enumerate() {
+                if let Some(v) = cookie(headers, &loc.name) {
+                    out.push(Token {
+                        value: v,
+                        source: Source::Cookie(i),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the location the token came from accepts `issuer`.
+    pub fn issuer_allowed(&self, token: &Token, issuer: &str) -> bool {
+        let issuers = match token.source {
+            Source::Header(i) => self.headers.get(i).map(|l| &l.issuers),
+            Source::Param(i) => self.params.get(i).map(|l| &l.issuers),
+            Source::Cookie(i) => self.cookies.get(i).map(|l| &l.issuers),
+        };
+        issuers.is_some_and(|s| s.allows(issuer))
+    }
+
+    /// Removes a verified token from the request (`forward: false`): the whole
+    /// header, or the query parameter. Cookies are left alone, as in Envoy.
+    pub fn remove(&self, token: &Token, headers: &mut Headers) {
+        match token.source {
+            Source::Header(i) => {
+                if let Some(l) = self.headers.get(i) {
+                    headers.remove(&l.name);
+                }
+            }
+            Source::Param(i) => {
+                if let Some(l) = self.params.get(i) {
+                    let path = remove_param(headers.path(), &l.name);
+                    headers.set(":path", path);
+                }
+            }
+            Source::Cookie(_) => {}
+        }
+    }
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decodes; invalid escapes are kept as they are.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            if let (Some(h), Some(l)) = (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            ) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The decoded query parameters of a path, in order.
+pub fn query_params(path: &str) -> Vec<(String, String)> {
+    let Some((_, query)) = path.split_once('?') else {
+        return Vec::new();
+    };
+    let query = query.split('#').next().unwrap_or("");
+    query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+/// The path with every `name` parameter removed. Like Envoy, the remaining
+/// parameters are rebuilt sorted by name, from their decoded values.
+fn remove_param(path: &str, name: &str) -> String {
+    let base = path.split('?').next().unwrap_or(path);
+    let mut rest: Vec<(String, String)> = query_params(path)
+        .into_iter()
+        .filter(|(k, _)| k != name)
+        .collect();
+    rest.sort_by(|a, b| a.0.cmp(&b.0));
+    if rest.is_empty() {
+        return base.to_owned();
+    }
+    let query: Vec<String> = rest.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+/// The first cookie named `name` across all `cookie` headers, quotes removed.
+fn cookie(headers: &Headers, name: &str) -> Option<String> {
+    for header in headers.get_all("cookie") {
+        for part in header.split(';') {
+            let part = part.trim_start();
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            if k != name {
+                continue;
+            }
+            let v = v
+                .strip_prefix('"')
+                .and_then(|x| x.strip_suffix('"'))
+                .unwrap_or(v);
+            return Some(v.to_owned());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hs(pairs: &[(&str, &str)]) -> Headers {
+        Headers::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    fn ext(locs: Locations, issuer: &str) -> Extractor {
+        let mut e = Extractor::default();
+        e.add_provider(issuer, &locs, &["x-claim".to_owned()]);
+        e
+    }
+
+    fn default_locs() -> Locations {
+        Locations {
+            headers: vec![("Authorization".into(), "Bearer ".into())],
+            params: vec!["access_token".into()],
+            cookies: vec![],
+        }
+    }
+
+    #[test]
+    fn prefix_is_found_anywhere_and_is_case_sensitive() {
+        let e = ext(default_locs(), "i");
+        let t = e.extract(&hs(&[
+            (":path", "/"),
+            ("authorization", "Token Bearer   abc"),
+        ]));
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].value, "abc");
+        assert!(e
+            .extract(&hs(&[(":path", "/"), ("authorization", "bearer abc")]))
+            .is_empty());
+    }
+
+    #[test]
+    fn tokens_from_header_and_param_are_both_returned() {
+        let e = ext(default_locs(), "i");
+        let t = e.extract(&hs(&[
+            (":path", "/p?x=1&access_token=q%2Eq"),
+            ("authorization", "Bearer h"),
+        ]));
+        let v: Vec<_> = t.iter().map(|t| t.value.as_str()).collect();
+        assert_eq!(v, vec!["h", "q.q"]);
+    }
+
+    #[test]
+    fn removing_a_param_token_rewrites_the_path() {
+        let e = ext(default_locs(), "i");
+        let mut h = hs(&[(":path", "/p?z=1&access_token=t&a=2")]);
+        let t = e.extract(&h);
+        e.remove(&t[0], &mut h);
+        assert_eq!(h.path(), "/p?a=2&z=1");
+        let mut h = hs(&[(":path", "/p?access_token=t")]);
+        let t = e.extract(&h);
+        e.remove(&t[0], &mut h);
+        assert_eq!(h.path(), "/p");
+    }
+
+    #[test]
+    fn cookies_first_match_wins_and_quotes_are_dropped() {
+        let locs = Locations {
+            cookies: vec!["jwt".into()],
+            ..Locations::default()
+        };
+        let e = ext(locs, "i");
+        let t = e.extract(&hs(&[
+            (":path", "/"),
+            ("cookie", "a=1; jwt=\"tok\"; jwt=other"),
+        ]));
+        assert_eq!(t[0].value, "tok");
+    }
+
+    #[test]
+    fn issuer_sets_and_empty_issuer_means_any() {
+        let e = ext(default_locs(), "i");
+        let t = e.extract(&hs(&[(":path", "/"), ("authorization", "Bearer x")]));
+        assert!(e.issuer_allowed(&t[0], "i"));
+        assert!(!e.issuer_allowed(&t[0], "j"));
+        assert!(!e.issuer_allowed(&t[0], ""));
+        let e = ext(default_locs(), "");
+        assert!(e.issuer_allowed(&t[0], "anything"));
+    }
+
+    #[test]
+    fn sanitize_removes_headers_the_filter_sets() {
+        let e = ext(default_locs(), "i");
+        let mut h = hs(&[("x-claim", "spoofed"), ("other", "kept")]);
+        e.sanitize(&mut h);
+        assert_eq!(h.get("x-claim"), None);
+        assert_eq!(h.get("other"), Some("kept"));
+    }
+}

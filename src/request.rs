@@ -1,0 +1,140 @@
+//! The request headers as the core sees them: an ordered multimap that
+//! remembers which names it changed, so the glue writes back only those.
+//!
+//! Verification mutates headers step by step (sanitise, add claim headers,
+//! remove the token) and later steps read what earlier ones left, exactly as
+//! in Envoy's filter; keeping one in-memory map reproduces that order.
+
+/// Request headers, pseudo-headers (`:path`, `:method`, ...) included.
+#[derive(Clone, Debug, Default)]
+pub struct Headers {
+    entries: Vec<(String, String)>,
+    touched: Vec<String>,
+}
+
+impl Headers {
+    /// Takes the host's header list; names are compared case-insensitively.
+    pub fn new(entries: Vec<(String, String)>) -> Headers {
+        Headers {
+            entries,
+            touched: Vec::new(),
+        }
+    }
+
+    /// First value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All values of `name` joined with `,` (Envoy's getAllOfHeaderAsString),
+    /// `None` when absent.
+    pub fn get_joined(&self, name: &str) -> Option<String> {
+        let mut out: Option<String> = None;
+        for (_, v) in self
+            .entries
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        {
+            match out.as_mut() {
+                None => out = Some(v.clone()),
+                Some(s) => {
+                    s.push(',');
+                    s.push_str(v);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.entries
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn touch(&mut self, name: &str) {
+        if !self.touched.iter().any(|t| t.eq_ignore_ascii_case(name)) {
+            self.touched.push(name.to_ascii_lowercase());
+        }
+    }
+
+    /// Removes every value of `name`.
+    pub fn remove(&mut self, name: &str) {
+        if self.get(name).is_some() {
+            self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+            self.touch(name);
+        }
+    }
+
+    /// Appends a value (Envoy's addCopy: an existing header gains a value).
+    pub fn add(&mut self, name: &str, value: String) {
+        self.entries.push((name.to_ascii_lowercase(), value));
+        self.touch(name);
+    }
+
+    /// Replaces all values of `name` with one.
+    pub fn set(&mut self, name: &str, value: String) {
+        self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        self.add(name, value);
+    }
+
+    /// `:path` (empty when absent).
+    pub fn path(&self) -> &str {
+        self.get(":path").unwrap_or("")
+    }
+
+    /// For each changed name, its final values (empty: remove it).
+    pub fn changes(&self) -> Vec<(String, Vec<String>)> {
+        self.touched
+            .iter()
+            .map(|name| {
+                let values = self.get_all(name).map(str::to_owned).collect();
+                (name.clone(), values)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&str, &str)]) -> Headers {
+        Headers::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn repeated_headers_are_joined_with_a_comma() {
+        let m = h(&[("authorization", "a"), ("x", "1"), ("Authorization", "b")]);
+        assert_eq!(m.get_joined("authorization").as_deref(), Some("a,b"));
+        assert_eq!(m.get("AUTHORIZATION"), Some("a"));
+        assert_eq!(m.get_joined("nope"), None);
+    }
+
+    #[test]
+    fn changes_list_only_touched_names_with_final_values() {
+        let mut m = h(&[("a", "1"), ("b", "2")]);
+        m.remove("a");
+        m.add("c", "3".into());
+        m.add("c", "4".into());
+        m.remove("zzz");
+        let ch = m.changes();
+        assert_eq!(
+            ch,
+            vec![
+                ("a".to_owned(), vec![]),
+                ("c".to_owned(), vec!["3".to_owned(), "4".to_owned()])
+            ]
+        );
+    }
+}
