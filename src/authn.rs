@@ -1,0 +1,218 @@
+//! Authenticating the tokens of one requirement node, in Envoy's order:
+//! parse → issuer → time → audience → subject → lifetime → keys → signature,
+//! then forward the payload, copy claims to headers and strip the token.
+
+use crate::claims;
+use crate::config::{Config, MaxLifetime, Provider};
+use crate::error::Status;
+use crate::extract::{Extractor, Token};
+use crate::jws::{self, KeyOutcome};
+use crate::jwt::{self, Jwt};
+use crate::request::Headers;
+
+/// Allowed audiences, normalised as Envoy does: an `http://` or `https://`
+/// scheme and one trailing `/` are ignored. Empty allows any audience.
+#[derive(Clone, Debug, Default)]
+pub struct Audiences(Vec<String>);
+
+fn normalize(aud: &str) -> &str {
+    let a = aud
+        .strip_prefix("http://")
+        .or_else(|| aud.strip_prefix("https://"))
+        .unwrap_or(aud);
+    a.strip_suffix('/').unwrap_or(a)
+}
+
+impl Audiences {
+    pub fn new(list: Vec<String>) -> Audiences {
+        Audiences(list.iter().map(|a| normalize(a).to_owned()).collect())
+    }
+
+    pub fn allows(&self, token_audiences: &[String]) -> bool {
+        self.0.is_empty()
+            || token_audiences
+                .iter()
+                .any(|a| self.0.iter().any(|c| c == normalize(a)))
+    }
+}
+
+/// Which provider checks the tokens.
+#[derive(Clone, Copy, Debug)]
+pub enum Mode<'a> {
+    /// A named provider, optionally with the requirement's own audiences.
+    Provider {
+        provider: &'a Provider,
+        audiences: Option<&'a Audiences>,
+    },
+    /// `allow_missing` / `allow_missing_or_failed`: the provider is found by
+    /// the token's issuer.
+    ByIssuer { allow_failed: bool },
+}
+
+fn lifetime_ok(max: Option<MaxLifetime>, exp: u64, now: u64) -> bool {
+    match max {
+        None => true,
+        Some(_) if exp == 0 => false,
+        Some(MaxLifetime::Unbounded) => true,
+        Some(MaxLifetime::Nanos(max)) => {
+            let left = (i128::from(exp) - i128::from(now)) * 1_000_000_000;
+            left < max
+        }
+    }
+}
+
+/// Verifies one token; on success returns its provider and parsed form.
+fn verify_one<'c, 't>(
+    config: &'c Config,
+    extractor: &Extractor,
+    mode: Mode<'c>,
+    token: &'t Token,
+    now: u64,
+) -> Result<(&'c Provider, Jwt<'t>), Status> {
+    let jwt = jwt::parse(&token.value)?;
+    if !extractor.issuer_allowed(token, &jwt.iss) {
+        return Err(Status::JwtUnknownIssuer);
+    }
+    let (provider, audiences) = match mode {
+        Mode::Provider {
+            provider,
+            audiences,
+        } => (provider, audiences),
+        Mode::ByIssuer { .. } => (
+            config
+                .provider_for_issuer(&jwt.iss)
+                .ok_or(Status::JwtUnknownIssuer)?,
+            None,
+        ),
+    };
+    jwt.check_time(now, provider.clock_skew)?;
+    if !audiences
+        .unwrap_or(&provider.audiences)
+        .allows(&jwt.audiences)
+    {
+        return Err(Status::JwtAudienceNotAllowed);
+    }
+    if provider
+        .subjects
+        .as_ref()
+        .is_some_and(|m| !m.matches(&jwt.sub))
+    {
+        return Err(Status::JwtVerificationFail);
+    }
+    if !lifetime_ok(provider.max_lifetime, jwt.exp, now) {
+        return Err(Status::JwtVerificationFail);
+    }
+    if provider.jwks.is_empty() {
+        return Err(Status::JwksNoValidKeys);
+    }
+    match jws::verify_with_jwks(
+        &provider.jwks,
+        jwt.alg,
+        jwt.kid.as_deref(),
+        jwt.signing_input.as_bytes(),
+        &jwt.signature,
+    ) {
+        KeyOutcome::Verified => Ok((provider, jwt)),
+        KeyOutcome::NoKeyMatched => Err(Status::JwksKidAlgMismatch),
+        KeyOutcome::SignatureInvalid => Err(Status::JwtVerificationFail),
+        KeyOutcome::Ed25519SignatureWrongLength => Err(Status::JwtEd25519SignatureWrongLength),
+    }
+}
+
+/// What a verified token changes in the request.
+fn apply_good(
+    provider: &Provider,
+    extractor: &Extractor,
+    token: &Token,
+    jwt: &Jwt<'_>,
+    headers: &mut Headers,
+) {
+    if let Some(h) = &provider.forward_payload_header {
+        let mut payload = jwt.payload_b64.to_owned();
+        if provider.pad_forward_payload_header {
+            while payload.len() % 4 != 0 {
+                payload.push('=');
+            }
+        }
+        headers.add(h, payload);
+    }
+    for c in &provider.claim_to_headers {
+        if let claims::Lookup::Found(v) = claims::get_path(&jwt.payload, &c.claim) {
+            if let Some(value) = claims::header_value(v) {
+                headers.add(&c.header, value);
+            }
+        }
+    }
+    if !provider.forward {
+        extractor.remove(token, headers);
+    }
+}
+
+/// Authenticates every token `extractor` finds. Without `allow_*`, every
+/// token must verify (a good token must not carry a bad one through).
+pub fn authenticate(
+    config: &Config,
+    extractor: &Extractor,
+    mode: Mode<'_>,
+    headers: &mut Headers,
+    now: u64,
+) -> Result<(), Status> {
+    let (allow_failed, allow_missing) = match mode {
+        Mode::Provider { .. } => (false, false),
+        Mode::ByIssuer { allow_failed } => (allow_failed, true),
+    };
+    let mut tokens = extractor.extract(headers);
+    let mut status = if tokens.is_empty() {
+        Err(Status::JwtMissed)
+    } else {
+        Ok(())
+    };
+    // Envoy verifies from the last token found to the first.
+    while let Some(token) = tokens.pop() {
+        status = match verify_one(config, extractor, mode, &token, now) {
+            Ok((provider, jwt)) => {
+                apply_good(provider, extractor, &token, &jwt, headers);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
+        if status.is_err() && !allow_failed && !allow_missing {
+            break;
+        }
+    }
+    match status {
+        Err(_) if allow_failed => Ok(()),
+        Err(Status::JwtMissed) if allow_missing => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audiences_ignore_scheme_and_one_trailing_slash_but_not_case() {
+        let a = Audiences::new(vec!["https://billing.example.com".into()]);
+        for ok in [
+            "https://billing.example.com/",
+            "http://billing.example.com",
+            "billing.example.com",
+        ] {
+            assert!(a.allows(&[ok.to_owned()]), "{ok}");
+        }
+        assert!(!a.allows(&["https://Billing.example.com".to_owned()]));
+        assert!(!a.allows(&[]));
+        assert!(Audiences::new(vec![]).allows(&[]));
+    }
+
+    #[test]
+    fn lifetime_bounds_exp_minus_now_and_requires_exp() {
+        assert!(lifetime_ok(None, 0, 100));
+        assert!(!lifetime_ok(Some(MaxLifetime::Unbounded), 0, 100));
+        assert!(lifetime_ok(Some(MaxLifetime::Unbounded), 1, 100));
+        let max = Some(MaxLifetime::Nanos(60_000_000_000));
+        assert!(lifetime_ok(max, 159, 100));
+        assert!(!lifetime_ok(max, 160, 100));
+    }
+}

@@ -1,0 +1,149 @@
+//! The requirement tree of a rule and how it is evaluated, following Envoy's
+//! verifier: groups run their children in order, `requires_all` stops at the
+//! first failure, `requires_any` at the first success.
+
+use crate::authn::{self, Audiences, Mode};
+use crate::config::Config;
+use crate::error::Status;
+use crate::extract::Extractor;
+use crate::request::Headers;
+
+/// A compiled `JwtRequirement`.
+#[derive(Clone, Debug)]
+pub enum Verifier {
+    /// `provider_name` / `provider_and_audiences`.
+    Provider {
+        provider: usize,
+        audiences: Option<Audiences>,
+        extractor: Extractor,
+    },
+    /// `allow_missing`: no token passes, a bad token fails.
+    AllowMissing { extractor: Extractor },
+    /// `allow_missing_or_failed`: always passes; good tokens still take effect.
+    AllowFailed { extractor: Extractor },
+    /// `requires_any`, with its `allow_missing*` members folded into flags.
+    Any {
+        children: Vec<Verifier>,
+        allow_missing: bool,
+        allow_missing_or_failed: bool,
+    },
+    /// `requires_all`.
+    All(Vec<Verifier>),
+    /// A rule or requirement that requires nothing.
+    AllowAll,
+}
+
+/// Envoy's choice of the error to report when every `requires_any` child
+/// failed: anything but "missing" or "unknown issuer" wins; between those
+/// two, "unknown issuer" wins.
+fn any_error(statuses: &[Status]) -> Status {
+    let mut out = Status::JwtMissed;
+    for &s in statuses {
+        if (s != Status::JwtMissed && s != Status::JwtUnknownIssuer) || out == Status::JwtMissed {
+            out = s;
+        }
+    }
+    out
+}
+
+impl Verifier {
+    /// Evaluates this node against the request, changing its headers as
+    /// verified tokens require.
+    pub fn verify(&self, config: &Config, headers: &mut Headers, now: u64) -> Result<(), Status> {
+        match self {
+            Verifier::AllowAll => Ok(()),
+            Verifier::Provider {
+                provider,
+                audiences,
+                extractor,
+            } => {
+                let Some(provider) = config.providers.get(*provider) else {
+                    return Err(Status::JwtUnknownIssuer);
+                };
+                extractor.sanitize(headers);
+                let mode = Mode::Provider {
+                    provider,
+                    audiences: audiences.as_ref(),
+                };
+                authn::authenticate(config, extractor, mode, headers, now)
+            }
+            Verifier::AllowMissing { extractor } | Verifier::AllowFailed { extractor } => {
+                extractor.sanitize(headers);
+                let allow_failed = matches!(self, Verifier::AllowFailed { .. });
+                authn::authenticate(
+                    config,
+                    extractor,
+                    Mode::ByIssuer { allow_failed },
+                    headers,
+                    now,
+                )
+            }
+            Verifier::All(children) => {
+                for c in children {
+                    c.verify(config, headers, now)?;
+                }
+                Ok(())
+            }
+            Verifier::Any {
+                children,
+                allow_missing,
+                allow_missing_or_failed,
+            } => {
+                let mut statuses = Vec::with_capacity(children.len());
+                for c in children {
+                    match c.verify(config, headers, now) {
+                        Ok(()) => return Ok(()),
+                        Err(s) => statuses.push(s),
+                    }
+                }
+                let status = any_error(&statuses);
+                if *allow_missing_or_failed || (*allow_missing && status == Status::JwtMissed) {
+                    Ok(())
+                } else {
+                    Err(status)
+                }
+            }
+        }
+    }
+}
+
+/// A CORS preflight: OPTIONS with non-empty `origin` and
+/// `access-control-request-method`. It carries no credentials by design.
+fn is_cors_preflight(headers: &Headers) -> bool {
+    headers.get(":method") == Some("OPTIONS")
+        && headers.get("origin").is_some_and(|v| !v.is_empty())
+        && headers
+            .get("access-control-request-method")
+            .is_some_and(|v| !v.is_empty())
+}
+
+/// The filter's decision for a request: the first rule whose match fits
+/// decides; no matching rule means nothing is required.
+pub fn evaluate(config: &Config, headers: &mut Headers, now: u64) -> Result<(), Status> {
+    if config.bypass_cors_preflight && is_cors_preflight(headers) {
+        return Ok(());
+    }
+    match config.rules.iter().find(|r| r.matcher.matches(headers)) {
+        Some(rule) => rule.verifier.verify(config, headers, now),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_prefers_real_errors_over_missing_and_unknown_issuer() {
+        use Status::*;
+        assert_eq!(any_error(&[JwtMissed, JwtExpired]), JwtExpired);
+        assert_eq!(any_error(&[JwtExpired, JwtMissed]), JwtExpired);
+        assert_eq!(any_error(&[JwtMissed, JwtUnknownIssuer]), JwtUnknownIssuer);
+        assert_eq!(any_error(&[JwtUnknownIssuer, JwtMissed]), JwtUnknownIssuer);
+        assert_eq!(
+            any_error(&[JwtExpired, JwtVerificationFail]),
+            JwtVerificationFail
+        );
+        assert_eq!(any_error(&[JwtMissed, JwtMissed]), JwtMissed);
+    }
+}
