@@ -147,3 +147,6 @@ mod tests {
         assert_eq!(any_error(&[JwtMissed, JwtMissed]), JwtMissed);
     }
 }
+
+#[cfg(test)]
+mod decision_tests;

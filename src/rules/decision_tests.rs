@@ -1,0 +1,214 @@
+//! Whole decisions, config JSON in, headers out, with HS256 tokens signed
+//! here: the requirement tree, forwarding and claim headers together.
+
+use super::evaluate;
+use crate::config::Config;
+use crate::error::Status;
+use crate::request::Headers;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+const SECRET: &[u8] = b"a-test-secret-of-thirty-two-byte";
+const NOW: u64 = 1_700_000_000;
+
+fn b64url(bytes: &[u8]) -> String {
+    crate::b64::encode_std(bytes)
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
+}
+
+fn token(claims: Value) -> String {
+    let head = b64url(br#"{"alg":"HS256","kid":"k"}"#);
+    let body = b64url(claims.to_string().as_bytes());
+    let input = format!("{head}.{body}");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).unwrap();
+    mac.update(input.as_bytes());
+    format!("{input}.{}", b64url(&mac.finalize().into_bytes()))
+}
+
+fn provider(issuer: &str, extra: Value) -> Value {
+    let jwks = json!({"keys": [{"kty": "oct", "kid": "k", "k": b64url(SECRET)}]}).to_string();
+    let mut p = json!({"issuer": issuer, "local_jwks": {"inline_string": jwks}});
+    if let (Some(p), Value::Object(e)) = (p.as_object_mut(), extra) {
+        p.extend(e);
+    }
+    p
+}
+
+fn config(providers: Value, requires: Value) -> Config {
+    Config::from_json(
+        &json!({"providers": providers, "rules": [
+            {"match": {"prefix": "/open"}},
+            {"match": {"prefix": "/"}, "requires": requires}
+        ]})
+        .to_string(),
+    )
+    .unwrap()
+}
+
+fn request(path: &str, headers: &[(&str, &str)]) -> Headers {
+    let mut v = vec![(":path".to_owned(), path.to_owned())];
+    v.extend(headers.iter().map(|(k, x)| (k.to_string(), x.to_string())));
+    Headers::new(v)
+}
+
+fn good(iss: &str) -> String {
+    token(json!({"iss": iss, "sub": "alice", "exp": NOW + 600, "org": {"id": 7}}))
+}
+
+#[test]
+fn valid_token_passes_and_is_stripped_with_claims_forwarded() {
+    let c = config(
+        json!({"a": provider("A", json!({"claim_to_headers": [{"header_name": "x-org", "claim_name": "org.id"}]}))}),
+        json!({"provider_name": "a"}),
+    );
+    let bearer = format!("Bearer {}", good("A"));
+    let mut h = request("/x", &[("authorization", &bearer), ("x-org", "spoofed")]);
+    assert_eq!(evaluate(&c, &mut h, NOW), Ok(()));
+    assert_eq!(h.get("authorization"), None);
+    assert_eq!(h.get_joined("x-org").as_deref(), Some("7"));
+}
+
+#[test]
+fn unmatched_or_open_rule_requires_nothing() {
+    let c = config(
+        json!({"a": provider("A", json!({}))}),
+        json!({"provider_name": "a"}),
+    );
+    assert_eq!(evaluate(&c, &mut request("/open/x", &[]), NOW), Ok(()));
+    assert_eq!(
+        evaluate(&c, &mut request("/x", &[]), NOW),
+        Err(Status::JwtMissed)
+    );
+}
+
+#[test]
+fn expired_wrong_issuer_and_bad_signature_fail_with_their_own_status() {
+    let c = config(
+        json!({"a": provider("A", json!({}))}),
+        json!({"provider_name": "a"}),
+    );
+    let expired = token(json!({"iss": "A", "exp": NOW - 61}));
+    let h = format!("Bearer {expired}");
+    assert_eq!(
+        evaluate(&c, &mut request("/", &[("authorization", &h)]), NOW),
+        Err(Status::JwtExpired)
+    );
+    let h = format!("Bearer {}", good("B"));
+    assert_eq!(
+        evaluate(&c, &mut request("/", &[("authorization", &h)]), NOW),
+        Err(Status::JwtUnknownIssuer)
+    );
+    let mut t = good("A");
+    t.pop();
+    t.push(if t.ends_with('A') { 'B' } else { 'A' });
+    let h = format!("Bearer {t}");
+    assert_eq!(
+        evaluate(&c, &mut request("/", &[("authorization", &h)]), NOW),
+        Err(Status::JwtVerificationFail)
+    );
+}
+
+#[test]
+fn every_token_found_must_verify() {
+    let c = config(
+        json!({"a": provider("A", json!({}))}),
+        json!({"provider_name": "a"}),
+    );
+    let h = format!("Bearer {}", good("A"));
+    let expired = token(json!({"iss": "A", "exp": NOW - 61}));
+    let path = format!("/?access_token={expired}");
+    assert_eq!(
+        evaluate(&c, &mut request(&path, &[("authorization", &h)]), NOW),
+        Err(Status::JwtExpired)
+    );
+}
+
+#[test]
+fn requires_any_passes_on_one_and_requires_all_needs_both() {
+    let providers = json!({
+        "a": provider("A", json!({"from_headers": [{"name": "x-a"}]})),
+        "b": provider("B", json!({"from_headers": [{"name": "x-b"}]}))
+    });
+    let any = config(
+        providers.clone(),
+        json!({"requires_any": {"requirements": [{"provider_name": "a"}, {"provider_name": "b"}]}}),
+    );
+    let all = config(
+        providers,
+        json!({"requires_all": {"requirements": [{"provider_name": "a"}, {"provider_name": "b"}]}}),
+    );
+    let (ta, tb) = (good("A"), good("B"));
+    assert_eq!(
+        evaluate(&any, &mut request("/", &[("x-b", &tb)]), NOW),
+        Ok(())
+    );
+    assert_eq!(
+        evaluate(&all, &mut request("/", &[("x-b", &tb)]), NOW),
+        Err(Status::JwtMissed)
+    );
+    assert_eq!(
+        evaluate(&all, &mut request("/", &[("x-a", &ta), ("x-b", &tb)]), NOW),
+        Ok(())
+    );
+}
+
+#[test]
+fn allow_missing_passes_without_token_but_not_with_a_bad_one() {
+    let c = config(
+        json!({"a": provider("A", json!({}))}),
+        json!({"allow_missing": {}}),
+    );
+    assert_eq!(evaluate(&c, &mut request("/", &[]), NOW), Ok(()));
+    let expired = format!("Bearer {}", token(json!({"iss": "A", "exp": NOW - 61})));
+    assert_eq!(
+        evaluate(&c, &mut request("/", &[("authorization", &expired)]), NOW),
+        Err(Status::JwtExpired)
+    );
+    let c = config(
+        json!({"a": provider("A", json!({}))}),
+        json!({"allow_missing_or_failed": {}}),
+    );
+    let mut h = request("/", &[("authorization", &expired)]);
+    assert_eq!(evaluate(&c, &mut h, NOW), Ok(()));
+    // A failed token is left where it was.
+    assert_eq!(h.get("authorization"), Some(expired.as_str()));
+}
+
+#[test]
+fn audiences_mismatch_is_the_forbidden_outcome() {
+    let c = config(
+        json!({"a": provider("A", json!({"audiences": ["api"]}))}),
+        json!({"provider_name": "a"}),
+    );
+    let t = format!("Bearer {}", token(json!({"iss": "A", "aud": "other"})));
+    assert_eq!(
+        evaluate(&c, &mut request("/", &[("authorization", &t)]), NOW),
+        Err(Status::JwtAudienceNotAllowed)
+    );
+}
+
+#[test]
+fn cors_preflight_bypasses_only_when_configured_and_complete() {
+    let mut c = config(
+        json!({"a": provider("A", json!({}))}),
+        json!({"provider_name": "a"}),
+    );
+    let pre = [
+        (":method", "OPTIONS"),
+        ("origin", "https://app"),
+        ("access-control-request-method", "GET"),
+    ];
+    assert_eq!(
+        evaluate(&c, &mut request("/", &pre), NOW),
+        Err(Status::JwtMissed)
+    );
+    c.bypass_cors_preflight = true;
+    assert_eq!(evaluate(&c, &mut request("/", &pre), NOW), Ok(()));
+    assert_eq!(
+        evaluate(&c, &mut request("/", &pre[..2]), NOW),
+        Err(Status::JwtMissed)
+    );
+}
