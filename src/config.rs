@@ -77,6 +77,9 @@ pub struct Config {
     pub providers: Vec<Provider>,
     pub rules: Vec<Rule>,
     pub bypass_cors_preflight: bool,
+    /// Every header any provider sets: Envoy strips them from each request,
+    /// whatever rule applies, so a client can never inject one.
+    pub sanitize: Vec<String>,
 }
 
 const TYPE_URL: &str =
@@ -121,10 +124,17 @@ impl Config {
             rules.push(requirements::rule(v, &path, &providers, &requirement_map)?);
         }
         o.finish()?;
+        let mut sanitize: Vec<String> = providers
+            .iter()
+            .flat_map(Provider::header_names_set)
+            .collect();
+        sanitize.sort();
+        sanitize.dedup();
         Ok(Config {
             providers,
             rules,
             bypass_cors_preflight,
+            sanitize,
         })
     }
 

@@ -121,6 +121,12 @@ impl Extractor {
                 self.sanitize.push(h.clone());
             }
         }
+        // Envoy keeps locations in ordered maps (header name + prefix, param,
+        // cookie); the order decides which failing token is reported.
+        self.headers
+            .sort_by_key(|l| format!("{}{}", l.name, l.prefix));
+        self.params.sort_by(|a, b| a.name.cmp(&b.name));
+        self.cookies.sort_by(|a, b| a.name.cmp(&b.name));
     }
 
     /// Removes the headers this filter sets.
@@ -140,12 +146,19 @@ impl Extractor {
             let token = if loc.prefix.is_empty() {
                 value
             } else {
-                // Envoy searches for the prefix anywhere in the value, case-sensitively.
+                // Envoy searches for the prefix anywhere in the value,
+                // case-sensitively, then skips to the first base64url (or
+                // dot) character and keeps everything from there on.
                 let Some(pos) = value.find(&loc.prefix) else {
                     continue;
                 };
                 let rest = value.get(pos + loc.prefix.len()..).unwrap_or("");
-                rest.trim_start_matches(' ').to_owned()
+                match rest.find(|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                {
+                    Some(start) => rest.get(start..).unwrap_or("").to_owned(),
+                    // Nothing token-like: Envoy keeps the whole value.
+                    None => value,
+                }
             };
             out.push(Token {
                 value: token,

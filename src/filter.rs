@@ -138,6 +138,7 @@ impl HttpContext for Request {
             .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
             .collect();
         let mut headers = Headers::new(entries);
+        let realm = response::realm(&headers);
         match rules::evaluate(&config, &mut headers, now_seconds()) {
             Ok(()) => {
                 for (name, values) in headers.changes() {
@@ -159,7 +160,7 @@ impl HttpContext for Request {
                 Action::Continue
             }
             Err(status) => {
-                let d = response::denial(status, &headers);
+                let d = response::denial(status, &realm);
                 deny(d.status, Some(&d.www_authenticate), d.body)
             }
         }

@@ -10,8 +10,8 @@ use crate::jws::Alg;
 /// Nothing here is trusted until the signature has been checked.
 #[derive(Debug)]
 pub struct Jwt<'a> {
-    /// `header.payload` exactly as received: what the signature covers.
-    pub signing_input: &'a str,
+    /// `header.payload`: what the signature covers.
+    pub signing_input: String,
     /// The payload segment as received (base64url), for `forward_payload_header`.
     pub payload_b64: &'a str,
     pub alg: Alg,
@@ -48,19 +48,15 @@ fn lookup_string(obj: &Object, name: &str, wrong: Status) -> Result<Option<Strin
 
 /// Parses `token`. Checks run cheapest first and in Envoy's order.
 pub fn parse(token: &str) -> Result<Jwt<'_>, Status> {
-    if token.bytes().filter(|&c| c == b'.').count() != 2 {
-        return Err(Status::JwtBadFormat);
-    }
-    let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s)) = (parts.next(), parts.next(), parts.next()) else {
+    // Envoy splits on dots skipping empty parts: `h..p.s` and `.h.p.s` are
+    // accepted, and the signature covers `h.p` as rebuilt from the parts.
+    let mut parts = token.split('.').filter(|p| !p.is_empty());
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(Status::JwtBadFormat);
     };
-    if h.is_empty() || p.is_empty() || s.is_empty() {
-        return Err(Status::JwtBadFormat);
-    }
-    let signing_input = token
-        .get(..h.len() + 1 + p.len())
-        .ok_or(Status::JwtBadFormat)?;
+    let signing_input = format!("{h}.{p}");
 
     let header_bytes = b64::decode_url(h.as_bytes()).ok_or(Status::JwtHeaderBadBase64)?;
     let header = claims::parse_object(&header_bytes).ok_or(Status::JwtHeaderBadJson)?;
@@ -155,13 +151,23 @@ mod tests {
         assert_eq!((jwt.nbf, jwt.exp), (5, 10));
         assert_eq!(jwt.audiences, vec!["a".to_owned()]);
         assert_eq!(jwt.signature, b"sig");
-        assert!(t.starts_with(jwt.signing_input));
+        assert!(t.starts_with(&jwt.signing_input));
     }
 
     #[test]
     fn wrong_number_of_segments_or_empty_segment_is_bad_format() {
-        for t in ["a.b", "a.b.c.d", "a..c", "a.b.", ".b.c", ""] {
+        for t in ["a.b", "a.b.c.d", "a..b", "a.b.", "..a.b", ""] {
             assert_eq!(parse(t).unwrap_err(), Status::JwtBadFormat, "{t}");
+        }
+    }
+
+    #[test]
+    fn empty_segments_are_skipped_like_envoy() {
+        let t = tok(H, "{}");
+        let (h, rest) = t.split_once('.').unwrap();
+        for shaped in [format!(".{t}"), format!("{h}..{rest}"), format!("{t}.")] {
+            let jwt = parse(&shaped).unwrap();
+            assert_eq!(jwt.signing_input, t.rsplit_once('.').unwrap().0);
         }
     }
 

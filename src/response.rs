@@ -15,14 +15,9 @@ pub struct Denial {
     pub www_authenticate: String,
 }
 
-/// RFC 6750 §3: the realm is the request URI; every failure except a missing
-/// token adds `error="invalid_token"`. A disallowed audience is the only 403.
-pub fn denial(status: Status, headers: &Headers) -> Denial {
-    let code = if status == Status::JwtAudienceNotAllowed {
-        403
-    } else {
-        401
-    };
+/// The realm of a future denial: the request URI as it arrived, captured
+/// before verification changes the path (a removed `access_token`).
+pub fn realm(headers: &Headers) -> String {
     let scheme = headers.get("x-forwarded-proto").unwrap_or("");
     let host = headers.get(":authority").unwrap_or("");
     let path = headers
@@ -33,7 +28,18 @@ pub fn denial(status: Status, headers: &Headers) -> Denial {
         end -= 1;
     }
     let path = path.get(..end).unwrap_or("");
-    let mut www_authenticate = format!("Bearer realm=\"{scheme}://{host}{path}\"");
+    format!("{scheme}://{host}{path}")
+}
+
+/// RFC 6750 §3: every failure except a missing token adds
+/// `error="invalid_token"`. A disallowed audience is the only 403.
+pub fn denial(status: Status, realm: &str) -> Denial {
+    let code = if status == Status::JwtAudienceNotAllowed {
+        403
+    } else {
+        401
+    };
+    let mut www_authenticate = format!("Bearer realm=\"{realm}\"");
     if status != Status::JwtMissed {
         www_authenticate.push_str(", error=\"invalid_token\"");
     }
@@ -58,7 +64,7 @@ mod tests {
 
     #[test]
     fn missing_token_is_401_without_error_attribute() {
-        let d = denial(Status::JwtMissed, &req("/a?b=c"));
+        let d = denial(Status::JwtMissed, &realm(&req("/a?b=c")));
         assert_eq!(d.status, 401);
         assert_eq!(d.body, "Jwt is missing");
         assert_eq!(
@@ -69,16 +75,16 @@ mod tests {
 
     #[test]
     fn audience_is_403_and_other_failures_say_invalid_token() {
-        let d = denial(Status::JwtAudienceNotAllowed, &req("/"));
+        let d = denial(Status::JwtAudienceNotAllowed, &realm(&req("/")));
         assert_eq!(d.status, 403);
         assert!(d.www_authenticate.ends_with(", error=\"invalid_token\""));
-        assert_eq!(denial(Status::JwtExpired, &req("/")).status, 401);
+        assert_eq!(denial(Status::JwtExpired, &realm(&req("/"))).status, 401);
     }
 
     #[test]
     fn realm_path_is_capped() {
         let long = format!("/{}", "a".repeat(400));
-        let d = denial(Status::JwtMissed, &req(&long));
+        let d = denial(Status::JwtMissed, &realm(&req(&long)));
         assert_eq!(
             d.www_authenticate,
             format!("Bearer realm=\"http://api.example.com{}\"", &long[..256])

@@ -120,6 +120,9 @@ fn is_cors_preflight(headers: &Headers) -> bool {
 /// The filter's decision for a request: the first rule whose match fits
 /// decides; no matching rule means nothing is required.
 pub fn evaluate(config: &Config, headers: &mut Headers, now: u64) -> Result<(), Status> {
+    for h in &config.sanitize {
+        headers.remove(h);
+    }
     if config.bypass_cors_preflight && is_cors_preflight(headers) {
         return Ok(());
     }
