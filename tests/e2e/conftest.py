@@ -1,0 +1,95 @@
+"""Session fixtures: one echo upstream + one Envoy with two listeners per
+scenario (native jwt_authn and our wasm, same JwtAuthentication config).
+
+JWT_GUARD_NATIVE_ONLY=1 builds only the native listeners, so the suite can be
+developed (and the native filter checked against our expectations) before
+the wasm exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from echo import EchoServer
+from envoy_runner import (NATIVE_ONLY, WASM, Envoy, bootstrap, listener,
+                          native_filter, wasm_filter)
+from scenarios import ALL_SCENARIOS
+
+_STATS = pytest.StashKey["ParityStats"]()
+_ENVOY = pytest.StashKey["Envoy"]()
+
+
+@dataclass
+class ParityStats:
+    requests: int = 0
+    agree: int = 0
+    disagree: int = 0
+    expectation_failures: int = 0
+
+
+@dataclass
+class Stack:
+    envoy: Envoy
+    ports: dict
+
+    def port(self, listener_name: str) -> int:
+        return self.ports[listener_name]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_STATS] = ParityStats()
+
+
+@pytest.fixture(scope="session")
+def parity_stats(pytestconfig: pytest.Config) -> ParityStats:
+    return pytestconfig.stash[_STATS]
+
+
+@pytest.fixture(scope="session")
+def stack(pytestconfig: pytest.Config):
+    if not NATIVE_ONLY and not WASM.exists():
+        # Fail, never skip: a missing module is a broken build, not a pass.
+        pytest.fail(f"{WASM} not found: run `make build` "
+                    "(or set JWT_GUARD_NATIVE_ONLY=1 to check only the native filter)")
+    echo = EchoServer().start()
+    listeners = []
+    for sc in ALL_SCENARIOS:
+        listeners.append(listener(f"native-{sc.name}", native_filter(sc.config)))
+        if not NATIVE_ONLY:
+            listeners.append(listener(f"wasm-{sc.name}", wasm_filter(sc.config)))
+    envoy = Envoy(bootstrap(listeners, echo.port), "parity").start()
+    pytestconfig.stash[_ENVOY] = envoy
+    try:
+        envoy.wait_ready(timeout=90)
+        ports = envoy.listener_ports()
+        missing = [ls["name"] for ls in listeners if ls["name"] not in ports]
+        if missing:
+            pytest.fail(f"listeners not up: {missing}\n{envoy.tail()}")
+        yield Stack(envoy, ports)
+    finally:
+        envoy.stop()
+        echo.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    envoy = item.config.stash.get(_ENVOY, None)
+    if report.failed and envoy is not None:
+        report.sections.append((f"envoy log tail ({envoy.log_path})",
+                                envoy.tail(20, problems_only=True)))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    s = config.stash[_STATS]
+    if s.requests == 0 and _ENVOY not in config.stash:
+        return  # parity tests were not selected
+    mode = " (native only: no wasm listeners)" if NATIVE_ONLY else ""
+    terminalreporter.write_line(
+        f"parity: {s.requests} requests, {s.agree} agree, {s.disagree} disagree{mode}")
+    terminalreporter.write_line(
+        f"expectations: {s.expectation_failures} requests where the native filter "
+        "did not answer as the scenario expects")

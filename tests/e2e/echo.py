@@ -1,0 +1,61 @@
+"""Echo upstream: answers every request with JSON describing what it received.
+
+The body is {"method", "path" (with query), "headers": [[name, value], ...]} in
+arrival order, header names lower-cased. Responses carry `x-echo: 1` so the
+test can tell an upstream answer from a local reply.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: Envoy pools upstream connections
+
+    def _echo(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        if length:
+            self.rfile.read(length)
+        body = json.dumps({
+            "method": self.command,
+            "path": self.path,
+            # http.server decodes header bytes as latin-1; undo that so UTF-8
+            # claim values read naturally (invalid UTF-8 shows as \xNN).
+            "headers": [[k.lower(), v.encode("latin-1").decode("utf-8", "backslashreplace")]
+                        for k, v in self.headers.items()],
+        }).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.send_header("x-echo", "1")
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _echo
+
+    def log_message(self, fmt, *args) -> None:  # keep pytest output clean
+        pass
+
+
+class EchoServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = ThreadingHTTPServer((host, port), _Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        name="echo", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def start(self) -> "EchoServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
