@@ -107,6 +107,20 @@ impl<'a> Obj<'a> {
         })
     }
 
+    /// A field that must be set (e.g. the member of a oneof just chosen).
+    pub fn require(&mut self, name: &str) -> Result<(&'a Value, String)> {
+        match self.field(name)? {
+            Some(f) => Ok(f),
+            None => err(&self.path, format!("missing required field \"{name}\"")),
+        }
+    }
+
+    /// A message field that must be set.
+    pub fn require_object(&mut self, name: &str) -> Result<Obj<'a>> {
+        let (v, p) = self.require(name)?;
+        Obj::new(v, &p)
+    }
+
     pub fn has(&self, name: &str) -> bool {
         let camel = camel(name);
         self.map

@@ -44,12 +44,7 @@ pub fn string_matcher(v: &Value, path: &str) -> Result<StringMatcher> {
     o.unsupported(&["custom"])?;
     let which = one_of(&o, &["exact", "prefix", "suffix", "contains", "safe_regex"])?;
     let pattern = if which == "safe_regex" {
-        let (rv, rp) = o
-            .field("safe_regex")?
-            .ok_or_else(|| super::json::ConfigError {
-                path: path.to_owned(),
-                message: "missing safe_regex".into(),
-            })?;
+        let (rv, rp) = o.require("safe_regex")?;
         StringPattern::Regex(regex(rv, &rp)?)
     } else {
         let s = o.string(which)?.unwrap_or_default();
@@ -106,33 +101,18 @@ fn header_matcher(v: &Value, path: &str) -> Result<HeaderMatcher> {
         None => HeaderTest::Present(true),
         Some("present_match") => HeaderTest::Present(o.bool("present_match")?),
         Some("range_match") => {
-            let mut r = o
-                .object("range_match")?
-                .ok_or_else(|| super::json::ConfigError {
-                    path: path.to_owned(),
-                    message: "missing range_match".into(),
-                })?;
+            let mut r = o.require_object("range_match")?;
             let start = r.i64("start")?.unwrap_or(0);
             let end = r.i64("end")?.unwrap_or(0);
             r.finish()?;
             HeaderTest::Range { start, end }
         }
         Some("safe_regex_match") => {
-            let (rv, rp) =
-                o.field("safe_regex_match")?
-                    .ok_or_else(|| super::json::ConfigError {
-                        path: path.to_owned(),
-                        message: "missing safe_regex_match".into(),
-                    })?;
+            let (rv, rp) = o.require("safe_regex_match")?;
             HeaderTest::String(plain(StringPattern::Regex(regex(rv, &rp)?)))
         }
         Some("string_match") => {
-            let (sv, sp) = o
-                .field("string_match")?
-                .ok_or_else(|| super::json::ConfigError {
-                    path: path.to_owned(),
-                    message: "missing string_match".into(),
-                })?;
+            let (sv, sp) = o.require("string_match")?;
             HeaderTest::String(string_matcher(sv, &sp)?)
         }
         Some(k) => {
@@ -191,12 +171,7 @@ pub fn route_match(v: &Value, path: &str) -> Result<RouteMatcher> {
         &["prefix", "path", "safe_regex", "path_separated_prefix"],
     )?;
     let path_match = if which == "safe_regex" {
-        let (rv, rp) = o
-            .field("safe_regex")?
-            .ok_or_else(|| super::json::ConfigError {
-                path: path.to_owned(),
-                message: "missing safe_regex".into(),
-            })?;
+        let (rv, rp) = o.require("safe_regex")?;
         PathMatch::Regex(regex(rv, &rp)?)
     } else {
         let s = o.string(which)?.unwrap_or_default();

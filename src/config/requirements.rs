@@ -90,12 +90,7 @@ pub fn requirement(v: &Value, path: &str, providers: &[Provider]) -> Result<Veri
             provider_verifier(providers, idx, None)
         }
         Some("provider_and_audiences") => {
-            let mut pa =
-                o.object("provider_and_audiences")?
-                    .ok_or_else(|| super::json::ConfigError {
-                        path: path.to_owned(),
-                        message: "missing provider_and_audiences".into(),
-                    })?;
+            let mut pa = o.require_object("provider_and_audiences")?;
             let name = pa.string("provider_name")?.unwrap_or_default();
             let idx = provider_index(providers, &name, &format!("{}.provider_name", pa.path))?;
             let audiences = pa.strings("audiences")?;
@@ -161,9 +156,7 @@ pub fn rule(
     requirement_map: &RequirementMap,
 ) -> Result<Rule> {
     let mut o = Obj::new(v, path)?;
-    let Some((mv, mp)) = o.field("match")? else {
-        return err(path, "missing required field \"match\"");
-    };
+    let (mv, mp) = o.require("match")?;
     let matcher = route_match(mv, &mp)?;
     if o.has("requires") && o.has("requirement_name") {
         return err(path, "only one of requires, requirement_name may be set");
