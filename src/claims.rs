@@ -207,6 +207,14 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_refused_without_exhausting_the_stack() {
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse_object(deep.as_bytes()).is_none());
+        let ok = format!("{{\"a\":{}1{}}}", "[".repeat(100), "]".repeat(100));
+        assert!(parse_object(ok.as_bytes()).is_some());
+    }
+
+    #[test]
     fn only_objects_are_tokens_parts() {
         assert!(parse_object(b"[1,2]").is_none());
         assert!(parse_object(b"\"x\"").is_none());
