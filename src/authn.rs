@@ -36,6 +36,14 @@ impl Audiences {
     }
 }
 
+/// A token that verified: its provider (index into `Config::providers`) and
+/// its claims, kept for the rule's `authorize` conditions.
+#[derive(Debug)]
+pub struct Verified {
+    pub provider: usize,
+    pub claims: claims::Object,
+}
+
 /// Which provider checks the tokens.
 #[derive(Clone, Copy, Debug)]
 pub enum Mode<'a> {
@@ -150,12 +158,14 @@ fn apply_good(
 
 /// Authenticates every token `extractor` finds. Without `allow_*`, every
 /// token must verify (a good token must not carry a bad one through).
+/// Verified tokens are appended to `verified`.
 pub fn authenticate(
     config: &Config,
     extractor: &Extractor,
     mode: Mode<'_>,
     headers: &mut Headers,
     now: u64,
+    verified: &mut Vec<Verified>,
 ) -> Result<(), Status> {
     let (allow_failed, allow_missing) = match mode {
         Mode::Provider { .. } => (false, false),
@@ -172,6 +182,10 @@ pub fn authenticate(
         status = match verify_one(config, extractor, mode, &token, now) {
             Ok((provider, jwt)) => {
                 apply_good(provider, extractor, &token, &jwt, headers);
+                verified.push(Verified {
+                    provider: provider.index,
+                    claims: jwt.payload,
+                });
                 Ok(())
             }
             Err(e) => Err(e),

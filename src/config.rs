@@ -37,6 +37,8 @@ pub struct ClaimToHeader {
 /// A compiled `JwtProvider`.
 #[derive(Clone, Debug)]
 pub struct Provider {
+    /// Position in `Config::providers`.
+    pub index: usize,
     pub name: String,
     /// Empty: tokens of any issuer are accepted by this provider.
     pub issuer: String,
@@ -112,7 +114,7 @@ impl Config {
 
         let mut providers = Vec::new();
         for (name, v, path) in o.map("providers")? {
-            providers.push(provider::compile(name, v, &path)?);
+            providers.push(provider::compile(providers.len(), name, v, &path)?);
         }
         let mut requirement_map = BTreeMap::new();
         for (name, v, path) in o.map("requirement_map")? {

@@ -2,7 +2,7 @@
 //! verifier: groups run their children in order, `requires_all` stops at the
 //! first failure, `requires_any` at the first success.
 
-use crate::authn::{self, Audiences, Mode};
+use crate::authn::{self, Audiences, Mode, Verified};
 use crate::config::Config;
 use crate::error::Status;
 use crate::extract::Extractor;
@@ -46,10 +46,37 @@ fn any_error(statuses: &[Status]) -> Status {
     out
 }
 
+/// One leaf of the tree: strip the headers this node's providers set, then
+/// authenticate; a failed leaf keeps none of its verified tokens.
+fn authenticate(
+    config: &Config,
+    extractor: &Extractor,
+    mode: Mode<'_>,
+    headers: &mut Headers,
+    now: u64,
+    verified: &mut Vec<Verified>,
+) -> Result<(), Status> {
+    extractor.sanitize(headers);
+    let mark = verified.len();
+    let result = authn::authenticate(config, extractor, mode, headers, now, verified);
+    if result.is_err() {
+        verified.truncate(mark);
+    }
+    result
+}
+
 impl Verifier {
     /// Evaluates this node against the request, changing its headers as
     /// verified tokens require.
-    pub fn verify(&self, config: &Config, headers: &mut Headers, now: u64) -> Result<(), Status> {
+    /// Tokens that verified are appended to `verified`; a requirement that
+    /// fails takes its tokens back out, so only passing branches count.
+    pub fn verify(
+        &self,
+        config: &Config,
+        headers: &mut Headers,
+        now: u64,
+        verified: &mut Vec<Verified>,
+    ) -> Result<(), Status> {
         match self {
             Verifier::AllowAll => Ok(()),
             Verifier::Provider {
@@ -60,27 +87,20 @@ impl Verifier {
                 let Some(provider) = config.providers.get(*provider) else {
                     return Err(Status::JwtUnknownIssuer);
                 };
-                extractor.sanitize(headers);
                 let mode = Mode::Provider {
                     provider,
                     audiences: audiences.as_ref(),
                 };
-                authn::authenticate(config, extractor, mode, headers, now)
+                authenticate(config, extractor, mode, headers, now, verified)
             }
             Verifier::AllowMissing { extractor } | Verifier::AllowFailed { extractor } => {
-                extractor.sanitize(headers);
                 let allow_failed = matches!(self, Verifier::AllowFailed { .. });
-                authn::authenticate(
-                    config,
-                    extractor,
-                    Mode::ByIssuer { allow_failed },
-                    headers,
-                    now,
-                )
+                let mode = Mode::ByIssuer { allow_failed };
+                authenticate(config, extractor, mode, headers, now, verified)
             }
             Verifier::All(children) => {
                 for c in children {
-                    c.verify(config, headers, now)?;
+                    c.verify(config, headers, now, verified)?;
                 }
                 Ok(())
             }
@@ -91,7 +111,7 @@ impl Verifier {
             } => {
                 let mut statuses = Vec::with_capacity(children.len());
                 for c in children {
-                    match c.verify(config, headers, now) {
+                    match c.verify(config, headers, now, verified) {
                         Ok(()) => return Ok(()),
                         Err(s) => statuses.push(s),
                     }
@@ -127,7 +147,7 @@ pub fn evaluate(config: &Config, headers: &mut Headers, now: u64) -> Result<(), 
         return Ok(());
     }
     match config.rules.iter().find(|r| r.matcher.matches(headers)) {
-        Some(rule) => rule.verifier.verify(config, headers, now),
+        Some(rule) => rule.verifier.verify(config, headers, now, &mut Vec::new()),
         None => Ok(()),
     }
 }

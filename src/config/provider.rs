@@ -100,7 +100,7 @@ fn locations(o: &mut Obj<'_>) -> Result<Locations> {
 }
 
 /// Compiles `providers.<name>`.
-pub fn compile(name: &str, v: &Value, path: &str) -> Result<Provider> {
+pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provider> {
     let mut o = Obj::new(v, path)?;
     o.unsupported(&[
         "remote_jwks",
@@ -170,6 +170,7 @@ pub fn compile(name: &str, v: &Value, path: &str) -> Result<Provider> {
     o.bool("clear_route_cache")?;
     o.finish()?;
     Ok(Provider {
+        index,
         name: name.to_owned(),
         issuer,
         audiences,
