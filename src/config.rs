@@ -2,6 +2,7 @@
 //! turned once (at `on_configure`) into typed, pre-computed structures.
 //! Anything we cannot honour is refused with the JSON path that says it.
 
+mod authz;
 mod json;
 mod matchers;
 mod provider;
@@ -10,6 +11,7 @@ mod requirements;
 pub use json::ConfigError;
 
 use crate::authn::Audiences;
+use crate::authz::Authorize;
 use crate::extract::Locations;
 use crate::jwks::Jwks;
 use crate::matcher::{RouteMatcher, StringMatcher};
@@ -71,6 +73,8 @@ impl Provider {
 pub struct Rule {
     pub matcher: RouteMatcher,
     pub verifier: Verifier,
+    /// jwt-guard extension: claim conditions checked once `verifier` passed.
+    pub authorize: Option<Authorize>,
 }
 
 /// The whole compiled configuration.
@@ -79,6 +83,8 @@ pub struct Config {
     pub providers: Vec<Provider>,
     pub rules: Vec<Rule>,
     pub bypass_cors_preflight: bool,
+    /// jwt-guard extension: RFC 9457 `application/problem+json` denial bodies.
+    pub problem_details: bool,
     /// Every header any provider sets: Envoy strips them from each request,
     /// whatever rule applies, so a client can never inject one.
     pub sanitize: Vec<String>,
@@ -111,6 +117,7 @@ impl Config {
         // Only names Envoy's stats; accepted so pasted configs load.
         o.string("stat_prefix")?;
         let bypass_cors_preflight = o.bool("bypass_cors_preflight")?;
+        let problem_details = o.bool("problem_details")?;
 
         let mut providers = Vec::new();
         for (name, v, path) in o.map("providers")? {
@@ -136,6 +143,7 @@ impl Config {
             providers,
             rules,
             bypass_cors_preflight,
+            problem_details,
             sanitize,
         })
     }

@@ -104,10 +104,7 @@ fn now_seconds() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn deny(status: u32, www_authenticate: Option<&str>, body: &str) -> Action {
-    let headers = www_authenticate
-        .map(|v| vec![("www-authenticate", v)])
-        .unwrap_or_default();
+fn deny(status: u32, headers: Vec<(&str, &str)>, body: &str) -> Action {
     if let Err(e) = hostcalls::send_http_response(status, headers, Some(body.as_bytes())) {
         log(
             LogLevel::Error,
@@ -121,7 +118,7 @@ impl HttpContext for Request {
     fn on_http_request_headers(&mut self, _num_headers: usize, _eos: bool) -> Action {
         let Some(config) = self.config.clone() else {
             // Unconfigured: nothing may pass.
-            return deny(500, None, "jwt-guard is not configured");
+            return deny(500, vec![], "jwt-guard is not configured");
         };
         let pairs = match hostcalls::get_map_bytes(MapType::HttpRequestHeaders) {
             Ok(p) => p,
@@ -130,7 +127,7 @@ impl HttpContext for Request {
                     LogLevel::Error,
                     &format!("jwt-guard: cannot read request headers: {e:?}"),
                 );
-                return deny(500, None, "jwt-guard cannot read the request");
+                return deny(500, vec![], "jwt-guard cannot read the request");
             }
         };
         let entries = pairs
@@ -154,14 +151,18 @@ impl HttpContext for Request {
                             LogLevel::Error,
                             &format!("jwt-guard: cannot update header {name}"),
                         );
-                        return deny(500, None, "jwt-guard cannot update the request");
+                        return deny(500, vec![], "jwt-guard cannot update the request");
                     }
                 }
                 Action::Continue
             }
-            Err(status) => {
-                let d = response::denial(status, &realm);
-                deny(d.status, Some(&d.www_authenticate), d.body)
+            Err(denied) => {
+                let d = response::denial(&denied, &realm, config.problem_details);
+                let mut headers = vec![("www-authenticate", d.www_authenticate.as_str())];
+                if let Some(ct) = d.content_type {
+                    headers.push(("content-type", ct));
+                }
+                deny(d.status, headers, &d.body)
             }
         }
     }

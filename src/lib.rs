@@ -4,6 +4,7 @@
 //! time passed in, natively testable with `cargo test`.
 
 pub mod authn;
+pub mod authz;
 pub mod b64;
 pub mod claims;
 pub mod config;

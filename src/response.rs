@@ -3,6 +3,7 @@
 
 use crate::error::Status;
 use crate::request::Headers;
+use crate::rules::Denied;
 
 /// Envoy caps the path it echoes in the realm.
 const MAX_REALM_PATH: usize = 256;
@@ -11,7 +12,9 @@ const MAX_REALM_PATH: usize = 256;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Denial {
     pub status: u32,
-    pub body: &'static str,
+    pub body: String,
+    /// `None`: the host's default (`text/plain` for Envoy's local replies).
+    pub content_type: Option<&'static str>,
     pub www_authenticate: String,
 }
 
@@ -31,23 +34,71 @@ pub fn realm(headers: &Headers) -> String {
     format!("{scheme}://{host}{path}")
 }
 
-/// RFC 6750 §3: every failure except a missing token adds
-/// `error="invalid_token"`. A disallowed audience is the only 403.
-pub fn denial(status: Status, realm: &str) -> Denial {
-    let code = if status == Status::JwtAudienceNotAllowed {
-        403
-    } else {
-        401
+/// RFC 6750 §3: a missing token gets a bare challenge; a bad token
+/// `error="invalid_token"` (401, or 403 for a disallowed audience, as Envoy);
+/// a valid token that fails `authorize` 403 `error="insufficient_scope"`,
+/// with the needed `scope` when a scope condition failed.
+pub fn denial(denied: &Denied<'_>, realm: &str, problem_details: bool) -> Denial {
+    let (status, error, scope, body) = match denied {
+        Denied::Authn(s) => {
+            let status = if *s == Status::JwtAudienceNotAllowed {
+                403
+            } else {
+                401
+            };
+            let error = (*s != Status::JwtMissed).then_some("invalid_token");
+            (status, error, None, s.message().to_owned())
+        }
+        Denied::Authz(f) => (
+            403,
+            Some("insufficient_scope"),
+            f.scope(),
+            format!("Jwt is not authorized: {}", f.describe()),
+        ),
     };
     let mut www_authenticate = format!("Bearer realm=\"{realm}\"");
-    if status != Status::JwtMissed {
-        www_authenticate.push_str(", error=\"invalid_token\"");
+    if let Some(e) = error {
+        www_authenticate.push_str(&format!(", error=\"{e}\""));
+    }
+    if let Some(s) = scope {
+        www_authenticate.push_str(&format!(", scope=\"{s}\""));
+    }
+    if !problem_details {
+        return Denial {
+            status,
+            body,
+            content_type: None,
+            www_authenticate,
+        };
     }
     Denial {
-        status: code,
-        body: status.message(),
+        status,
+        body: problem_json(status, &body, error, scope),
+        content_type: Some("application/problem+json"),
         www_authenticate,
     }
+}
+
+/// RFC 9457 problem details, members in a fixed order.
+fn problem_json(status: u32, detail: &str, error: Option<&str>, scope: Option<&str>) -> String {
+    let quote = |s: &str| serde_json::Value::from(s).to_string();
+    let title = if status == 403 {
+        "Forbidden"
+    } else {
+        "Unauthorized"
+    };
+    let mut out = format!(
+        "{{\"type\":\"about:blank\",\"title\":\"{title}\",\"status\":{status},\"detail\":{}",
+        quote(detail)
+    );
+    if let Some(e) = error {
+        out.push_str(&format!(",\"error\":{}", quote(e)));
+    }
+    if let Some(s) = scope {
+        out.push_str(&format!(",\"scope\":{}", quote(s)));
+    }
+    out.push('}');
+    out
 }
 
 #[cfg(test)]
@@ -64,7 +115,11 @@ mod tests {
 
     #[test]
     fn missing_token_is_401_without_error_attribute() {
-        let d = denial(Status::JwtMissed, &realm(&req("/a?b=c")));
+        let d = denial(
+            &Denied::Authn(Status::JwtMissed),
+            &realm(&req("/a?b=c")),
+            false,
+        );
         assert_eq!(d.status, 401);
         assert_eq!(d.body, "Jwt is missing");
         assert_eq!(
@@ -75,16 +130,27 @@ mod tests {
 
     #[test]
     fn audience_is_403_and_other_failures_say_invalid_token() {
-        let d = denial(Status::JwtAudienceNotAllowed, &realm(&req("/")));
+        let d = denial(
+            &Denied::Authn(Status::JwtAudienceNotAllowed),
+            &realm(&req("/")),
+            false,
+        );
         assert_eq!(d.status, 403);
         assert!(d.www_authenticate.ends_with(", error=\"invalid_token\""));
-        assert_eq!(denial(Status::JwtExpired, &realm(&req("/"))).status, 401);
+        assert_eq!(
+            denial(&Denied::Authn(Status::JwtExpired), &realm(&req("/")), false).status,
+            401
+        );
     }
 
     #[test]
     fn realm_path_is_capped() {
         let long = format!("/{}", "a".repeat(400));
-        let d = denial(Status::JwtMissed, &realm(&req(&long)));
+        let d = denial(
+            &Denied::Authn(Status::JwtMissed),
+            &realm(&req(&long)),
+            false,
+        );
         assert_eq!(
             d.www_authenticate,
             format!("Bearer realm=\"http://api.example.com{}\"", &long[..256])

@@ -3,6 +3,7 @@
 //! first failure, `requires_any` at the first success.
 
 use crate::authn::{self, Audiences, Mode, Verified};
+use crate::authz::{Failure, Refusal};
 use crate::config::Config;
 use crate::error::Status;
 use crate::extract::Extractor;
@@ -137,18 +138,38 @@ fn is_cors_preflight(headers: &Headers) -> bool {
             .is_some_and(|v| !v.is_empty())
 }
 
+/// Why a request is refused.
+#[derive(Clone, Copy, Debug)]
+pub enum Denied<'c> {
+    /// No valid token: Envoy's 401 (or 403 for audiences).
+    Authn(Status),
+    /// A valid token that does not meet the rule's `authorize`: 403.
+    Authz(Failure<'c>),
+}
+
 /// The filter's decision for a request: the first rule whose match fits
 /// decides; no matching rule means nothing is required.
-pub fn evaluate(config: &Config, headers: &mut Headers, now: u64) -> Result<(), Status> {
+pub fn evaluate<'c>(config: &'c Config, headers: &mut Headers, now: u64) -> Result<(), Denied<'c>> {
     for h in &config.sanitize {
         headers.remove(h);
     }
     if config.bypass_cors_preflight && is_cors_preflight(headers) {
         return Ok(());
     }
-    match config.rules.iter().find(|r| r.matcher.matches(headers)) {
-        Some(rule) => rule.verifier.verify(config, headers, now, &mut Vec::new()),
+    let Some(rule) = config.rules.iter().find(|r| r.matcher.matches(headers)) else {
+        return Ok(());
+    };
+    let mut verified = Vec::new();
+    rule.verifier
+        .verify(config, headers, now, &mut verified)
+        .map_err(Denied::Authn)?;
+    match &rule.authorize {
         None => Ok(()),
+        Some(a) => a.check(&verified).map_err(|r| match r {
+            // Authorization needs a token: without one it is a missing token.
+            Refusal::NoToken => Denied::Authn(Status::JwtMissed),
+            Refusal::Failed(f) => Denied::Authz(f),
+        }),
     }
 }
 

@@ -174,6 +174,14 @@ pub fn rule(
     } else {
         Verifier::AllowAll
     };
+    let authorize = match o.field("authorize")? {
+        Some((av, ap)) => Some(super::authz::authorize(av, &ap, providers, &verifier)?),
+        None => None,
+    };
     o.finish()?;
-    Ok(Rule { matcher, verifier })
+    Ok(Rule {
+        matcher,
+        verifier,
+        authorize,
+    })
 }

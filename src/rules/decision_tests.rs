@@ -1,7 +1,7 @@
 //! Whole decisions, config JSON in, headers out, with HS256 tokens signed
 //! here: the requirement tree, forwarding and claim headers together.
 
-use super::evaluate;
+use super::Denied;
 use crate::config::Config;
 use crate::error::Status;
 use crate::request::Headers;
@@ -11,6 +11,14 @@ use sha2::Sha256;
 
 const SECRET: &[u8] = b"a-test-secret-of-thirty-two-byte";
 const NOW: u64 = 1_700_000_000;
+
+/// The decision as an authentication status (these tests set no `authorize`).
+fn evaluate(c: &Config, h: &mut Headers, now: u64) -> Result<(), Status> {
+    super::evaluate(c, h, now).map_err(|d| match d {
+        Denied::Authn(s) => s,
+        Denied::Authz(f) => panic!("unexpected authorization failure: {}", f.describe()),
+    })
+}
 
 fn b64url(bytes: &[u8]) -> String {
     crate::b64::encode_std(bytes)
