@@ -1,8 +1,12 @@
 //! Authenticating the tokens of one requirement node, in Envoy's order:
 //! parse → issuer → time → audience → subject → lifetime → keys → signature,
 //! then forward the payload, copy claims to headers and strip the token.
+//! A provider's hardening (jwt-guard only) slots in: alg allow-list, `typ`
+//! and `crit` right after the issuer; required claims and `auth_time` after
+//! the lifetime.
 
 use crate::claims;
+use crate::config::hardening::{without_application_prefix, Hardening};
 use crate::config::{Config, MaxLifetime, Provider};
 use crate::error::Status;
 use crate::extract::{Extractor, Token};
@@ -69,6 +73,74 @@ fn lifetime_ok(max: Option<MaxLifetime>, exp: u64, now: u64) -> bool {
     }
 }
 
+/// Hardening of the header, checked right after the issuer: nothing else
+/// about a token with a forbidden alg, type or extension is worth reporting.
+fn check_header(h: &Hardening, jwt: &Jwt<'_>) -> Result<(), Status> {
+    if h.allowed_algorithms
+        .is_some_and(|set| !set.contains(jwt.alg))
+    {
+        return Err(Status::JwtHeaderAlgNotAllowed);
+    }
+    if let Some(required) = &h.required_typ {
+        let ok = jwt
+            .typ()
+            .is_some_and(|t| without_application_prefix(t).eq_ignore_ascii_case(required));
+        if !ok {
+            return Err(Status::JwtHeaderTypNotRequired);
+        }
+    }
+    if h.reject_unknown_crit && jwt.has_crit() {
+        return Err(Status::JwtHeaderCritUnsupported);
+    }
+    Ok(())
+}
+
+/// Whether `auth_time` (seconds, any JSON number) is within `max_age`
+/// nanoseconds plus `skew` seconds of `now`; `None` if it is not a number.
+/// Whole nanoseconds in i128 keep fractional durations exact and cannot
+/// overflow for any u64/i64 time.
+fn auth_time_fresh(
+    auth_time: &serde_json::Value,
+    max_age: i128,
+    skew: u64,
+    now: u64,
+) -> Option<bool> {
+    const NANOS: i128 = 1_000_000_000;
+    let n = auth_time.as_number()?;
+    let at = match (n.as_i64(), n.as_u64()) {
+        (Some(i), _) => i128::from(i) * NANOS,
+        (None, Some(u)) => i128::from(u) * NANOS,
+        // A fraction: a saturating float conversion is exact to well under
+        // a second for any plausible time.
+        _ => (n.as_f64()? * 1e9) as i128,
+    };
+    let deadline = at
+        .saturating_add(max_age)
+        .saturating_add(i128::from(skew) * NANOS);
+    Some(i128::from(now) * NANOS <= deadline)
+}
+
+/// Hardening of the claims, checked after the lifetime and before any key.
+fn check_claims(h: &Hardening, jwt: &Jwt<'_>, now: u64, skew: u64) -> Result<(), Status> {
+    for path in &h.required_claims {
+        match claims::get_path(&jwt.payload, path) {
+            claims::Lookup::Found(v) if !v.is_null() => {}
+            _ => return Err(Status::JwtPayloadRequiredClaimMissing),
+        }
+    }
+    if let Some(max_age) = h.max_auth_age {
+        let fresh = jwt
+            .payload
+            .get("auth_time")
+            .and_then(|t| auth_time_fresh(t, max_age, skew, now))
+            .ok_or(Status::JwtPayloadAuthTimeMissing)?;
+        if !fresh {
+            return Err(Status::JwtAuthTimeTooOld);
+        }
+    }
+    Ok(())
+}
+
 /// Verifies one token; on success returns its provider and parsed form.
 fn verify_one<'c, 't>(
     config: &'c Config,
@@ -93,6 +165,7 @@ fn verify_one<'c, 't>(
             None,
         ),
     };
+    check_header(&provider.hardening, &jwt)?;
     jwt.check_time(now, provider.clock_skew)?;
     if !audiences
         .unwrap_or(&provider.audiences)
@@ -110,6 +183,7 @@ fn verify_one<'c, 't>(
     if !lifetime_ok(provider.max_lifetime, jwt.exp, now) {
         return Err(Status::JwtVerificationFail);
     }
+    check_claims(&provider.hardening, &jwt, now, provider.clock_skew)?;
     if provider.jwks.is_empty() {
         return Err(Status::JwksNoValidKeys);
     }
@@ -202,31 +276,4 @@ pub fn authenticate(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn audiences_ignore_scheme_and_one_trailing_slash_but_not_case() {
-        let a = Audiences::new(vec!["https://billing.example.com".into()]);
-        for ok in [
-            "https://billing.example.com/",
-            "http://billing.example.com",
-            "billing.example.com",
-        ] {
-            assert!(a.allows(&[ok.to_owned()]), "{ok}");
-        }
-        assert!(!a.allows(&["https://Billing.example.com".to_owned()]));
-        assert!(!a.allows(&[]));
-        assert!(Audiences::new(vec![]).allows(&[]));
-    }
-
-    #[test]
-    fn lifetime_bounds_exp_minus_now_and_requires_exp() {
-        assert!(lifetime_ok(None, 0, 100));
-        assert!(!lifetime_ok(Some(MaxLifetime::Unbounded), 0, 100));
-        assert!(lifetime_ok(Some(MaxLifetime::Unbounded), 1, 100));
-        let max = Some(MaxLifetime::Nanos(60_000_000_000));
-        assert!(lifetime_ok(max, 159, 100));
-        assert!(!lifetime_ok(max, 160, 100));
-    }
-}
+mod tests;

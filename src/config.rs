@@ -3,6 +3,7 @@
 //! Anything we cannot honour is refused with the JSON path that says it.
 
 mod authz;
+pub mod hardening;
 mod json;
 mod matchers;
 mod provider;
@@ -55,6 +56,9 @@ pub struct Provider {
     /// Seconds; Envoy's default of 60 applies when unset or 0.
     pub clock_skew: u64,
     pub locations: Locations,
+    /// jwt-guard extension: per-token checks Envoy does not make (all off
+    /// unless configured; see each field).
+    pub hardening: hardening::Hardening,
 }
 
 impl Provider {

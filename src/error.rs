@@ -63,6 +63,20 @@ pub enum Status {
     JwksKidAlgMismatch,
     /// The provider has no usable key at all.
     JwksNoValidKeys,
+    // jwt-guard's provider hardening (all 401 `invalid_token`); Envoy has no
+    // such checks, so the sentences follow its style instead of copying it.
+    /// `alg` is not in the provider's `allowed_algorithms`.
+    JwtHeaderAlgNotAllowed,
+    /// `typ` is missing or not the provider's `required_typ`.
+    JwtHeaderTypNotRequired,
+    /// The header has `crit` and the provider sets `reject_unknown_crit`.
+    JwtHeaderCritUnsupported,
+    /// A claim of the provider's `required_claims` is absent or null.
+    JwtPayloadRequiredClaimMissing,
+    /// `max_auth_age` is set and `auth_time` is absent or not a number.
+    JwtPayloadAuthTimeMissing,
+    /// `auth_time` is older than `max_auth_age` (plus the clock skew).
+    JwtAuthTimeTooOld,
 }
 
 impl Status {
@@ -107,6 +121,14 @@ impl Status {
             Status::JwtEd25519SignatureWrongLength => "Jwt ED25519 signature is wrong length",
             Status::JwksKidAlgMismatch => "Jwks doesn't have key to match kid or alg from Jwt",
             Status::JwksNoValidKeys => "Jwks doesn't have any valid public key",
+            Status::JwtHeaderAlgNotAllowed => "Jwt header [alg] is not allowed for this provider",
+            Status::JwtHeaderTypNotRequired => "Jwt header [typ] is not the required type",
+            Status::JwtHeaderCritUnsupported => "Jwt header [crit] names an unsupported extension",
+            Status::JwtPayloadRequiredClaimMissing => "Jwt payload is missing a required claim",
+            Status::JwtPayloadAuthTimeMissing => {
+                "Jwt payload [auth_time] field is missing or not a number"
+            }
+            Status::JwtAuthTimeTooOld => "Jwt auth_time is too old",
         }
     }
 }
@@ -133,5 +155,34 @@ mod tests {
             Status::JwksKidAlgMismatch.message(),
             "Jwks doesn't have key to match kid or alg from Jwt"
         );
+    }
+
+    #[test]
+    fn hardening_sentences_are_the_contracts() {
+        for (status, sentence) in [
+            (
+                Status::JwtHeaderAlgNotAllowed,
+                "Jwt header [alg] is not allowed for this provider",
+            ),
+            (
+                Status::JwtHeaderTypNotRequired,
+                "Jwt header [typ] is not the required type",
+            ),
+            (
+                Status::JwtHeaderCritUnsupported,
+                "Jwt header [crit] names an unsupported extension",
+            ),
+            (
+                Status::JwtPayloadRequiredClaimMissing,
+                "Jwt payload is missing a required claim",
+            ),
+            (
+                Status::JwtPayloadAuthTimeMissing,
+                "Jwt payload [auth_time] field is missing or not a number",
+            ),
+            (Status::JwtAuthTimeTooOld, "Jwt auth_time is too old"),
+        ] {
+            assert_eq!(status.message(), sentence);
+        }
     }
 }

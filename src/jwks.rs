@@ -12,8 +12,9 @@
 //! Envoy ignores so the key matches every token; an Ed25519 key that is not a
 //! curve point or has small order). Other keys are kept with Envoy's
 //! `kid`/`alg` semantics, including `alg` values that never match a token (an
-//! RSA key with `"alg": "RSA-OAEP"`), and `use` is ignored exactly as Envoy
-//! ignores it (an `"use": "enc"` key still verifies).
+//! RSA key with `"alg": "RSA-OAEP"`), and `use`/`key_ops` are ignored exactly
+//! as Envoy ignores them (an `"use": "enc"` key still verifies) unless a
+//! provider asks otherwise (`honor_key_use`, applied with [`Jwks::filtered`]).
 
 mod der;
 mod error;
@@ -21,6 +22,7 @@ mod json;
 mod pem;
 #[cfg(test)]
 pub(crate) mod testdata;
+mod usage;
 
 use std::fmt;
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use std::sync::Arc;
 pub use error::{JwksError, KeyError};
 pub use json::parse_json;
 pub use pem::parse_pem;
+pub use usage::{KeyOps, KeyOrigin, KeyUse};
 
 /// An ordered set of verification keys. Cloning is cheap (shared).
 #[derive(Clone, Debug)]
@@ -57,6 +60,12 @@ impl Jwks {
     pub fn keys(&self) -> &[Jwk] {
         &self.keys
     }
+
+    /// The keys `keep` accepts, in the same order; `NoValidKey` if none is.
+    /// For configure-time key policies: verification never filters.
+    pub fn filtered(&self, keep: impl Fn(&Jwk) -> bool) -> Result<Jwks, JwksError> {
+        Jwks::from_keys(self.keys.iter().filter(|k| keep(k)).cloned().collect())
+    }
 }
 
 /// One verification key with its precomputed public key.
@@ -64,6 +73,9 @@ impl Jwks {
 pub struct Jwk {
     kid: Option<String>,
     alg: Option<String>,
+    key_use: KeyUse,
+    key_ops: KeyOps,
+    origin: KeyOrigin,
     material: KeyMaterial,
 }
 
@@ -99,14 +111,49 @@ impl Jwk {
         }
     }
 
+    /// The declared `use` (ignored by verification, as in Envoy).
+    pub fn key_use(&self) -> KeyUse {
+        self.key_use
+    }
+
+    /// The declared `key_ops` (ignored by verification, as in Envoy).
+    pub fn key_ops(&self) -> KeyOps {
+        self.key_ops
+    }
+
+    /// Whether `use` and `key_ops`, where stated, allow verifying signatures.
+    pub fn declared_for_verification(&self) -> bool {
+        matches!(self.key_use, KeyUse::Unstated | KeyUse::Sig)
+            && matches!(self.key_ops, KeyOps::Unstated | KeyOps::Verify)
+    }
+
+    /// Where the key was read from.
+    pub fn origin(&self) -> KeyOrigin {
+        self.origin
+    }
+
+    /// `error` as a JWKS error naming this key the way parse errors do
+    /// (`key 0 (kid "k"): ...`), for configure-time key policies.
+    pub fn rejected(&self, error: KeyError) -> JwksError {
+        usage::rejected(self.origin, self.kid(), error)
+    }
+
     pub(crate) fn material(&self) -> &KeyMaterial {
         &self.material
     }
 
-    fn new(kid: Option<String>, alg: Option<String>, material: KeyMaterial) -> Jwk {
+    fn new(
+        origin: KeyOrigin,
+        kid: Option<String>,
+        alg: Option<String>,
+        material: KeyMaterial,
+    ) -> Jwk {
         Jwk {
             kid: kid.filter(|k| !k.is_empty()),
             alg: alg.filter(|a| !a.is_empty()),
+            key_use: KeyUse::Unstated,
+            key_ops: KeyOps::Unstated,
+            origin,
             material,
         }
     }
@@ -117,6 +164,8 @@ impl fmt::Debug for Jwk {
         f.debug_struct("Jwk")
             .field("kid", &self.kid)
             .field("alg", &self.alg)
+            .field("use", &self.key_use)
+            .field("key_ops", &self.key_ops)
             .field("key", &self.material)
             .finish()
     }
@@ -291,92 +340,4 @@ pub fn parse(text: &str) -> Result<Jwks, JwksError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::testdata::*;
-    use super::*;
-
-    #[test]
-    fn parse_prefers_json_then_pem() {
-        assert_eq!(parse(RSA_JWK_SET_WRAP).unwrap().len(), 1);
-        let pem = parse(EC256_PEM).unwrap();
-        assert_eq!(pem.keys()[0].kty(), "EC");
-        assert_eq!(pem.keys()[0].kid(), None);
-    }
-
-    const RSA_JWK_SET_WRAP: &str = r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#;
-
-    #[test]
-    fn garbage_is_neither_jwks_nor_pem() {
-        assert_eq!(parse("hello").unwrap_err(), JwksError::NotJwksNorPem);
-        assert_eq!(
-            parse("").unwrap_err().to_string(),
-            "not a JWKS JSON object nor a PEM public key"
-        );
-    }
-
-    #[test]
-    fn broken_json_reports_the_json_error() {
-        let err = parse(r#"{"keys": [}"#).unwrap_err();
-        assert!(matches!(err, JwksError::InvalidJson(_)), "{err}");
-        assert!(err.to_string().starts_with("JWKS is not valid JSON: "));
-    }
-
-    #[test]
-    fn rsa_key_checks_follow_boringssl() {
-        let odd_n = [0xC5u8; 64];
-        assert!(rsa_key(&odd_n, &[1, 0, 1]).is_ok());
-        assert_eq!(
-            rsa_key(&[0xC4; 64], &[3]).unwrap_err(),
-            KeyError::Rsa("modulus is even")
-        );
-        assert!(rsa_key(&odd_n, &[2]).is_err());
-        assert!(rsa_key(&odd_n, &[1]).is_err());
-        assert!(rsa_key(&odd_n, &[]).is_err());
-        assert!(rsa_key(&odd_n, &[3, 0, 0, 0, 1]).is_err());
-        assert!(rsa_key(&[], &[3]).is_err());
-        assert!(rsa_key(&[0x03, 0xff, 0xff, 0xff, 0xff], &[3]).is_ok());
-        assert!(rsa_key(&[0x01, 0xff, 0xff, 0xff, 0xff], &[3]).is_err());
-        let huge = vec![0xffu8; 16384 / 8 + 1];
-        assert!(rsa_key(&huge, &[3]).is_err());
-        assert!(rsa_key(&vec![0xffu8; 16384 / 8], &[3]).is_ok());
-    }
-
-    #[test]
-    fn ec_coordinates_may_omit_leading_zeros_but_not_overflow() {
-        let err = ec_key_from_coordinates(Curve::P256, &[1; 33], &[1; 32]).unwrap_err();
-        assert_eq!(err.to_string(), "EC coordinate \"x\" is too long for P-256");
-        let err = ec_key_from_coordinates(Curve::P256, &[1; 32], &[1; 32]).unwrap_err();
-        assert_eq!(err.to_string(), "EC public key is not a point on P-256");
-        assert!(ec_key_from_coordinates(Curve::P521, &[], &[]).is_err());
-    }
-
-    #[test]
-    fn ed25519_small_order_and_undecodable_keys_are_rejected() {
-        let mut identity = [0u8; 32];
-        identity[0] = 1;
-        assert_eq!(ed25519_key(&identity).unwrap_err(), KeyError::Ed25519Weak);
-        assert_eq!(
-            ed25519_key(&[0u8; 31]).unwrap_err(),
-            KeyError::Ed25519Length(31)
-        );
-        // y = 2 is not the y-coordinate of any curve point.
-        let mut bad = [0u8; 32];
-        bad[0] = 2;
-        assert_eq!(ed25519_key(&bad).unwrap_err(), KeyError::Ed25519Invalid);
-    }
-
-    #[test]
-    fn debug_output_does_not_leak_hmac_secrets() {
-        let jwks = parse(r#"{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}"#).unwrap();
-        let shown = format!("{jwks:?}");
-        assert!(shown.contains("\"h\""), "{shown}");
-        assert!(!shown.contains("115, 101"), "{shown}");
-    }
-
-    #[test]
-    fn clones_share_keys() {
-        let a = parse(RSA_JWK_SET_WRAP).unwrap();
-        let b = a.clone();
-        assert!(std::ptr::eq(a.keys().as_ptr(), b.keys().as_ptr()));
-    }
-}
+mod tests;

@@ -16,6 +16,9 @@ pub struct Jwt<'a> {
     pub payload_b64: &'a str,
     pub alg: Alg,
     pub kid: Option<String>,
+    /// The whole header, for members Envoy ignores but a provider's
+    /// hardening may check (`typ`, `crit`); kept as parsed, no copy.
+    pub header: Object,
     pub payload: Object,
     /// `iss`, empty when absent.
     pub iss: String,
@@ -101,6 +104,7 @@ pub fn parse(token: &str) -> Result<Jwt<'_>, Status> {
         payload_b64: p,
         alg,
         kid,
+        header,
         payload,
         iss,
         sub,
@@ -112,6 +116,17 @@ pub fn parse(token: &str) -> Result<Jwt<'_>, Status> {
 }
 
 impl Jwt<'_> {
+    /// The header's `typ` when it is a string (a non-string `typ` is no type).
+    pub fn typ(&self) -> Option<&str> {
+        self.header.get("typ").and_then(serde_json::Value::as_str)
+    }
+
+    /// Whether the header has a `crit` member at all, whatever its value:
+    /// any critical extension is one jwt-guard does not understand.
+    pub fn has_crit(&self) -> bool {
+        self.header.contains_key("crit")
+    }
+
     /// Envoy's time check: not before `nbf - skew`, not after `exp + skew`
     /// (an `exp` of 0 means none).
     pub fn check_time(&self, now: u64, skew: u64) -> Result<(), Status> {
@@ -224,6 +239,21 @@ mod tests {
         );
         let t = format!("{}.{}.a,b", seg(H), seg("{}"));
         assert_eq!(parse(&t).unwrap_err(), Status::JwtSignatureBadBase64);
+    }
+
+    #[test]
+    fn typ_and_crit_are_kept_from_the_header_without_being_checked() {
+        let t = tok(r#"{"alg":"RS256","typ":"at+jwt","crit":["b64"]}"#, "{}");
+        let jwt = parse(&t).unwrap();
+        assert_eq!(jwt.typ(), Some("at+jwt"));
+        assert!(jwt.has_crit());
+        let t = tok(r#"{"alg":"RS256","typ":7,"crit":null}"#, "{}");
+        let jwt = parse(&t).unwrap();
+        assert_eq!(jwt.typ(), None);
+        assert!(jwt.has_crit());
+        let t = tok(H, "{}");
+        let jwt = parse(&t).unwrap();
+        assert_eq!((jwt.typ(), jwt.has_crit()), (None, false));
     }
 
     #[test]

@@ -122,10 +122,12 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
         None if require_expiration => Some(MaxLifetime::Unbounded),
         None => None,
     };
+    let (hardening, key_policy) = super::hardening::parse(&mut o)?;
     let jwks = match o.field("local_jwks")? {
         Some((jv, jp)) => {
             let text = jwks_text(jv, &jp)?;
-            crate::jwks::parse(&text).or_else(|e| err(&jp, e.to_string()))?
+            let jwks = crate::jwks::parse(&text).or_else(|e| err(&jp, e.to_string()))?;
+            super::hardening::apply_key_policy(key_policy, jwks, &jp)?
         }
         None => {
             return err(
@@ -183,5 +185,6 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
         claim_to_headers,
         clock_skew,
         locations,
+        hardening,
     })
 }

@@ -177,3 +177,213 @@ fn inline_bytes_holds_base64_of_the_jwks() {
     let c = compile(json!({"providers": {"idp": {"local_jwks": {"inline_bytes": b}}}})).unwrap();
     assert_eq!(c.providers[0].jwks.len(), 1);
 }
+
+fn hardened(extra: serde_json::Value) -> Result<Config, ConfigError> {
+    compile(json!({"providers": {"idp": provider(extra)}}))
+}
+
+#[test]
+fn hardening_is_off_unless_configured() {
+    let c = hardened(json!({})).unwrap();
+    let h = &c.providers[0].hardening;
+    assert_eq!(h.allowed_algorithms, None);
+    assert_eq!(h.required_typ, None);
+    assert!(!h.reject_unknown_crit);
+    assert!(h.required_claims.is_empty());
+    assert_eq!(h.max_auth_age, None);
+}
+
+#[test]
+fn hardening_fields_compile_to_typed_checks_in_either_spelling() {
+    let c = hardened(json!({
+        "allowedAlgorithms": ["RS256", "HS256", "RS256"],
+        "required_typ": "Application/AT+JWT",
+        "rejectUnknownCrit": true,
+        "required_claims": ["jti", "org.id"],
+        "maxAuthAge": "1.5s",
+        "min_rsa_key_bits": 2048,
+        "honorKeyUse": true
+    }))
+    .unwrap();
+    let h = &c.providers[0].hardening;
+    let algs = h.allowed_algorithms.unwrap();
+    assert!(algs.contains(crate::jws::Alg::RS256) && algs.contains(crate::jws::Alg::HS256));
+    assert!(!algs.contains(crate::jws::Alg::ES256));
+    assert_eq!(h.required_typ.as_deref(), Some("at+jwt"));
+    assert!(h.reject_unknown_crit);
+    assert_eq!(h.required_claims, ["jti", "org.id"]);
+    assert_eq!(h.max_auth_age, Some(1_500_000_000));
+}
+
+#[test]
+fn allowed_algorithms_must_be_known_jose_names_and_not_empty() {
+    assert_eq!(
+        hardened(json!({"allowed_algorithms": []}))
+            .unwrap_err()
+            .to_string(),
+        "providers.idp.allowed_algorithms: must not be empty (it would refuse every token)"
+    );
+    let e = hardened(json!({"allowed_algorithms": ["RS256", "none"]}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(r#"providers.idp.allowed_algorithms[1]: unknown algorithm "none" (expected one of RS256, "#),
+        "{e}"
+    );
+    let e = hardened(json!({"allowed_algorithms": ["rs256"]})).unwrap_err();
+    assert_eq!(e.path, "providers.idp.allowed_algorithms[0]");
+    let e = hardened(json!({"allowed_algorithms": "RS256"})).unwrap_err();
+    assert_eq!(e.path, "providers.idp.allowed_algorithms");
+}
+
+#[test]
+fn required_typ_must_name_a_media_type() {
+    for typ in ["", "application/", "APPLICATION/"] {
+        assert_eq!(
+            hardened(json!({"required_typ": typ}))
+                .unwrap_err()
+                .to_string(),
+            "providers.idp.required_typ: must name a media type such as \"at+jwt\"",
+            "{typ}"
+        );
+    }
+    let e = hardened(json!({"required_typ": 1})).unwrap_err();
+    assert_eq!(e.path, "providers.idp.required_typ");
+}
+
+#[test]
+fn max_auth_age_must_be_a_non_negative_duration() {
+    assert_eq!(
+        hardened(json!({"max_auth_age": "-1s"}))
+            .unwrap_err()
+            .to_string(),
+        "providers.idp.max_auth_age: must not be negative"
+    );
+    let e = hardened(json!({"max_auth_age": 3600})).unwrap_err();
+    assert_eq!(e.path, "providers.idp.max_auth_age");
+    let c = hardened(json!({"max_auth_age": "0s"})).unwrap();
+    assert_eq!(c.providers[0].hardening.max_auth_age, Some(0));
+}
+
+#[test]
+fn required_claims_entries_must_be_dotted_paths() {
+    for bad in ["", "org.", ".id", "org..id"] {
+        assert_eq!(
+            hardened(json!({"required_claims": ["jti", bad]}))
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "providers.idp.required_claims[1]: \"{bad}\" is not a dotted claim path such as \"org.id\""
+            )
+        );
+    }
+    let e = hardened(json!({"required_claims": ["jti", 7]})).unwrap_err();
+    assert_eq!(e.path, "providers.idp.required_claims[1]");
+}
+
+fn with_jwks(
+    keys: Vec<serde_json::Value>,
+    extra: serde_json::Value,
+) -> Result<Config, ConfigError> {
+    let jwks = json!({ "keys": keys }).to_string();
+    let mut p = json!({"local_jwks": {"inline_string": jwks}});
+    if let (Some(p), serde_json::Value::Object(e)) = (p.as_object_mut(), extra) {
+        p.extend(e);
+    }
+    compile(json!({"providers": {"p": p}}))
+}
+
+fn key(text: &str, members: serde_json::Value) -> serde_json::Value {
+    let mut k: serde_json::Value = serde_json::from_str(text).unwrap();
+    if let (Some(k), serde_json::Value::Object(m)) = (k.as_object_mut(), members) {
+        k.extend(m);
+    }
+    k
+}
+
+#[test]
+fn min_rsa_key_bits_refuses_a_smaller_rsa_key_naming_it() {
+    use crate::jwks::testdata::{OCT_JWK, RSA1024_E3_JWK, RSA_JWK};
+    let small = key(RSA1024_E3_JWK, json!({"kid": "k"}));
+    let rsa2048 = key(RSA_JWK, json!({}));
+    let oct = key(OCT_JWK, json!({}));
+    assert_eq!(
+        with_jwks(vec![small.clone()], json!({"min_rsa_key_bits": 2048}))
+            .unwrap_err()
+            .to_string(),
+        r#"providers.p.local_jwks: key 0 (kid "k"): RSA key has 1024 bits, below min_rsa_key_bits 2048"#
+    );
+    assert_eq!(
+        with_jwks(
+            vec![oct.clone(), rsa2048.clone(), small.clone()],
+            json!({"minRsaKeyBits": "2048"})
+        )
+        .unwrap_err()
+        .to_string(),
+        r#"providers.p.local_jwks: key 2 (kid "k"): RSA key has 1024 bits, below min_rsa_key_bits 2048"#
+    );
+    let c = with_jwks(vec![oct, rsa2048], json!({"min_rsa_key_bits": 2048})).unwrap();
+    assert_eq!(c.providers[0].jwks.len(), 2);
+    assert!(with_jwks(vec![small], json!({})).is_ok());
+    let e = with_jwks(
+        vec![key(RSA_JWK, json!({}))],
+        json!({"min_rsa_key_bits": 16385}),
+    )
+    .unwrap_err();
+    assert_eq!(e.path, "providers.p.min_rsa_key_bits");
+}
+
+#[test]
+fn min_rsa_key_bits_names_pem_keys_by_block() {
+    let pem = crate::jwks::testdata::RSA_PEM;
+    let e = compile(json!({"providers": {"p": {
+        "local_jwks": {"inline_string": pem}, "min_rsa_key_bits": 4096}}}))
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "providers.p.local_jwks: PEM block 0: RSA key has 2048 bits, below min_rsa_key_bits 4096"
+    );
+}
+
+#[test]
+fn honor_key_use_drops_keys_not_declared_for_verification() {
+    use crate::jwks::testdata::{EC256_JWK, OCT_JWK, RSA_JWK};
+    let keys = vec![
+        key(RSA_JWK, json!({"use": "enc"})),
+        key(EC256_JWK, json!({"key_ops": ["encrypt"]})),
+        key(
+            OCT_JWK,
+            json!({"use": "sig", "key_ops": ["sign", "verify"]}),
+        ),
+        key(EC256_JWK, json!({"kid": "plain"})),
+    ];
+    let all = with_jwks(keys.clone(), json!({})).unwrap();
+    assert_eq!(all.providers[0].jwks.len(), 4);
+    let c = with_jwks(keys, json!({"honor_key_use": true})).unwrap();
+    let kids: Vec<_> = c.providers[0].jwks.keys().iter().map(|k| k.kid()).collect();
+    assert_eq!(kids, [Some("hmac"), Some("plain")]);
+}
+
+#[test]
+fn honor_key_use_with_no_signing_key_left_is_a_config_error() {
+    use crate::jwks::testdata::{RSA1024_E3_JWK, RSA_JWK};
+    let keys = vec![
+        key(RSA_JWK, json!({"use": "enc"})),
+        key(RSA_JWK, json!({"key_ops": "verify"})),
+    ];
+    assert_eq!(
+        with_jwks(keys, json!({"honor_key_use": true})).unwrap_err().to_string(),
+        "providers.p.local_jwks: no key is left under honor_key_use: every key has \"use\" other than \"sig\" or \"key_ops\" without \"verify\""
+    );
+    // A dropped key is not held to min_rsa_key_bits.
+    let keys = vec![
+        key(RSA1024_E3_JWK, json!({"use": "enc"})),
+        key(RSA_JWK, json!({})),
+    ];
+    let c = with_jwks(
+        keys,
+        json!({"honor_key_use": true, "min_rsa_key_bits": 2048}),
+    )
+    .unwrap();
+    assert_eq!(c.providers[0].jwks.len(), 1);
+}

@@ -41,6 +41,11 @@ pub enum KeyError {
     Der(&'static str),
     UnsupportedKeyType(String),
     CertificateKeyNotRsa,
+    /// A provider's `min_rsa_key_bits` policy, checked after parsing.
+    RsaBelowMinimum {
+        bits: u32,
+        min: u32,
+    },
 }
 
 impl fmt::Display for KeyError {
@@ -87,6 +92,9 @@ impl fmt::Display for KeyError {
                     f,
                     "certificate key is not RSA (Envoy only uses RSA certificates)"
                 )
+            }
+            KeyError::RsaBelowMinimum { bits, min } => {
+                write!(f, "RSA key has {bits} bits, below min_rsa_key_bits {min}")
             }
         }
     }

@@ -4,7 +4,7 @@
 //! one key without kid or alg, usable as jwt_verify_lib uses a PEM key: by
 //! key type. Text outside the blocks is ignored, as OpenSSL does.
 
-use super::{der, Jwk, Jwks, JwksError};
+use super::{der, Jwk, Jwks, JwksError, KeyOrigin};
 use crate::b64;
 
 const BEGIN: &str = "-----BEGIN ";
@@ -63,7 +63,7 @@ pub fn parse_pem(text: &str) -> Result<Jwks, JwksError> {
                 }
             };
             let material = material.map_err(|error| JwksError::Pem { index, error })?;
-            Ok(Jwk::new(None, None, material))
+            Ok(Jwk::new(KeyOrigin::Pem { index }, None, None, material))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Jwks::from_keys(keys)
@@ -97,6 +97,8 @@ mod tests {
         let jwks = parse_pem(&text).unwrap();
         let ktys: Vec<_> = jwks.keys().iter().map(|k| k.kty()).collect();
         assert_eq!(ktys, ["RSA", "OKP"]);
+        assert_eq!(jwks.keys()[1].origin(), KeyOrigin::Pem { index: 1 });
+        assert_eq!(jwks.keys()[1].key_use(), crate::jwks::KeyUse::Unstated);
     }
 
     #[test]

@@ -1,0 +1,287 @@
+use super::*;
+use crate::extract::Extractor;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+const SECRET: &[u8] = b"a-test-secret-of-thirty-two-byte";
+const NOW: u64 = 1_700_000_000;
+const HS256: &str = "HS256";
+
+fn b64url(bytes: &[u8]) -> String {
+    crate::b64::encode_std(bytes)
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
+}
+
+/// An HS256 token with `header` members added to `{"alg": "HS256"}`.
+fn token(header: Value, claims: Value) -> String {
+    let mut h = json!({"alg": HS256});
+    if let (Some(h), Value::Object(extra)) = (h.as_object_mut(), header) {
+        h.extend(extra);
+    }
+    let input = format!(
+        "{}.{}",
+        b64url(h.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).unwrap();
+    mac.update(input.as_bytes());
+    format!("{input}.{}", b64url(&mac.finalize().into_bytes()))
+}
+
+fn config(extra: Value) -> Config {
+    let jwks = json!({"keys": [{"kty": "oct", "k": b64url(SECRET)}]}).to_string();
+    let mut p = json!({"issuer": "A", "audiences": ["api"], "local_jwks": {"inline_string": jwks}});
+    if let (Some(p), Value::Object(e)) = (p.as_object_mut(), extra) {
+        p.extend(e);
+    }
+    Config::from_json(&json!({"providers": {"p": p}}).to_string()).unwrap()
+}
+
+fn claims(extra: Value) -> Value {
+    let mut c = json!({"iss": "A", "aud": "api", "exp": NOW + 600, "auth_time": NOW - 60});
+    if let (Some(c), Value::Object(e)) = (c.as_object_mut(), extra) {
+        c.extend(e);
+    }
+    c
+}
+
+/// Authenticates `token` with the only provider of `c`, named or found
+/// by issuer.
+fn verify_with(c: &Config, by_issuer: bool, token: &str, now: u64) -> Result<(), Status> {
+    let p = &c.providers[0];
+    let mut extractor = Extractor::default();
+    extractor.add_provider(&p.issuer, &p.locations, &[]);
+    let mode = if by_issuer {
+        Mode::ByIssuer {
+            allow_failed: false,
+        }
+    } else {
+        Mode::Provider {
+            provider: p,
+            audiences: None,
+        }
+    };
+    let mut headers = Headers::new(vec![
+        (":path".into(), "/".into()),
+        ("authorization".into(), format!("Bearer {token}")),
+    ]);
+    authenticate(c, &extractor, mode, &mut headers, now, &mut Vec::new())
+}
+
+fn verify(c: &Config, token: &str) -> Result<(), Status> {
+    verify_with(c, false, token, NOW)
+}
+
+#[test]
+fn without_hardening_typ_crit_and_auth_time_are_ignored_like_envoy() {
+    let c = config(json!({}));
+    let t = token(
+        json!({"typ": 5, "crit": ["exp"]}),
+        claims(json!({"auth_time": "long ago"})),
+    );
+    assert_eq!(verify(&c, &t), Ok(()));
+}
+
+#[test]
+fn allowed_algorithms_refuse_any_other_alg_even_with_a_valid_key() {
+    let c = config(json!({"allowed_algorithms": ["RS256", "ES256"]}));
+    let t = token(json!({}), claims(json!({})));
+    assert_eq!(verify(&c, &t), Err(Status::JwtHeaderAlgNotAllowed));
+    assert_eq!(
+        verify_with(&c, true, &t, NOW),
+        Err(Status::JwtHeaderAlgNotAllowed)
+    );
+    let c = config(json!({"allowed_algorithms": ["RS256", "HS256"]}));
+    assert_eq!(verify(&c, &t), Ok(()));
+}
+
+#[test]
+fn required_typ_ignores_case_and_an_application_prefix_on_either_side() {
+    let c = config(json!({"required_typ": "application/AT+JWT"}));
+    for typ in [
+        "at+jwt",
+        "AT+jwt",
+        "application/at+jwt",
+        "Application/At+Jwt",
+    ] {
+        let t = token(json!({"typ": typ}), claims(json!({})));
+        assert_eq!(verify(&c, &t), Ok(()), "{typ}");
+    }
+    for typ in [
+        json!("JWT"),
+        json!("at+jwt; v=1"),
+        json!("text/at+jwt"),
+        json!(null),
+        json!(["at+jwt"]),
+    ] {
+        let t = token(json!({"typ": typ}), claims(json!({})));
+        assert_eq!(
+            verify(&c, &t),
+            Err(Status::JwtHeaderTypNotRequired),
+            "{typ}"
+        );
+    }
+    let t = token(json!({}), claims(json!({})));
+    assert_eq!(verify(&c, &t), Err(Status::JwtHeaderTypNotRequired));
+}
+
+#[test]
+fn reject_unknown_crit_refuses_any_crit_member() {
+    let c = config(json!({"reject_unknown_crit": true}));
+    for crit in [json!(["b64"]), json!([]), json!(null)] {
+        let t = token(json!({"crit": crit}), claims(json!({})));
+        assert_eq!(
+            verify(&c, &t),
+            Err(Status::JwtHeaderCritUnsupported),
+            "{crit}"
+        );
+    }
+    assert_eq!(verify(&c, &token(json!({}), claims(json!({})))), Ok(()));
+}
+
+#[test]
+fn required_claims_must_be_present_and_not_null_at_their_dotted_path() {
+    let c = config(json!({"required_claims": ["jti", "org.id"]}));
+    let ok = claims(json!({"jti": "j", "org": {"id": 0}}));
+    assert_eq!(verify(&c, &token(json!({}), ok)), Ok(()));
+    for bad in [
+        json!({"org": {"id": 1}}),
+        json!({"jti": "j", "org": {"id": null}}),
+        json!({"jti": "j", "org": {}}),
+        json!({"jti": "j", "org": "id"}),
+        json!({"jti": "j", "org.id": 1}),
+    ] {
+        let t = token(json!({}), claims(bad.clone()));
+        assert_eq!(
+            verify(&c, &t),
+            Err(Status::JwtPayloadRequiredClaimMissing),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn auth_time_must_be_a_number_no_older_than_max_auth_age_plus_skew() {
+    let c = config(json!({"max_auth_age": "3600s", "clock_skew_seconds": 10}));
+    let at = |auth_time: Value| token(json!({}), claims(json!({"auth_time": auth_time})));
+    let edge = NOW - 3610;
+    assert_eq!(verify(&c, &at(json!(edge))), Ok(()));
+    assert_eq!(
+        verify(&c, &at(json!(edge - 1))),
+        Err(Status::JwtAuthTimeTooOld)
+    );
+    assert_eq!(
+        verify(&c, &at(json!(edge as f64 - 0.5))),
+        Err(Status::JwtAuthTimeTooOld)
+    );
+    assert_eq!(verify(&c, &at(json!(edge as f64 + 0.5))), Ok(()));
+    assert_eq!(verify(&c, &at(json!(-1))), Err(Status::JwtAuthTimeTooOld));
+    assert_eq!(verify(&c, &at(json!(u64::MAX))), Ok(()));
+    for bad in [json!(null), json!("1700000000"), json!(true)] {
+        assert_eq!(
+            verify(&c, &at(bad.clone())),
+            Err(Status::JwtPayloadAuthTimeMissing),
+            "{bad}"
+        );
+    }
+    let mut no_auth_time = claims(json!({}));
+    no_auth_time.as_object_mut().unwrap().remove("auth_time");
+    let t = token(json!({}), no_auth_time);
+    assert_eq!(verify(&c, &t), Err(Status::JwtPayloadAuthTimeMissing));
+}
+
+#[test]
+fn fractional_max_auth_age_is_exact() {
+    let c = config(json!({"max_auth_age": "0.5s", "clock_skew_seconds": 1}));
+    let at = |auth_time: Value| token(json!({}), claims(json!({"auth_time": auth_time})));
+    assert_eq!(verify(&c, &at(json!(NOW as f64 - 1.5))), Ok(()));
+    assert_eq!(
+        verify(&c, &at(json!(NOW - 2))),
+        Err(Status::JwtAuthTimeTooOld)
+    );
+}
+
+#[test]
+fn hardening_checks_run_in_the_contracts_order() {
+    let c = config(json!({
+        "allowed_algorithms": ["HS256"], "required_typ": "at+jwt",
+        "reject_unknown_crit": true, "required_claims": ["jti"], "max_auth_age": "60s"
+    }));
+    let typ = json!({"typ": "at+jwt"});
+    let expired = claims(json!({"exp": NOW - 3600}));
+    let check = |header: Value, claims: Value| verify(&c, &token(header, claims));
+    // Issuer first, then alg, typ, crit, all before time.
+    assert_eq!(
+        check(json!({"alg": "HS384"}), claims(json!({"iss": "B"}))),
+        Err(Status::JwtUnknownIssuer)
+    );
+    assert_eq!(
+        check(json!({"alg": "HS384", "crit": []}), expired.clone()),
+        Err(Status::JwtHeaderAlgNotAllowed)
+    );
+    assert_eq!(
+        check(json!({"crit": []}), expired.clone()),
+        Err(Status::JwtHeaderTypNotRequired)
+    );
+    assert_eq!(
+        check(json!({"typ": "at+jwt", "crit": []}), expired.clone()),
+        Err(Status::JwtHeaderCritUnsupported)
+    );
+    assert_eq!(check(typ.clone(), expired), Err(Status::JwtExpired));
+    // Audience before required claims, required claims before auth_time.
+    let stale = claims(json!({"auth_time": NOW - 3600}));
+    let mut wrong_aud = stale.clone();
+    wrong_aud["aud"] = json!("other");
+    assert_eq!(
+        check(typ.clone(), wrong_aud),
+        Err(Status::JwtAudienceNotAllowed)
+    );
+    assert_eq!(
+        check(typ.clone(), stale.clone()),
+        Err(Status::JwtPayloadRequiredClaimMissing)
+    );
+    let mut stale_with_jti = stale;
+    stale_with_jti["jti"] = json!("j");
+    assert_eq!(
+        check(typ.clone(), stale_with_jti),
+        Err(Status::JwtAuthTimeTooOld)
+    );
+    // auth_time before the signature.
+    let mut forged = token(
+        typ.clone(),
+        claims(json!({"jti": "j", "auth_time": NOW - 3600})),
+    );
+    forged.push('A');
+    assert_eq!(verify(&c, &forged), Err(Status::JwtAuthTimeTooOld));
+    let mut forged = token(typ, claims(json!({"jti": "j"})));
+    forged.push('A');
+    assert_eq!(verify(&c, &forged), Err(Status::JwtVerificationFail));
+}
+
+#[test]
+fn audiences_ignore_scheme_and_one_trailing_slash_but_not_case() {
+    let a = Audiences::new(vec!["https://billing.example.com".into()]);
+    for ok in [
+        "https://billing.example.com/",
+        "http://billing.example.com",
+        "billing.example.com",
+    ] {
+        assert!(a.allows(&[ok.to_owned()]), "{ok}");
+    }
+    assert!(!a.allows(&["https://Billing.example.com".to_owned()]));
+    assert!(!a.allows(&[]));
+    assert!(Audiences::new(vec![]).allows(&[]));
+}
+
+#[test]
+fn lifetime_bounds_exp_minus_now_and_requires_exp() {
+    assert!(lifetime_ok(None, 0, 100));
+    assert!(!lifetime_ok(Some(MaxLifetime::Unbounded), 0, 100));
+    assert!(lifetime_ok(Some(MaxLifetime::Unbounded), 1, 100));
+    let max = Some(MaxLifetime::Nanos(60_000_000_000));
+    assert!(lifetime_ok(max, 159, 100));
+    assert!(!lifetime_ok(max, 160, 100));
+}

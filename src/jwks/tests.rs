@@ -1,0 +1,112 @@
+use super::testdata::*;
+use super::*;
+
+#[test]
+fn parse_prefers_json_then_pem() {
+    assert_eq!(parse(RSA_JWK_SET_WRAP).unwrap().len(), 1);
+    let pem = parse(EC256_PEM).unwrap();
+    assert_eq!(pem.keys()[0].kty(), "EC");
+    assert_eq!(pem.keys()[0].kid(), None);
+}
+
+const RSA_JWK_SET_WRAP: &str = r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#;
+
+#[test]
+fn garbage_is_neither_jwks_nor_pem() {
+    assert_eq!(parse("hello").unwrap_err(), JwksError::NotJwksNorPem);
+    assert_eq!(
+        parse("").unwrap_err().to_string(),
+        "not a JWKS JSON object nor a PEM public key"
+    );
+}
+
+#[test]
+fn broken_json_reports_the_json_error() {
+    let err = parse(r#"{"keys": [}"#).unwrap_err();
+    assert!(matches!(err, JwksError::InvalidJson(_)), "{err}");
+    assert!(err.to_string().starts_with("JWKS is not valid JSON: "));
+}
+
+#[test]
+fn rsa_key_checks_follow_boringssl() {
+    let odd_n = [0xC5u8; 64];
+    assert!(rsa_key(&odd_n, &[1, 0, 1]).is_ok());
+    assert_eq!(
+        rsa_key(&[0xC4; 64], &[3]).unwrap_err(),
+        KeyError::Rsa("modulus is even")
+    );
+    assert!(rsa_key(&odd_n, &[2]).is_err());
+    assert!(rsa_key(&odd_n, &[1]).is_err());
+    assert!(rsa_key(&odd_n, &[]).is_err());
+    assert!(rsa_key(&odd_n, &[3, 0, 0, 0, 1]).is_err());
+    assert!(rsa_key(&[], &[3]).is_err());
+    assert!(rsa_key(&[0x03, 0xff, 0xff, 0xff, 0xff], &[3]).is_ok());
+    assert!(rsa_key(&[0x01, 0xff, 0xff, 0xff, 0xff], &[3]).is_err());
+    let huge = vec![0xffu8; 16384 / 8 + 1];
+    assert!(rsa_key(&huge, &[3]).is_err());
+    assert!(rsa_key(&vec![0xffu8; 16384 / 8], &[3]).is_ok());
+}
+
+#[test]
+fn ec_coordinates_may_omit_leading_zeros_but_not_overflow() {
+    let err = ec_key_from_coordinates(Curve::P256, &[1; 33], &[1; 32]).unwrap_err();
+    assert_eq!(err.to_string(), "EC coordinate \"x\" is too long for P-256");
+    let err = ec_key_from_coordinates(Curve::P256, &[1; 32], &[1; 32]).unwrap_err();
+    assert_eq!(err.to_string(), "EC public key is not a point on P-256");
+    assert!(ec_key_from_coordinates(Curve::P521, &[], &[]).is_err());
+}
+
+#[test]
+fn ed25519_small_order_and_undecodable_keys_are_rejected() {
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    assert_eq!(ed25519_key(&identity).unwrap_err(), KeyError::Ed25519Weak);
+    assert_eq!(
+        ed25519_key(&[0u8; 31]).unwrap_err(),
+        KeyError::Ed25519Length(31)
+    );
+    // y = 2 is not the y-coordinate of any curve point.
+    let mut bad = [0u8; 32];
+    bad[0] = 2;
+    assert_eq!(ed25519_key(&bad).unwrap_err(), KeyError::Ed25519Invalid);
+}
+
+#[test]
+fn debug_output_does_not_leak_hmac_secrets() {
+    let jwks = parse(r#"{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}"#).unwrap();
+    let shown = format!("{jwks:?}");
+    assert!(shown.contains("\"h\""), "{shown}");
+    assert!(!shown.contains("115, 101"), "{shown}");
+}
+
+#[test]
+fn filtered_keeps_matching_keys_in_order_and_refuses_an_empty_set() {
+    let set = format!(r#"{{"keys":[{RSA_JWK},{OCT_JWK},{ED_JWK}]}}"#);
+    let jwks = parse(&set).unwrap();
+    let kept = jwks.filtered(|k| k.kty() != "oct").unwrap();
+    let kids: Vec<_> = kept.keys().iter().map(|k| k.kid()).collect();
+    assert_eq!(kids, [Some("rsa1"), Some("ed")]);
+    assert_eq!(kept.keys()[1].origin(), KeyOrigin::Jwks { index: 2 });
+    assert_eq!(jwks.len(), 3);
+    assert_eq!(jwks.filtered(|_| false).unwrap_err(), JwksError::NoValidKey);
+}
+
+#[test]
+fn rejected_key_is_named_like_a_parse_error() {
+    let jwks = parse(&format!(r#"{{"keys":[{OCT_JWK},{RSA_JWK}]}}"#)).unwrap();
+    let e = jwks.keys()[1].rejected(KeyError::RsaBelowMinimum {
+        bits: 2048,
+        min: 3072,
+    });
+    assert_eq!(
+        e.to_string(),
+        r#"key 1 (kid "rsa1"): RSA key has 2048 bits, below min_rsa_key_bits 3072"#
+    );
+}
+
+#[test]
+fn clones_share_keys() {
+    let a = parse(RSA_JWK_SET_WRAP).unwrap();
+    let b = a.clone();
+    assert!(std::ptr::eq(a.keys().as_ptr(), b.keys().as_ptr()));
+}
