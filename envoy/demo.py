@@ -8,7 +8,9 @@ until Ctrl-C.
 
   DEMO_PORT=10001     another listener port
   DEMO_ONESHOT=1      exit after the self-check (non-zero on any mismatch)
-  DEMO_FILTER=native  use Envoy's own jwt_authn instead of the wasm (reference)
+  DEMO_FILTER=native  use Envoy's own jwt_authn instead of the wasm (reference);
+                      jwt-guard's extension fields (the scope rule) are stripped,
+                      since the native filter refuses them, and their cases skipped
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import shlex
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,6 +39,13 @@ from tokens import Rel, Tok  # noqa: E402
 
 KID = "demo-1"
 
+# jwt-guard's additive fields (README, "jwt-guard extensions"): Envoy's own
+# jwt_authn refuses a config that has any of them.
+EXTENSION_TOP = ("problem_details",)
+EXTENSION_RULE = ("authorize",)
+EXTENSION_PROVIDER = ("allowed_algorithms", "required_typ", "max_auth_age", "required_claims",
+                      "min_rsa_key_bits", "reject_unknown_crit", "honor_key_use")
+
 
 def demo_config(key) -> dict:
     cfg = json.loads((REPO / "envoy" / "demo.json").read_text())
@@ -43,6 +53,16 @@ def demo_config(key) -> dict:
     jwk.update(kid=KID, alg="RS256", use="sig")
     cfg["providers"]["demo"]["local_jwks"]["inline_string"] = json.dumps({"keys": [jwk]})
     return cfg
+
+
+def without_extensions(cfg: dict) -> dict:
+    """The config as Envoy's native filter accepts it."""
+    out = {k: v for k, v in cfg.items() if k not in EXTENSION_TOP}
+    out["providers"] = {name: {k: v for k, v in p.items() if k not in EXTENSION_PROVIDER}
+                        for name, p in cfg["providers"].items()}
+    out["rules"] = [{k: v for k, v in r.items() if k not in EXTENSION_RULE}
+                    for r in cfg.get("rules", [])]
+    return out
 
 
 def mint(key, cfg: dict, **overrides) -> str:
@@ -68,7 +88,7 @@ def main() -> int:
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     cfg = demo_config(key)
-    flt = native_filter(cfg) if use_native else wasm_filter(cfg)
+    flt = native_filter(without_extensions(cfg)) if use_native else wasm_filter(cfg)
     echo = EchoServer().start()
     envoy = Envoy(bootstrap([listener("demo", flt, port=port)], echo.port), "demo",
                   workdir=REPO / ".cache" / "demo")
@@ -79,7 +99,7 @@ def main() -> int:
             raise EnvoyError(f"listener not up\n{envoy.tail()}")
         print(f"jwt-guard demo ({'native jwt_authn' if use_native else 'wasm'}) on "
               f"127.0.0.1:{port}; Envoy log: {envoy.log_path}\n")
-        ok = self_check(port, key, cfg)
+        ok = self_check(port, key, cfg, extensions=not use_native)
         if oneshot:
             return 0 if ok else 1
         print("\nRunning; Ctrl-C to stop.")
@@ -95,34 +115,64 @@ def main() -> int:
         echo.stop()
 
 
-def self_check(port: int, key, cfg: dict) -> bool:
-    valid = mint(key, cfg)
+@dataclass
+class Case:
+    what: str
+    path: str
+    token: str | None
+    status: int
+    www_authenticate: str | None = None  # checked when given
+    extension: bool = False              # needs jwt-guard's extensions (wasm only)
+
+
+def cases(port: int, key, cfg: dict) -> list[Case]:
+    valid = mint(key, cfg)  # no scope claim
+    reader = mint(key, cfg, scope="orders:read")
     expired = mint(key, cfg, iat=Rel(-7200), exp=Rel(-3600))
     wrong_aud = mint(key, cfg, aud="https://someone-else.example.com")
-    cases = [  # (what, path, token, expected status)
-        ("no token", "/api/hello", None, 401),
-        ("valid token", "/api/hello", valid, 200),
-        ("expired token", "/api/hello", expired, 401),
-        ("wrong audience", "/api/hello", wrong_aud, 403),
-        ("/public without token", "/public/info", None, 200),
+    # curl sends Host: 127.0.0.1:<port>; the realm is built from it.
+    orders_realm = f'Bearer realm="http://127.0.0.1:{port}/api/orders"'
+    return [
+        Case("no token", "/api/hello", None, 401),
+        Case("valid token", "/api/hello", valid, 200),
+        Case("expired token", "/api/hello", expired, 401),
+        Case("wrong audience", "/api/hello", wrong_aud, 403),
+        Case("/public without token", "/public/info", None, 200),
+        # /api/orders: authenticated is not enough, the token needs the scope.
+        Case("valid token without scope orders:read", "/api/orders", valid, 403,
+             f'{orders_realm}, error="insufficient_scope", scope="orders:read"',
+             extension=True),
+        Case("token with scope orders:read", "/api/orders", reader, 200, extension=True),
     ]
+
+
+def self_check(port: int, key, cfg: dict, extensions: bool = True) -> bool:
     all_ok = True
-    for what, path, token, expected in cases:
+    for case in cases(port, key, cfg):
+        if case.extension and not extensions:
+            print(f"# {case.what}: skipped (jwt-guard extension; native filter)\n")
+            continue
         headers = [("host", f"127.0.0.1:{port}")]  # what curl sends
         curl = ["curl", "-i"]
-        if token:
-            headers.append(("authorization", f"Bearer {token}"))
-            curl += ["-H", f"Authorization: Bearer {token}"]
-        curl.append(f"http://127.0.0.1:{port}{path}")
-        print(f"# {what}: expect {expected}")
+        if case.token:
+            headers.append(("authorization", f"Bearer {case.token}"))
+            curl += ["-H", f"Authorization: Bearer {case.token}"]
+        curl.append(f"http://127.0.0.1:{port}{case.path}")
+        expect = f"{case.status}"
+        if case.www_authenticate:
+            expect += f" with WWW-Authenticate: {case.www_authenticate}"
+        print(f"# {case.what}: expect {expect}")
         print(" ".join(shlex.quote(a) for a in curl))
-        resp = send(port, Resolved("GET", path, headers, None, {}, None))
-        got = resp.status
+        resp = send(port, Resolved("GET", case.path, headers, None, {}, None))
+        got_www = resp.header("www-authenticate")
         detail = (resp.body.decode(errors="replace") if not resp.from_upstream
                   else f"upstream saw x-user={dict(resp.upstream()['headers']).get('x-user')}")
-        verdict = "OK" if got == expected else "MISMATCH"
-        all_ok &= got == expected
-        print(f"  -> {got} {detail}   {verdict}\n", flush=True)
+        if case.www_authenticate:
+            detail += f"\n     WWW-Authenticate: {got_www}"
+        ok = resp.status == case.status and (case.www_authenticate is None
+                                             or got_www == case.www_authenticate)
+        all_ok &= ok
+        print(f"  -> {resp.status} {detail}   {'OK' if ok else 'MISMATCH'}\n", flush=True)
     print("self-check:", "all OK" if all_ok else "MISMATCH found")
     return all_ok
 
