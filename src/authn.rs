@@ -230,9 +230,11 @@ fn apply_good(
     }
 }
 
-/// Authenticates every token `extractor` finds. Without `allow_*`, every
+/// One requirement leaf: strips the headers its providers set, then
+/// authenticates every token `extractor` finds. Without `allow_*`, every
 /// token must verify (a good token must not carry a bad one through).
-/// Verified tokens are appended to `verified`.
+/// Verified tokens are appended to `verified`, and taken back out if the
+/// leaf fails, so authorization only sees tokens of passing leaves.
 pub fn authenticate(
     config: &Config,
     extractor: &Extractor,
@@ -245,6 +247,8 @@ pub fn authenticate(
         Mode::Provider { .. } => (false, false),
         Mode::ByIssuer { allow_failed } => (allow_failed, true),
     };
+    extractor.sanitize(headers);
+    let mark = verified.len();
     let mut tokens = extractor.extract(headers);
     let mut status = if tokens.is_empty() {
         Err(Status::JwtMissed)
@@ -268,11 +272,15 @@ pub fn authenticate(
             break;
         }
     }
-    match status {
+    let result = match status {
         Err(_) if allow_failed => Ok(()),
         Err(Status::JwtMissed) if allow_missing => Ok(()),
         other => other,
+    };
+    if result.is_err() {
+        verified.truncate(mark);
     }
+    result
 }
 
 #[cfg(test)]

@@ -47,30 +47,11 @@ fn any_error(statuses: &[Status]) -> Status {
     out
 }
 
-/// One leaf of the tree: strip the headers this node's providers set, then
-/// authenticate; a failed leaf keeps none of its verified tokens.
-fn authenticate(
-    config: &Config,
-    extractor: &Extractor,
-    mode: Mode<'_>,
-    headers: &mut Headers,
-    now: u64,
-    verified: &mut Vec<Verified>,
-) -> Result<(), Status> {
-    extractor.sanitize(headers);
-    let mark = verified.len();
-    let result = authn::authenticate(config, extractor, mode, headers, now, verified);
-    if result.is_err() {
-        verified.truncate(mark);
-    }
-    result
-}
-
 impl Verifier {
     /// Evaluates this node against the request, changing its headers as
     /// verified tokens require.
-    /// Tokens that verified are appended to `verified`; a requirement that
-    /// fails takes its tokens back out, so only passing branches count.
+    /// Tokens that verified are appended to `verified` (only by leaves that
+    /// passed, so a failed branch contributes nothing).
     pub fn verify(
         &self,
         config: &Config,
@@ -92,12 +73,12 @@ impl Verifier {
                     provider,
                     audiences: audiences.as_ref(),
                 };
-                authenticate(config, extractor, mode, headers, now, verified)
+                authn::authenticate(config, extractor, mode, headers, now, verified)
             }
             Verifier::AllowMissing { extractor } | Verifier::AllowFailed { extractor } => {
                 let allow_failed = matches!(self, Verifier::AllowFailed { .. });
                 let mode = Mode::ByIssuer { allow_failed };
-                authenticate(config, extractor, mode, headers, now, verified)
+                authn::authenticate(config, extractor, mode, headers, now, verified)
             }
             Verifier::All(children) => {
                 for c in children {
