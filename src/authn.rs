@@ -7,12 +7,14 @@
 
 use crate::claims;
 use crate::config::hardening::{without_application_prefix, Hardening};
-use crate::config::{Config, MaxLifetime, Provider};
+use crate::config::{Config, Keys, MaxLifetime, Provider};
 use crate::error::Status;
 use crate::extract::{Extractor, Token};
+use crate::jwks::Jwks;
 use crate::jws::{self, KeyOutcome};
 use crate::jwt::{self, Jwt};
 use crate::request::Headers;
+use std::sync::Arc;
 
 /// Allowed audiences, normalised as Envoy does: an `http://` or `https://`
 /// scheme and one trailing `/` are ignored. Empty allows any audience.
@@ -46,6 +48,38 @@ impl Audiences {
 pub struct Verified {
     pub provider: usize,
     pub claims: claims::Object,
+}
+
+/// Remote keys of a provider as the request sees them.
+#[derive(Clone, Debug)]
+pub enum Availability {
+    Ready(Arc<Jwks>),
+    /// Being fetched (or about to be): the request should wait.
+    Pending,
+    /// The fetch failed and nothing usable is cached.
+    Unavailable,
+}
+
+/// The request path's view of remote keys, implemented by the glue over its
+/// key stores (and trivially for configs with local keys only).
+pub trait KeySource {
+    /// Keys of a provider with `remote_jwks`/`discovery` (by index).
+    fn remote_keys(&self, provider: usize) -> Availability;
+    /// A token's kid/alg matched no cached key: may the provider refetch now?
+    /// True grants it; the request then waits for the refetch.
+    fn unknown_kid(&self, provider: usize) -> bool;
+}
+
+/// For configs (and tests) where every provider has local keys.
+pub struct LocalKeysOnly;
+
+impl KeySource for LocalKeysOnly {
+    fn remote_keys(&self, _provider: usize) -> Availability {
+        Availability::Unavailable
+    }
+    fn unknown_kid(&self, _provider: usize) -> bool {
+        false
+    }
 }
 
 /// Which provider checks the tokens.
@@ -148,6 +182,7 @@ fn verify_one<'c, 't>(
     mode: Mode<'c>,
     token: &'t Token,
     now: u64,
+    keys: &dyn KeySource,
 ) -> Result<(&'c Provider, Jwt<'t>), Status> {
     let jwt = jwt::parse(&token.value)?;
     if !extractor.issuer_allowed(token, &jwt.iss) {
@@ -184,17 +219,35 @@ fn verify_one<'c, 't>(
         return Err(Status::JwtVerificationFail);
     }
     check_claims(&provider.hardening, &jwt, now, provider.clock_skew)?;
-    if provider.jwks.is_empty() {
+    let remote;
+    let jwks: &Jwks = match &provider.keys {
+        Keys::Local(jwks) => jwks,
+        Keys::Remote { .. } => match keys.remote_keys(provider.index) {
+            Availability::Ready(jwks) => {
+                remote = jwks;
+                &remote
+            }
+            Availability::Pending => return Err(Status::JwksPending),
+            Availability::Unavailable => return Err(Status::JwksFetchFail),
+        },
+    };
+    if jwks.is_empty() {
         return Err(Status::JwksNoValidKeys);
     }
     match jws::verify_with_jwks(
-        &provider.jwks,
+        jwks,
         jwt.alg,
         jwt.kid.as_deref(),
         jwt.signing_input.as_bytes(),
         &jwt.signature,
     ) {
         KeyOutcome::Verified => Ok((provider, jwt)),
+        // A rotated key: refetch (rate-limited by the key source) and retry.
+        KeyOutcome::NoKeyMatched
+            if matches!(provider.keys, Keys::Remote { .. }) && keys.unknown_kid(provider.index) =>
+        {
+            Err(Status::JwksPending)
+        }
         KeyOutcome::NoKeyMatched => Err(Status::JwksKidAlgMismatch),
         KeyOutcome::SignatureInvalid => Err(Status::JwtVerificationFail),
         KeyOutcome::Ed25519SignatureWrongLength => Err(Status::JwtEd25519SignatureWrongLength),
@@ -241,6 +294,7 @@ pub fn authenticate(
     mode: Mode<'_>,
     headers: &mut Headers,
     now: u64,
+    keys: &dyn KeySource,
     verified: &mut Vec<Verified>,
 ) -> Result<(), Status> {
     let (allow_failed, allow_missing) = match mode {
@@ -257,7 +311,7 @@ pub fn authenticate(
     };
     // Envoy verifies from the last token found to the first.
     while let Some(token) = tokens.pop() {
-        status = match verify_one(config, extractor, mode, &token, now) {
+        status = match verify_one(config, extractor, mode, &token, now, keys) {
             Ok((provider, jwt)) => {
                 apply_good(provider, extractor, &token, &jwt, headers);
                 verified.push(Verified {
@@ -268,6 +322,11 @@ pub fn authenticate(
             }
             Err(e) => Err(e),
         };
+        // Waiting for keys beats every allowance: decide once they are here.
+        if status == Err(Status::JwksPending) {
+            verified.truncate(mark);
+            return status;
+        }
         if status.is_err() && !allow_failed && !allow_missing {
             break;
         }

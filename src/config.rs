@@ -7,9 +7,12 @@ pub mod hardening;
 mod json;
 mod matchers;
 mod provider;
+mod remote;
 mod requirements;
 
+pub use hardening::KeyPolicy;
 pub use json::ConfigError;
+pub use remote::Remote;
 
 use crate::authn::Audiences;
 use crate::authz::Authorize;
@@ -27,6 +30,16 @@ pub enum MaxLifetime {
     Unbounded,
     /// `max_lifetime`, in nanoseconds: `exp - now` must be below it.
     Nanos(i128),
+}
+
+/// Where a provider's keys come from.
+#[derive(Clone, Debug)]
+pub enum Keys {
+    /// `local_jwks`, decoded at configure time.
+    Local(Jwks),
+    /// `remote_jwks` or `discovery`: fetched at run time by the glue, which
+    /// applies `policy` to every fetched key set.
+    Remote { remote: Box<Remote>, policy: KeyPolicy },
 }
 
 /// One `claim_to_headers` entry.
@@ -48,7 +61,7 @@ pub struct Provider {
     pub audiences: Audiences,
     pub subjects: Option<StringMatcher>,
     pub max_lifetime: Option<MaxLifetime>,
-    pub jwks: Jwks,
+    pub keys: Keys,
     pub forward: bool,
     pub forward_payload_header: Option<String>,
     pub pad_forward_payload_header: bool,

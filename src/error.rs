@@ -63,6 +63,11 @@ pub enum Status {
     JwksKidAlgMismatch,
     /// The provider has no usable key at all.
     JwksNoValidKeys,
+    /// Remote keys could not be fetched (and none are cached).
+    JwksFetchFail,
+    /// Remote keys are being fetched: the request waits and is evaluated
+    /// again when the fetch ends. Never sent: the glue pauses instead.
+    JwksPending,
     // jwt-guard's provider hardening (all 401 `invalid_token`); Envoy has no
     // such checks, so the sentences follow its style instead of copying it.
     /// `alg` is not in the provider's `allowed_algorithms`.
@@ -121,6 +126,8 @@ impl Status {
             Status::JwtEd25519SignatureWrongLength => "Jwt ED25519 signature is wrong length",
             Status::JwksKidAlgMismatch => "Jwks doesn't have key to match kid or alg from Jwt",
             Status::JwksNoValidKeys => "Jwks doesn't have any valid public key",
+            Status::JwksFetchFail => "Jwks remote fetch is failed",
+            Status::JwksPending => "Jwks is being fetched",
             Status::JwtHeaderAlgNotAllowed => "Jwt header [alg] is not allowed for this provider",
             Status::JwtHeaderTypNotRequired => "Jwt header [typ] is not the required type",
             Status::JwtHeaderCritUnsupported => "Jwt header [crit] names an unsupported extension",

@@ -2,16 +2,30 @@
 //! plugin configuration once, and per request hands the headers and the
 //! time to the core, then applies its decision. Host calls go through
 //! `hostcalls` directly so a host error is handled, never unwrapped.
+//!
+//! A request that needs remote keys not fetched yet pauses; the root context
+//! fetches them (`remote`) and, when the fetch ends, evaluates each paused
+//! request again on its behalf (`set_effective_context`), so every path ends
+//! in exactly one of: resume the request, or send a reply.
+
+mod remote;
 
 use crate::config::Config;
+use crate::error::Status;
 use crate::request::Headers;
 use crate::response;
-use crate::rules;
+use crate::rules::{self, Denied};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType};
+use remote::Remotes;
+use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Root tick while remote providers exist: how soon a paused request's
+/// fetch starts, and how often other workers' keys are picked up.
+const TICK: Duration = Duration::from_millis(20);
 
 /// Registers the root context. Exported to the host as `_initialize`.
 #[allow(unsafe_code)]
@@ -19,7 +33,7 @@ mod entry {
     proxy_wasm::main! {{
         proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
         proxy_wasm::set_root_context(|_| -> Box<dyn proxy_wasm::traits::RootContext> {
-            Box::new(super::Root { config: None })
+            Box::new(super::Root { config: None, remotes: std::rc::Rc::default() })
         });
     }}
 }
@@ -28,12 +42,30 @@ fn log(level: LogLevel, msg: &str) {
     let _ = hostcalls::log(level, msg);
 }
 
-/// Holds the compiled configuration; `None` until `on_configure` succeeds.
+/// Holds the compiled configuration (`None` until `on_configure` succeeds)
+/// and this worker's remote key state.
 struct Root {
     config: Option<Rc<Config>>,
+    remotes: Rc<RefCell<Remotes>>,
 }
 
-impl Context for Root {}
+impl Context for Root {
+    fn on_http_call_response(
+        &mut self,
+        token: u32,
+        _headers: usize,
+        body: usize,
+        _trailers: usize,
+    ) {
+        let Some(config) = self.config.clone() else {
+            return;
+        };
+        let mut remotes = self.remotes.borrow_mut();
+        if remotes.on_response(token, body) {
+            resume_ready(&config, &mut remotes);
+        }
+    }
+}
 
 impl RootContext for Root {
     fn on_configure(&mut self, size: usize) -> bool {
@@ -68,6 +100,12 @@ impl RootContext for Root {
                         config.rules.len()
                     ),
                 );
+                let remotes = Remotes::new(&config);
+                if !remotes.is_empty() && hostcalls::set_tick_period(TICK).is_err() {
+                    log(LogLevel::Error, "jwt-guard: config error: the host refuses a tick period, needed for remote keys");
+                    return false;
+                }
+                self.remotes = Rc::new(RefCell::new(remotes));
                 self.config = Some(Rc::new(config));
                 true
             }
@@ -79,9 +117,20 @@ impl RootContext for Root {
         }
     }
 
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+    fn on_tick(&mut self) {
+        let Some(config) = self.config.clone() else {
+            return;
+        };
+        let mut remotes = self.remotes.borrow_mut();
+        remotes.tick();
+        resume_ready(&config, &mut remotes);
+    }
+
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Request {
+            context_id,
             config: self.config.clone(),
+            remotes: self.remotes.clone(),
         }))
     }
 
@@ -90,8 +139,32 @@ impl RootContext for Root {
     }
 }
 
+/// Evaluates again every paused request whose keys have arrived or failed.
+fn resume_ready(config: &Config, remotes: &mut Remotes) {
+    for (context_id, since) in remotes.ready_waiters() {
+        // The request may be gone (client hung up): nothing to do then.
+        if hostcalls::set_effective_context(context_id).is_err() {
+            continue;
+        }
+        match process(config, remotes, &since) {
+            Step::Continue => {
+                if let Err(e) = hostcalls::resume_http_request() {
+                    log(
+                        LogLevel::Warn,
+                        &format!("jwt-guard: cannot resume a request: {e:?}"),
+                    );
+                }
+            }
+            Step::Replied => {}
+            Step::Wait(providers) => remotes.wait(context_id, &providers),
+        }
+    }
+}
+
 struct Request {
+    context_id: u32,
     config: Option<Rc<Config>>,
+    remotes: Rc<RefCell<Remotes>>,
 }
 
 impl Context for Request {}
@@ -104,65 +177,103 @@ fn now_seconds() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn deny(status: u32, headers: Vec<(&str, &str)>, body: &str) -> Action {
+fn deny(status: u32, headers: Vec<(&str, &str)>, body: &str) {
     if let Err(e) = hostcalls::send_http_response(status, headers, Some(body.as_bytes())) {
         log(
             LogLevel::Error,
             &format!("jwt-guard: cannot send local reply: {e:?}"),
         );
     }
-    Action::Pause
+}
+
+/// How one evaluation of the current request ended.
+enum Step {
+    /// Allowed; header changes applied.
+    Continue,
+    /// Denied; the local reply is sent.
+    Replied,
+    /// Needs these remote providers' keys first.
+    Wait(Vec<usize>),
+}
+
+/// Evaluates the current (effective) request: reads its headers, decides,
+/// and applies the decision. `since`: for a resumed request, when it began
+/// waiting (see `remote::View`).
+fn process(config: &Config, remotes: &mut Remotes, since: &[(usize, u64)]) -> Step {
+    let pairs = match hostcalls::get_map_bytes(MapType::HttpRequestHeaders) {
+        Ok(p) => p,
+        Err(e) => {
+            log(
+                LogLevel::Error,
+                &format!("jwt-guard: cannot read request headers: {e:?}"),
+            );
+            deny(500, vec![], "jwt-guard cannot read the request");
+            return Step::Replied;
+        }
+    };
+    let entries = pairs
+        .into_iter()
+        .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    let mut headers = Headers::new(entries);
+    let realm = response::realm(&headers);
+    let view = remotes.view(since);
+    let result = rules::evaluate(config, &mut headers, now_seconds(), &view);
+    let pending = view.pending();
+    match result {
+        Ok(()) => {
+            for (name, values) in headers.changes() {
+                let map = MapType::HttpRequestHeaders;
+                let mut values = values.iter();
+                let first = values.next().map(String::as_str);
+                let mut ok = hostcalls::set_map_value(map, &name, first).is_ok();
+                for v in values {
+                    ok &= hostcalls::add_map_value(map, &name, v).is_ok();
+                }
+                if !ok {
+                    log(
+                        LogLevel::Error,
+                        &format!("jwt-guard: cannot update header {name}"),
+                    );
+                    deny(500, vec![], "jwt-guard cannot update the request");
+                    return Step::Replied;
+                }
+            }
+            Step::Continue
+        }
+        Err(Denied::Authn(Status::JwksPending)) if !pending.is_empty() => Step::Wait(pending),
+        Err(denied) => {
+            // A pending status without a provider to wait for cannot happen;
+            // answered as a failed fetch rather than waited on forever.
+            let denied = match denied {
+                Denied::Authn(Status::JwksPending) => Denied::Authn(Status::JwksFetchFail),
+                other => other,
+            };
+            let d = response::denial(&denied, &realm, config.problem_details);
+            let mut headers = vec![("www-authenticate", d.www_authenticate.as_str())];
+            if let Some(ct) = d.content_type {
+                headers.push(("content-type", ct));
+            }
+            deny(d.status, headers, &d.body);
+            Step::Replied
+        }
+    }
 }
 
 impl HttpContext for Request {
     fn on_http_request_headers(&mut self, _num_headers: usize, _eos: bool) -> Action {
         let Some(config) = self.config.clone() else {
             // Unconfigured: nothing may pass.
-            return deny(500, vec![], "jwt-guard is not configured");
+            deny(500, vec![], "jwt-guard is not configured");
+            return Action::Pause;
         };
-        let pairs = match hostcalls::get_map_bytes(MapType::HttpRequestHeaders) {
-            Ok(p) => p,
-            Err(e) => {
-                log(
-                    LogLevel::Error,
-                    &format!("jwt-guard: cannot read request headers: {e:?}"),
-                );
-                return deny(500, vec![], "jwt-guard cannot read the request");
-            }
-        };
-        let entries = pairs
-            .into_iter()
-            .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
-            .collect();
-        let mut headers = Headers::new(entries);
-        let realm = response::realm(&headers);
-        match rules::evaluate(&config, &mut headers, now_seconds()) {
-            Ok(()) => {
-                for (name, values) in headers.changes() {
-                    let map = MapType::HttpRequestHeaders;
-                    let mut values = values.iter();
-                    let first = values.next().map(String::as_str);
-                    let mut ok = hostcalls::set_map_value(map, &name, first).is_ok();
-                    for v in values {
-                        ok &= hostcalls::add_map_value(map, &name, v).is_ok();
-                    }
-                    if !ok {
-                        log(
-                            LogLevel::Error,
-                            &format!("jwt-guard: cannot update header {name}"),
-                        );
-                        return deny(500, vec![], "jwt-guard cannot update the request");
-                    }
-                }
-                Action::Continue
-            }
-            Err(denied) => {
-                let d = response::denial(&denied, &realm, config.problem_details);
-                let mut headers = vec![("www-authenticate", d.www_authenticate.as_str())];
-                if let Some(ct) = d.content_type {
-                    headers.push(("content-type", ct));
-                }
-                deny(d.status, headers, &d.body)
+        let mut remotes = self.remotes.borrow_mut();
+        match process(&config, &mut remotes, &[]) {
+            Step::Continue => Action::Continue,
+            Step::Replied => Action::Pause,
+            Step::Wait(providers) => {
+                remotes.wait(self.context_id, &providers);
+                Action::Pause
             }
         }
     }

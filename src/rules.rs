@@ -2,7 +2,7 @@
 //! verifier: groups run their children in order, `requires_all` stops at the
 //! first failure, `requires_any` at the first success.
 
-use crate::authn::{self, Audiences, Mode, Verified};
+use crate::authn::{self, Audiences, KeySource, Mode, Verified};
 use crate::authz::{Failure, Refusal};
 use crate::config::Config;
 use crate::error::Status;
@@ -57,6 +57,7 @@ impl Verifier {
         config: &Config,
         headers: &mut Headers,
         now: u64,
+        keys: &dyn KeySource,
         verified: &mut Vec<Verified>,
     ) -> Result<(), Status> {
         match self {
@@ -73,16 +74,16 @@ impl Verifier {
                     provider,
                     audiences: audiences.as_ref(),
                 };
-                authn::authenticate(config, extractor, mode, headers, now, verified)
+                authn::authenticate(config, extractor, mode, headers, now, keys, verified)
             }
             Verifier::AllowMissing { extractor } | Verifier::AllowFailed { extractor } => {
                 let allow_failed = matches!(self, Verifier::AllowFailed { .. });
                 let mode = Mode::ByIssuer { allow_failed };
-                authn::authenticate(config, extractor, mode, headers, now, verified)
+                authn::authenticate(config, extractor, mode, headers, now, keys, verified)
             }
             Verifier::All(children) => {
                 for c in children {
-                    c.verify(config, headers, now, verified)?;
+                    c.verify(config, headers, now, keys, verified)?;
                 }
                 Ok(())
             }
@@ -93,10 +94,14 @@ impl Verifier {
             } => {
                 let mut statuses = Vec::with_capacity(children.len());
                 for c in children {
-                    match c.verify(config, headers, now, verified) {
+                    match c.verify(config, headers, now, keys, verified) {
                         Ok(()) => return Ok(()),
                         Err(s) => statuses.push(s),
                     }
+                }
+                // Undecided until the keys arrive, whatever the others said.
+                if statuses.contains(&Status::JwksPending) {
+                    return Err(Status::JwksPending);
                 }
                 let status = any_error(&statuses);
                 if *allow_missing_or_failed || (*allow_missing && status == Status::JwtMissed) {
@@ -130,7 +135,14 @@ pub enum Denied<'c> {
 
 /// The filter's decision for a request: the first rule whose match fits
 /// decides; no matching rule means nothing is required.
-pub fn evaluate<'c>(config: &'c Config, headers: &mut Headers, now: u64) -> Result<(), Denied<'c>> {
+/// `Denied::Authn(Status::JwksPending)` means: wait for remote keys, then
+/// evaluate again from the original headers.
+pub fn evaluate<'c>(
+    config: &'c Config,
+    headers: &mut Headers,
+    now: u64,
+    keys: &dyn KeySource,
+) -> Result<(), Denied<'c>> {
     for h in &config.sanitize {
         headers.remove(h);
     }
@@ -142,7 +154,7 @@ pub fn evaluate<'c>(config: &'c Config, headers: &mut Headers, now: u64) -> Resu
     };
     let mut verified = Vec::new();
     rule.verifier
-        .verify(config, headers, now, &mut verified)
+        .verify(config, headers, now, keys, &mut verified)
         .map_err(Denied::Authn)?;
     match &rule.authorize {
         None => Ok(()),

@@ -68,7 +68,15 @@ fn verify_with(c: &Config, by_issuer: bool, token: &str, now: u64) -> Result<(),
         (":path".into(), "/".into()),
         ("authorization".into(), format!("Bearer {token}")),
     ]);
-    authenticate(c, &extractor, mode, &mut headers, now, &mut Vec::new())
+    authenticate(
+        c,
+        &extractor,
+        mode,
+        &mut headers,
+        now,
+        &LocalKeysOnly,
+        &mut Vec::new(),
+    )
 }
 
 fn verify(c: &Config, token: &str) -> Result<(), Status> {

@@ -174,28 +174,32 @@ pub(super) fn parse(o: &mut Obj<'_>) -> Result<(Hardening, KeyPolicy)> {
     ))
 }
 
-/// Applies `policy` to the keys read from `path` (the `local_jwks` field):
-/// drops keys not meant for verification, then refuses small RSA keys.
-pub(super) fn apply_key_policy(policy: KeyPolicy, jwks: Jwks, path: &str) -> Result<Jwks> {
-    let jwks = if policy.honor_key_use {
-        jwks.filtered(|k| k.declared_for_verification())
-            .or_else(|_| {
-                err(
-                    path,
-                    "no key is left under honor_key_use: every key has \"use\" other than \"sig\" or \"key_ops\" without \"verify\"",
-                )
+impl KeyPolicy {
+    /// Drops keys not meant for verification, then refuses small RSA keys.
+    /// Also applied by the glue to every fetched remote key set.
+    pub fn apply(self, jwks: Jwks) -> std::result::Result<Jwks, String> {
+        let jwks = if self.honor_key_use {
+            jwks.filtered(|k| k.declared_for_verification()).map_err(|_| {
+                "no key is left under honor_key_use: every key has \"use\" other than \"sig\" or \"key_ops\" without \"verify\"".to_owned()
             })?
-    } else {
-        jwks
-    };
-    let min = policy.min_rsa_key_bits;
-    for key in jwks.keys() {
-        if let Some(bits) = key.rsa_modulus_bits().filter(|b| *b < min) {
-            let e = key.rejected(KeyError::RsaBelowMinimum { bits, min });
-            return err(path, e.to_string());
+        } else {
+            jwks
+        };
+        let min = self.min_rsa_key_bits;
+        for key in jwks.keys() {
+            if let Some(bits) = key.rsa_modulus_bits().filter(|b| *b < min) {
+                return Err(key
+                    .rejected(KeyError::RsaBelowMinimum { bits, min })
+                    .to_string());
+            }
         }
+        Ok(jwks)
     }
-    Ok(jwks)
+}
+
+/// Applies `policy` to the keys read from `path` (the `local_jwks` field).
+pub(super) fn apply_key_policy(policy: KeyPolicy, jwks: Jwks, path: &str) -> Result<Jwks> {
+    policy.apply(jwks).or_else(|e| err(path, e))
 }
 
 #[cfg(test)]

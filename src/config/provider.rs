@@ -3,7 +3,7 @@
 
 use super::json::{err, Obj, Result};
 use super::matchers::string_matcher;
-use super::{ClaimToHeader, MaxLifetime, Provider};
+use super::{ClaimToHeader, Keys, MaxLifetime, Provider};
 use crate::authn::Audiences;
 use crate::extract::Locations;
 use serde_json::Value;
@@ -103,7 +103,6 @@ fn locations(o: &mut Obj<'_>) -> Result<Locations> {
 pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provider> {
     let mut o = Obj::new(v, path)?;
     o.unsupported(&[
-        "remote_jwks",
         "payload_in_metadata",
         "header_in_metadata",
         "failed_status_in_metadata",
@@ -123,18 +122,38 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
         None => None,
     };
     let (hardening, key_policy) = super::hardening::parse(&mut o)?;
-    let jwks = match o.field("local_jwks")? {
-        Some((jv, jp)) => {
+    let sources: Vec<&str> = ["local_jwks", "remote_jwks", "discovery"]
+        .into_iter()
+        .filter(|f| o.has(f))
+        .collect();
+    let keys = match sources.as_slice() {
+        ["local_jwks"] => {
+            let (jv, jp) = o.require("local_jwks")?;
             let text = jwks_text(jv, &jp)?;
             let jwks = crate::jwks::parse(&text).or_else(|e| err(&jp, e.to_string()))?;
-            super::hardening::apply_key_policy(key_policy, jwks, &jp)?
+            Keys::Local(super::hardening::apply_key_policy(key_policy, jwks, &jp)?)
         }
-        None => {
+        [remote] => {
+            let discovery = *remote == "discovery";
+            if discovery && issuer.is_empty() {
+                return err(
+                    path,
+                    "discovery needs the provider's issuer, to check the document's",
+                );
+            }
+            let (rv, rp) = o.require(remote)?;
+            Keys::Remote {
+                remote: Box::new(super::remote::compile(rv, &rp, discovery)?),
+                policy: key_policy,
+            }
+        }
+        [] => {
             return err(
                 path,
-                "local_jwks is required (remote_jwks is not supported yet)",
+                "one of local_jwks, remote_jwks, discovery is required",
             )
         }
+        many => return err(path, format!("only one of {} may be set", many.join(", "))),
     };
     let forward = o.bool("forward")?;
     let locations = locations(&mut o)?;
@@ -178,7 +197,7 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
         audiences,
         subjects,
         max_lifetime,
-        jwks,
+        keys,
         forward,
         forward_payload_header,
         pad_forward_payload_header,

@@ -1,4 +1,11 @@
 use super::*;
+
+fn local_keys(p: &Provider) -> &Jwks {
+    match &p.keys {
+        Keys::Local(j) => j,
+        Keys::Remote { .. } => panic!("expected local keys"),
+    }
+}
 use serde_json::json;
 
 const JWKS: &str = r#"{"keys":[{"kty":"oct","kid":"h1","alg":"HS256","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMw"}]}"#;
@@ -80,12 +87,91 @@ fn wrong_type_names_its_path() {
 
 #[test]
 fn unimplemented_envoy_fields_are_refused_by_name() {
-    let e = error_of(json!({"providers": {"idp": provider(json!({"remote_jwks": {}}))}}));
-    assert!(e.starts_with("providers.idp.remote_jwks: "), "{e}");
+    let e = error_of(json!({"providers": {"idp": provider(json!({"payload_in_metadata": "x"}))}}));
+    assert!(e.starts_with("providers.idp.payload_in_metadata: "), "{e}");
     let e = error_of(json!({"filter_state_rules": {"name": "x"}}));
     assert!(e.starts_with("filter_state_rules: "), "{e}");
     let e = error_of(json!({"providers": {"idp": {"local_jwks": {"filename": "/etc/jwks.json"}}}}));
     assert!(e.starts_with("providers.idp.local_jwks.filename: "), "{e}");
+}
+
+#[test]
+fn remote_jwks_and_discovery_compile_with_envoys_defaults() {
+    let remote = json!({"issuer": "https://idp", "remote_jwks": {"http_uri": {
+        "uri": "https://idp.example.com:8443/keys?v=1", "cluster": "outbound|443||idp.example.com", "timeout": "2s"}}});
+    let c = compile(json!({"providers": {"r": remote}})).unwrap();
+    let Keys::Remote { remote, .. } = &c.providers[0].keys else {
+        panic!("expected remote keys")
+    };
+    assert_eq!(remote.cluster, "outbound|443||idp.example.com");
+    assert_eq!(
+        (
+            remote.target.authority.as_str(),
+            remote.target.path.as_str()
+        ),
+        ("idp.example.com:8443", "/keys?v=1")
+    );
+    assert_eq!(remote.policy.cache_duration_ms, 600_000);
+    assert_eq!(remote.policy.timeout_ms, 2_000);
+    assert!(!remote.policy.prefetch && !remote.discovery);
+    let disc = json!({"issuer": "https://idp", "discovery": {"http_uri": {
+        "uri": "http://idp/.well-known/openid-configuration", "cluster": "idp", "timeout": "1s"},
+        "async_fetch": {"failed_refetch_duration": "2s"},
+        "retry_policy": {"num_retries": 3, "retry_back_off": {"base_interval": "0.1s"}}}});
+    let c = compile(json!({"providers": {"d": disc}})).unwrap();
+    let Keys::Remote { remote, .. } = &c.providers[0].keys else {
+        panic!("expected remote keys")
+    };
+    assert!(remote.discovery && remote.policy.prefetch);
+    assert_eq!(
+        (remote.policy.failed_refetch_ms, remote.policy.num_retries),
+        (2_000, 3)
+    );
+    assert_eq!(
+        (
+            remote.policy.base_interval_ms,
+            remote.policy.max_interval_ms
+        ),
+        (100, 1_000)
+    );
+}
+
+#[test]
+fn remote_key_sources_are_checked_with_paths() {
+    let uri = |u: &str| json!({"http_uri": {"uri": u, "cluster": "idp", "timeout": "1s"}});
+    let e =
+        error_of(json!({"providers": {"p": {"issuer": "i", "remote_jwks": uri("ftp://x/keys")}}}));
+    assert!(
+        e.starts_with("providers.p.remote_jwks.http_uri.uri: "),
+        "{e}"
+    );
+    let e = error_of(
+        json!({"providers": {"p": {"discovery": uri("http://x/.well-known/openid-configuration")}}}),
+    );
+    assert!(
+        e.starts_with("providers.p: discovery needs the provider's issuer"),
+        "{e}"
+    );
+    let e = error_of(
+        json!({"providers": {"p": {"issuer": "i", "remote_jwks": uri("http://x/k"),
+        "local_jwks": {"inline_string": JWKS}}}}),
+    );
+    assert!(
+        e.contains("only one of local_jwks, remote_jwks may be set"),
+        "{e}"
+    );
+    let e = error_of(json!({"providers": {"p": {"issuer": "i"}}}));
+    assert!(
+        e.contains("one of local_jwks, remote_jwks, discovery is required"),
+        "{e}"
+    );
+    let e = error_of(
+        json!({"providers": {"p": {"issuer": "i", "remote_jwks": {"http_uri": {"uri": "http://x/k", "timeout": "1s"}}}}}),
+    );
+    assert!(
+        e.starts_with("providers.p.remote_jwks.http_uri.cluster: "),
+        "{e}"
+    );
 }
 
 #[test]
@@ -175,7 +261,7 @@ fn not_json_or_duplicate_members_are_refused() {
 fn inline_bytes_holds_base64_of_the_jwks() {
     let b = crate::b64::encode_std(JWKS.as_bytes());
     let c = compile(json!({"providers": {"idp": {"local_jwks": {"inline_bytes": b}}}})).unwrap();
-    assert_eq!(c.providers[0].jwks.len(), 1);
+    assert_eq!(local_keys(&c.providers[0]).len(), 1);
 }
 
 fn hardened(extra: serde_json::Value) -> Result<Config, ConfigError> {
@@ -323,7 +409,7 @@ fn min_rsa_key_bits_refuses_a_smaller_rsa_key_naming_it() {
         r#"providers.p.local_jwks: key 2 (kid "k"): RSA key has 1024 bits, below min_rsa_key_bits 2048"#
     );
     let c = with_jwks(vec![oct, rsa2048], json!({"min_rsa_key_bits": 2048})).unwrap();
-    assert_eq!(c.providers[0].jwks.len(), 2);
+    assert_eq!(local_keys(&c.providers[0]).len(), 2);
     assert!(with_jwks(vec![small], json!({})).is_ok());
     let e = with_jwks(
         vec![key(RSA_JWK, json!({}))],
@@ -358,9 +444,13 @@ fn honor_key_use_drops_keys_not_declared_for_verification() {
         key(EC256_JWK, json!({"kid": "plain"})),
     ];
     let all = with_jwks(keys.clone(), json!({})).unwrap();
-    assert_eq!(all.providers[0].jwks.len(), 4);
+    assert_eq!(local_keys(&all.providers[0]).len(), 4);
     let c = with_jwks(keys, json!({"honor_key_use": true})).unwrap();
-    let kids: Vec<_> = c.providers[0].jwks.keys().iter().map(|k| k.kid()).collect();
+    let kids: Vec<_> = local_keys(&c.providers[0])
+        .keys()
+        .iter()
+        .map(|k| k.kid())
+        .collect();
     assert_eq!(kids, [Some("hmac"), Some("plain")]);
 }
 
@@ -385,5 +475,5 @@ fn honor_key_use_with_no_signing_key_left_is_a_config_error() {
         json!({"honor_key_use": true, "min_rsa_key_bits": 2048}),
     )
     .unwrap();
-    assert_eq!(c.providers[0].jwks.len(), 1);
+    assert_eq!(local_keys(&c.providers[0]).len(), 1);
 }

@@ -14,7 +14,7 @@ const NOW: u64 = 1_700_000_000;
 
 /// The decision as an authentication status (these tests set no `authorize`).
 fn evaluate(c: &Config, h: &mut Headers, now: u64) -> Result<(), Status> {
-    super::evaluate(c, h, now).map_err(|d| match d {
+    super::evaluate(c, h, now, &crate::authn::LocalKeysOnly).map_err(|d| match d {
         Denied::Authn(s) => s,
         Denied::Authz(f) => panic!("unexpected authorization failure: {}", f.describe()),
     })
