@@ -91,7 +91,23 @@ def listener(name: str, http_filter: dict, port: int = 0) -> dict:
     }
 
 
-def bootstrap(listeners: list[dict], echo_port: int) -> dict:
+def static_cluster(name: str, port: int, host: str = "127.0.0.1",
+                   connect_timeout: str = "1s") -> dict:
+    """A plain HTTP/1.1 cluster with one endpoint (e.g. an IdP for remote JWKS)."""
+    return {
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": connect_timeout,
+        "load_assignment": {"cluster_name": name, "endpoints": [{
+            "lb_endpoints": [{"endpoint": {"address": {"socket_address": {
+                "address": host, "port_value": port}}}}],
+        }]},
+    }
+
+
+def bootstrap(listeners: list[dict], echo_port: int,
+              extra_clusters: list[dict] | None = None) -> dict:
+    """extra_clusters: appended after the `echo` cluster (remote JWKS tests)."""
     return {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1",
                                                  "port_value": 0}}},
@@ -105,7 +121,7 @@ def bootstrap(listeners: list[dict], echo_port: int) -> dict:
                     "lb_endpoints": [{"endpoint": {"address": {"socket_address": {
                         "address": "127.0.0.1", "port_value": echo_port}}}}],
                 }]},
-            }],
+            }] + list(extra_clusters or []),
         },
     }
 
@@ -119,7 +135,8 @@ class EnvoyError(RuntimeError):
 class Envoy:
     """One Envoy process: start, wait until ready, look up ports, stop."""
 
-    def __init__(self, config: dict, name: str, workdir: Path = CACHE) -> None:
+    def __init__(self, config: dict, name: str, workdir: Path = CACHE,
+                 concurrency: int = 1, extra_args: list[str] | None = None) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.config_path = workdir / f"{name}.json"
@@ -128,6 +145,8 @@ class Envoy:
         self.config_path.write_text(json.dumps(config, indent=1))
         self.proc: subprocess.Popen | None = None
         self.admin: str | None = None
+        self.concurrency = concurrency
+        self.extra_args = list(extra_args or [])
 
     def start(self) -> "Envoy":
         self.admin_path.unlink(missing_ok=True)
@@ -139,7 +158,8 @@ class Envoy:
              # Several Envoys may run at once (suite, config-error cases, demo):
              # no hot-restart shared memory to collide on.
              "--disable-hot-restart",
-             "--concurrency", "1", "-l", "info"],
+             "--concurrency", str(self.concurrency), "-l", "info",
+             *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         return self

@@ -4,7 +4,7 @@ For each case a short-lived Envoy is started with one listener using our wasm
 filter: it must not come up serving that listener, and its log must carry a
 `jwt-guard` config error naming the JSON path. The same config is also given
 to the native filter, to record whether Envoy itself refuses it (parity for
-the cases where it does; remote_jwks is simply not supported by us yet).
+the cases where it does; metadata outputs are simply not supported by us yet).
 
 With JWT_GUARD_NATIVE_ONLY=1 only the native half runs.
 """
@@ -53,11 +53,8 @@ CASES = [
          "providers.p.local_jwks", True),
     Case("rule-unknown-provider", _with(lambda c: c["rules"][0].update(
         requires={"provider_name": "nope"})), "rules[0]", True),
-    Case("remote-jwks-unsupported", _with(lambda c: (
-        c["providers"]["p"].pop("local_jwks"),
-        c["providers"]["p"].update(remote_jwks={"http_uri": {
-            "uri": "http://127.0.0.1:9/jwks", "cluster": "echo", "timeout": "1s"}}))),
-         "providers.p.remote_jwks", False),
+    Case("payload-in-metadata-unsupported", _with(_set_provider(payload_in_metadata="jwt")),
+         "providers.p.payload_in_metadata", False),
     Case("bad-regex", _with(lambda c: c["rules"].insert(0, {
         "match": {"safe_regex": {"google_re2": {}, "regex": "(unclosed"}},
         "requires": {"provider_name": "p"}})), "rules[0].match.safe_regex", True),
