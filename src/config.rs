@@ -39,7 +39,10 @@ pub enum Keys {
     Local(Jwks),
     /// `remote_jwks` or `discovery`: fetched at run time by the glue, which
     /// applies `policy` to every fetched key set.
-    Remote { remote: Box<Remote>, policy: KeyPolicy },
+    Remote {
+        remote: Box<Remote>,
+        policy: KeyPolicy,
+    },
 }
 
 /// One `claim_to_headers` entry.

@@ -239,8 +239,10 @@ impl KeyStore {
 
     /// The fetch failed (transport, status, timeout, unparsable, oversize).
     /// Old keys are kept. Retries back off as base * 2^(n-1), capped at
-    /// max; once they are exhausted the next round waits failed_refetch_ms
-    /// with prefetch, or only for the next request without.
+    /// max; once they are exhausted no new round starts for
+    /// failed_refetch_ms, so a struggling IdP sees at most one round per
+    /// interval however many requests arrive (they are answered from the
+    /// stale keys, or refused at once while there are none).
     pub fn failed(&mut self, now_ms: u64) -> Attempt {
         self.in_flight_since = None;
         self.last_failure = Some(now_ms);
@@ -255,12 +257,14 @@ impl KeyStore {
         self.retry_scheduled = false;
         self.waiting_since = None;
         self.refetch_requested = false;
-        self.not_before = if self.policy.prefetch {
-            now_ms.saturating_add(self.policy.failed_refetch_ms)
-        } else {
-            now_ms
-        };
+        self.not_before = now_ms.saturating_add(self.policy.failed_refetch_ms);
         Attempt::Settled
+    }
+
+    /// After a failed round, until failed_refetch_ms has passed: requests
+    /// without usable keys are answered at once instead of waiting.
+    pub fn backing_off(&self, now_ms: u64) -> bool {
+        !self.pending() && now_ms < self.not_before
     }
 
     /// Treats a fetch in flight for longer than timeout + 1 s as failed.

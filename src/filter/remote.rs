@@ -380,6 +380,10 @@ impl KeySource for View<'_> {
         if let Some(keys) = store.keys.keys(now) {
             return Availability::Ready(keys.clone());
         }
+        // The last round failed moments ago: answer now, don't queue up.
+        if store.keys.backing_off(now) {
+            return Availability::Unavailable;
+        }
         if self.may_wait(store) {
             self.pending.borrow_mut().push(provider);
             Availability::Pending

@@ -164,14 +164,17 @@ fn settled_failure_waits_failed_refetch_with_prefetch() {
 }
 
 #[test]
-fn settled_failure_without_prefetch_refetches_on_next_request() {
+fn settled_failure_without_prefetch_refetches_on_a_request_after_the_interval() {
     let mut s = KeyStore::new(policy());
     s.mark_waiting(0);
     s.start(0);
     assert_eq!(s.failed(100), Attempt::Settled);
     assert!(!s.due(100));
     s.mark_waiting(150);
-    assert!(s.due(150));
+    // One round per failed_refetch_ms (1 s) however many requests come.
+    assert!(!s.due(150) && s.backing_off(150));
+    s.mark_waiting(1_100);
+    assert!(s.due(1_100) && !s.backing_off(1_100));
 }
 
 #[test]

@@ -356,6 +356,28 @@ def test_idp_down_later_serves_stale_keys():
         check(s.send("w", "/", new_token()), 200)
 
 
+def test_failing_refresh_is_retried_once_per_interval_not_per_request():
+    """With stale keys and an IdP answering 500, a burst of requests is served
+    from the cached keys and the IdP sees one refresh round per
+    failed_refetch_duration (default 1 s), not one fetch per request."""
+    idp = IdP(jwks(OLD))
+    with remote_stack("refresh-backoff", {"w": remote_config(idp, cache_duration="1s")},
+                      {"idp": idp}) as s:
+        check(s.send("w", "/", old_token()), 200)
+        fetched = time.monotonic()
+        idp.respond("500")
+        # The one wait the test cannot poll for: the 1s cache must run out.
+        time.sleep(max(0.0, fetched + 1.2 - time.monotonic()))
+        before = idp.count()
+        start = time.monotonic()
+        for _ in range(20):
+            check(s.send("w", "/", old_token()), 200)
+        elapsed = time.monotonic() - start
+        rounds = idp.count() - before
+        # One round at expiry, then at most one more per elapsed second.
+        assert 1 <= rounds <= 2 + int(elapsed), (rounds, elapsed)
+
+
 # ---------------------------------------------------------------- 6. bad answers
 
 @pytest.mark.parametrize("mode", ["500", "garbage", "oversize"])
