@@ -60,7 +60,9 @@ impl Context for Root {
         let Some(config) = self.config.clone() else {
             return;
         };
-        let mut remotes = self.remotes.borrow_mut();
+        let Ok(mut remotes) = self.remotes.try_borrow_mut() else {
+            return;
+        };
         if remotes.on_response(token, body) {
             resume_ready(&config, &mut remotes);
         }
@@ -121,7 +123,9 @@ impl RootContext for Root {
         let Some(config) = self.config.clone() else {
             return;
         };
-        let mut remotes = self.remotes.borrow_mut();
+        let Ok(mut remotes) = self.remotes.try_borrow_mut() else {
+            return;
+        };
         remotes.tick();
         resume_ready(&config, &mut remotes);
     }
@@ -267,7 +271,12 @@ impl HttpContext for Request {
             deny(500, vec![], "jwt-guard is not configured");
             return Action::Pause;
         };
-        let mut remotes = self.remotes.borrow_mut();
+        // Only re-entry from the host during a root callback could find it
+        // borrowed; refuse the request then rather than trap the VM.
+        let Ok(mut remotes) = self.remotes.try_borrow_mut() else {
+            deny(503, vec![], "jwt-guard is busy");
+            return Action::Pause;
+        };
         match process(&config, &mut remotes, &[]) {
             Step::Continue => Action::Continue,
             Step::Replied => Action::Pause,
