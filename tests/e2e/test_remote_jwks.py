@@ -170,6 +170,17 @@ def refused(resp: Response, body: str) -> None:
     check(resp, 401, body=body, www_authenticate=INVALID, content_type="text/plain")
 
 
+def passes_or_fetch_failed(s) -> bool:
+    """One request on listener `w`: True if it passed; False if it got the
+    failed-fetch 401 (anything else fails the test)."""
+    resp = s.send("w", "/", old_token())
+    if resp.status == 401:
+        refused(resp, FETCH_FAILED)
+        return False
+    check(resp, 200)
+    return True
+
+
 def burst(port: int, n: int, token: str) -> list:
     """n connections opened first, then n requests sent at once (barrier);
     each result is (status, body) or the exception text."""
@@ -320,14 +331,8 @@ def test_idp_down_at_start_fails_fast_then_recovers():
         assert took < 2 + MARGIN, f"answered after {took:.2f}s (timeout 2s)"
         idp.up()
 
-        def passes():
-            resp = s.send("w", "/", old_token())
-            if resp.status == 401:
-                refused(resp, FETCH_FAILED)
-                return False
-            check(resp, 200)
-            return True
-        poll("a request passes once the IdP is up", passes, timeout=10, interval=0.1)
+        poll("a request passes once the IdP is up", lambda: passes_or_fetch_failed(s),
+             timeout=10, interval=0.1)
         assert idp.count() >= 1
 
 
@@ -427,14 +432,8 @@ def test_slow_idp_times_out_without_hanging():
         assert took < 1 + MARGIN, f"answered after {took:.2f}s (timeout 1s)"
         idp.set_delay(0)
 
-        def passes():
-            resp = s.send("w", "/", old_token())
-            if resp.status == 401:
-                refused(resp, FETCH_FAILED)
-                return False
-            check(resp, 200)
-            return True
-        poll("a request passes once the IdP is fast", passes, timeout=10, interval=0.1)
+        poll("a request passes once the IdP is fast", lambda: passes_or_fetch_failed(s),
+             timeout=10, interval=0.1)
 
 
 # ---------------------------------------------------------------- retry / async_fetch
