@@ -5,6 +5,7 @@
 //! and `crit` right after the issuer; required claims and `auth_time` after
 //! the lifetime.
 
+use crate::cache;
 use crate::claims;
 use crate::config::hardening::{without_application_prefix, Hardening};
 use crate::config::{Config, Keys, MaxLifetime, Provider};
@@ -53,27 +54,35 @@ pub struct Verified {
 /// Remote keys of a provider as the request sees them.
 #[derive(Clone, Debug)]
 pub enum Availability {
-    Ready(Arc<Jwks>),
+    /// Keys, and their generation (bumped whenever the set changes).
+    Ready(Arc<Jwks>, u64),
     /// Being fetched (or about to be): the request should wait.
     Pending,
     /// The fetch failed and nothing usable is cached.
     Unavailable,
 }
 
-/// The request path's view of remote keys, implemented by the glue over its
-/// key stores (and trivially for configs with local keys only).
-pub trait KeySource {
+/// The worker's mutable state as the request path sees it: remote keys and
+/// the verified-token cache. Implemented by the glue over its key stores and
+/// cache, and trivially (`LocalKeysOnly`) for tests and local-only configs.
+pub trait Runtime {
     /// Keys of a provider with `remote_jwks`/`discovery` (by index).
     fn remote_keys(&self, provider: usize) -> Availability;
     /// A token's kid/alg matched no cached key: may the provider refetch now?
     /// True grants it; the request then waits for the refetch.
     fn unknown_kid(&self, provider: usize) -> bool;
+    /// Whether this token already verified with these keys (`crate::cache`).
+    fn verified_before(&self, _entry: &cache::Entry) -> bool {
+        false
+    }
+    /// Records a signature that verified.
+    fn remember_verified(&self, _entry: cache::Entry) {}
 }
 
 /// For configs (and tests) where every provider has local keys.
 pub struct LocalKeysOnly;
 
-impl KeySource for LocalKeysOnly {
+impl Runtime for LocalKeysOnly {
     fn remote_keys(&self, _provider: usize) -> Availability {
         Availability::Unavailable
     }
@@ -182,7 +191,7 @@ fn verify_one<'c, 't>(
     mode: Mode<'c>,
     token: &'t Token,
     now: u64,
-    keys: &dyn KeySource,
+    keys: &dyn Runtime,
 ) -> Result<(&'c Provider, Jwt<'t>), Status> {
     let jwt = jwt::parse(&token.value)?;
     if !extractor.issuer_allowed(token, &jwt.iss) {
@@ -220,12 +229,12 @@ fn verify_one<'c, 't>(
     }
     check_claims(&provider.hardening, &jwt, now, provider.clock_skew)?;
     let remote;
-    let jwks: &Jwks = match &provider.keys {
-        Keys::Local(jwks) => jwks,
+    let (jwks, generation): (&Jwks, u64) = match &provider.keys {
+        Keys::Local(jwks) => (jwks, 0),
         Keys::Remote { .. } => match keys.remote_keys(provider.index) {
-            Availability::Ready(jwks) => {
+            Availability::Ready(jwks, generation) => {
                 remote = jwks;
-                &remote
+                (&remote, generation)
             }
             Availability::Pending => return Err(Status::JwksPending),
             Availability::Unavailable => return Err(Status::JwksFetchFail),
@@ -234,6 +243,11 @@ fn verify_one<'c, 't>(
     if jwks.is_empty() {
         return Err(Status::JwksNoValidKeys);
     }
+    // Every check above ran; only the signature verdict may be reused.
+    let entry = cache::entry(provider.index, generation, &token.value);
+    if keys.verified_before(&entry) {
+        return Ok((provider, jwt));
+    }
     match jws::verify_with_jwks(
         jwks,
         jwt.alg,
@@ -241,7 +255,10 @@ fn verify_one<'c, 't>(
         jwt.signing_input.as_bytes(),
         &jwt.signature,
     ) {
-        KeyOutcome::Verified => Ok((provider, jwt)),
+        KeyOutcome::Verified => {
+            keys.remember_verified(entry);
+            Ok((provider, jwt))
+        }
         // A rotated key: refetch (rate-limited by the key source) and retry.
         KeyOutcome::NoKeyMatched
             if matches!(provider.keys, Keys::Remote { .. }) && keys.unknown_kid(provider.index) =>
@@ -294,7 +311,7 @@ pub fn authenticate(
     mode: Mode<'_>,
     headers: &mut Headers,
     now: u64,
-    keys: &dyn KeySource,
+    keys: &dyn Runtime,
     verified: &mut Vec<Verified>,
 ) -> Result<(), Status> {
     let (allow_failed, allow_missing) = match mode {

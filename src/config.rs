@@ -105,6 +105,9 @@ pub struct Config {
     pub bypass_cors_preflight: bool,
     /// jwt-guard extension: RFC 9457 `application/problem+json` denial bodies.
     pub problem_details: bool,
+    /// jwt-guard extension `token_cache.max_entries`: verified-token cache
+    /// size per worker (default 1000, 0 = off). See `crate::cache`.
+    pub token_cache_entries: usize,
     /// Every header any provider sets: Envoy strips them from each request,
     /// whatever rule applies, so a client can never inject one.
     pub sanitize: Vec<String>,
@@ -138,6 +141,16 @@ impl Config {
         o.string("stat_prefix")?;
         let bypass_cors_preflight = o.bool("bypass_cors_preflight")?;
         let problem_details = o.bool("problem_details")?;
+        let token_cache_entries = match o.object("token_cache")? {
+            None => crate::cache::DEFAULT_MAX_ENTRIES,
+            Some(mut c) => {
+                let n = c.u64("max_entries", 1_000_000)?;
+                c.finish()?;
+                n.map_or(crate::cache::DEFAULT_MAX_ENTRIES, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                })
+            }
+        };
 
         let mut providers = Vec::new();
         for (name, v, path) in o.map("providers")? {
@@ -164,6 +177,7 @@ impl Config {
             rules,
             bypass_cors_preflight,
             problem_details,
+            token_cache_entries,
             sanitize,
         })
     }

@@ -6,6 +6,7 @@
 pub mod authn;
 pub mod authz;
 pub mod b64;
+pub mod cache;
 pub mod claims;
 pub mod config;
 pub mod discovery;

@@ -2,7 +2,7 @@
 //! verifier: groups run their children in order, `requires_all` stops at the
 //! first failure, `requires_any` at the first success.
 
-use crate::authn::{self, Audiences, KeySource, Mode, Verified};
+use crate::authn::{self, Audiences, Mode, Runtime, Verified};
 use crate::authz::{Failure, Refusal};
 use crate::config::Config;
 use crate::error::Status;
@@ -57,7 +57,7 @@ impl Verifier {
         config: &Config,
         headers: &mut Headers,
         now: u64,
-        keys: &dyn KeySource,
+        keys: &dyn Runtime,
         verified: &mut Vec<Verified>,
     ) -> Result<(), Status> {
         match self {
@@ -141,7 +141,7 @@ pub fn evaluate<'c>(
     config: &'c Config,
     headers: &mut Headers,
     now: u64,
-    keys: &dyn KeySource,
+    keys: &dyn Runtime,
 ) -> Result<(), Denied<'c>> {
     for h in &config.sanitize {
         headers.remove(h);

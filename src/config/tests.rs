@@ -477,3 +477,15 @@ fn honor_key_use_with_no_signing_key_left_is_a_config_error() {
     .unwrap();
     assert_eq!(local_keys(&c.providers[0]).len(), 1);
 }
+
+#[test]
+fn token_cache_is_on_by_default_and_can_be_sized_or_switched_off() {
+    let base = json!({"providers": {"idp": provider(json!({}))}});
+    assert_eq!(compile(base).unwrap().token_cache_entries, 1000);
+    let c = compile(
+        json!({"providers": {"idp": provider(json!({}))}, "token_cache": {"max_entries": 0}}),
+    );
+    assert_eq!(c.unwrap().token_cache_entries, 0);
+    let e = error_of(json!({"token_cache": {"size": 5}}));
+    assert_eq!(e, "token_cache.size: unknown field");
+}

@@ -4,7 +4,8 @@
 //! lease, and paused requests resumed when their keys arrive or fail.
 
 use super::log;
-use crate::authn::{Availability, KeySource};
+use crate::authn::{Availability, Runtime};
+use crate::cache::{Entry, TokenCache};
 use crate::config::{Config, KeyPolicy, Keys, Remote};
 use crate::discovery::{self, Target};
 use crate::jwks;
@@ -47,11 +48,13 @@ struct Waiter {
     waits: Vec<(usize, u64)>,
 }
 
-/// All remote-key state of one root context (one worker, one plugin config).
+/// All mutable state of one root context (one worker, one plugin config):
+/// remote keys, paused requests, and the verified-token cache.
 #[derive(Default)]
 pub struct Remotes {
     stores: Vec<Store>,
     waiters: Vec<Waiter>,
+    cache: TokenCache,
 }
 
 fn now_ms() -> u64 {
@@ -84,9 +87,11 @@ impl Remotes {
         Remotes {
             stores,
             waiters: Vec::new(),
+            cache: TokenCache::new(config.token_cache_entries),
         }
     }
 
+    /// No remote provider (no ticks needed).
     pub fn is_empty(&self) -> bool {
         self.stores.is_empty()
     }
@@ -366,7 +371,7 @@ impl View<'_> {
     }
 }
 
-impl KeySource for View<'_> {
+impl Runtime for View<'_> {
     fn remote_keys(&self, provider: usize) -> Availability {
         let mut remotes = self.remotes.borrow_mut();
         let Some(store) = remotes.stores.iter_mut().find(|s| s.provider == provider) else {
@@ -378,7 +383,7 @@ impl KeySource for View<'_> {
             store.keys.mark_waiting(now);
         }
         if let Some(keys) = store.keys.keys(now) {
-            return Availability::Ready(keys.clone());
+            return Availability::Ready(keys.clone(), store.keys.generation());
         }
         // The last round failed moments ago: answer now, don't queue up.
         if store.keys.backing_off(now) {
@@ -390,6 +395,14 @@ impl KeySource for View<'_> {
         } else {
             Availability::Unavailable
         }
+    }
+
+    fn verified_before(&self, entry: &Entry) -> bool {
+        self.remotes.borrow().cache.contains(entry)
+    }
+
+    fn remember_verified(&self, entry: Entry) {
+        self.remotes.borrow_mut().cache.insert(entry);
     }
 
     fn unknown_kid(&self, provider: usize) -> bool {

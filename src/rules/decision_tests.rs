@@ -62,6 +62,15 @@ fn request(path: &str, headers: &[(&str, &str)]) -> Headers {
     Headers::new(v)
 }
 
+/// Changes a signature character away from the end, where base64's unused
+/// low bits could leave the decoded signature unchanged.
+fn tamper_signature(token: &str) -> String {
+    let mut bytes = token.as_bytes().to_vec();
+    let i = bytes.len() - 10;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
+
 fn good(iss: &str) -> String {
     token(json!({"iss": iss, "sub": "alice", "exp": NOW + 600, "org": {"id": 7}}))
 }
@@ -109,10 +118,7 @@ fn expired_wrong_issuer_and_bad_signature_fail_with_their_own_status() {
         evaluate(&c, &mut request("/", &[("authorization", &h)]), NOW),
         Err(Status::JwtUnknownIssuer)
     );
-    let mut t = good("A");
-    t.pop();
-    t.push(if t.ends_with('A') { 'B' } else { 'A' });
-    let h = format!("Bearer {t}");
+    let h = format!("Bearer {}", tamper_signature(&good("A")));
     assert_eq!(
         evaluate(&c, &mut request("/", &[("authorization", &h)]), NOW),
         Err(Status::JwtVerificationFail)
@@ -269,4 +275,59 @@ fn mutated_tokens_and_headers_never_panic_and_never_pass_with_a_changed_payload(
             }
         }
     }
+}
+
+/// A runtime with only a verified-token cache, counting hits.
+struct Caching {
+    cache: std::cell::RefCell<crate::cache::TokenCache>,
+    hits: std::cell::Cell<usize>,
+}
+
+impl crate::authn::Runtime for Caching {
+    fn remote_keys(&self, _provider: usize) -> crate::authn::Availability {
+        crate::authn::Availability::Unavailable
+    }
+    fn unknown_kid(&self, _provider: usize) -> bool {
+        false
+    }
+    fn verified_before(&self, entry: &crate::cache::Entry) -> bool {
+        let hit = self.cache.borrow().contains(entry);
+        self.hits.set(self.hits.get() + usize::from(hit));
+        hit
+    }
+    fn remember_verified(&self, entry: crate::cache::Entry) {
+        self.cache.borrow_mut().insert(entry);
+    }
+}
+
+#[test]
+fn cached_verdicts_skip_only_the_signature_and_time_is_checked_on_every_hit() {
+    let c = config(
+        json!({"a": provider("A", json!({"claim_to_headers": [{"header_name": "x-sub", "claim_name": "sub"}]}))}),
+        json!({"provider_name": "a"}),
+    );
+    let rt = Caching {
+        cache: std::cell::RefCell::new(crate::cache::TokenCache::new(10)),
+        hits: std::cell::Cell::new(0),
+    };
+    let bearer = format!("Bearer {}", good("A"));
+    let run = |now: u64| {
+        let mut h = request("/", &[("authorization", &bearer), ("x-sub", "spoof")]);
+        let r = super::evaluate(&c, &mut h, now, &rt).map_err(|d| match d {
+            Denied::Authn(s) => s,
+            Denied::Authz(_) => panic!("no authorize here"),
+        });
+        (r, h.get_joined("x-sub"))
+    };
+    assert_eq!(run(NOW), (Ok(()), Some("alice".to_owned())));
+    assert_eq!(rt.hits.get(), 0);
+    // A hit still strips the spoofed header and adds the claim header.
+    assert_eq!(run(NOW + 1), (Ok(()), Some("alice".to_owned())));
+    assert_eq!(rt.hits.get(), 1);
+    // Expired since: refused although the signature verdict is cached.
+    assert_eq!(run(NOW + 600 + 61).0, Err(Status::JwtExpired));
+    // A different token (a changed signature character) is not a hit.
+    let forged = format!("Bearer {}", tamper_signature(&good("A")));
+    let mut h = request("/", &[("authorization", &forged)]);
+    assert!(super::evaluate(&c, &mut h, NOW, &rt).is_err());
 }
