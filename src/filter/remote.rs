@@ -186,7 +186,7 @@ impl Remotes {
         }
         match parse_keys(&body, s.policy) {
             Ok(jwks) => {
-                s.publish(&body, now);
+                s.publish(&body);
                 s.keys.succeeded(jwks, now);
                 s.settled = s.settled.saturating_add(1);
                 s.release_lease();
@@ -293,7 +293,7 @@ impl Store {
         }
     }
 
-    fn publish(&mut self, body: &[u8], _now: u64) {
+    fn publish(&mut self, body: &[u8]) {
         if hostcalls::set_shared_data(&self.remote.shared_key, Some(body), None).is_ok() {
             if let Ok((_, cas)) = hostcalls::get_shared_data(&self.remote.shared_key) {
                 self.shared_cas = cas;
