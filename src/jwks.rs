@@ -32,6 +32,8 @@ pub use json::parse_json;
 pub use pem::parse_pem;
 pub use usage::{KeyOps, KeyOrigin, KeyUse};
 
+use crate::jws::rsa::RsaKey;
+
 /// An ordered set of verification keys. Cloning is cheap (shared).
 #[derive(Clone, Debug)]
 pub struct Jwks {
@@ -103,10 +105,7 @@ impl Jwk {
     /// RSA modulus size in bits, for key-size policies.
     pub fn rsa_modulus_bits(&self) -> Option<u32> {
         match &self.material {
-            KeyMaterial::Rsa(key) => {
-                use rsa::traits::PublicKeyParts;
-                Some(key.n().bits())
-            }
+            KeyMaterial::Rsa(key) => u32::try_from(key.bits()).ok(),
             _ => None,
         }
     }
@@ -174,7 +173,8 @@ impl fmt::Debug for Jwk {
 /// Decoded public key (or HMAC secret), ready to verify with.
 #[derive(Clone)]
 pub(crate) enum KeyMaterial {
-    Rsa(Box<rsa::RsaPublicKey>),
+    /// With its Montgomery parameters, computed here once.
+    Rsa(Box<RsaKey>),
     Ec(EcKey),
     Oct(Box<[u8]>),
     Ed25519(ed25519_dalek::VerifyingKey),
@@ -183,10 +183,7 @@ pub(crate) enum KeyMaterial {
 impl fmt::Debug for KeyMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeyMaterial::Rsa(key) => {
-                use rsa::traits::PublicKeyParts;
-                write!(f, "RSA({} bits)", key.n().bits())
-            }
+            KeyMaterial::Rsa(key) => write!(f, "RSA({} bits)", key.bits()),
             KeyMaterial::Ec(EcKey::P256(_)) => f.write_str("EC(P-256)"),
             KeyMaterial::Ec(EcKey::P384(_)) => f.write_str("EC(P-384)"),
             KeyMaterial::Ec(EcKey::P521(_)) => f.write_str("EC(P-521)"),
@@ -271,9 +268,7 @@ fn rsa_key(n: &[u8], e: &[u8]) -> Result<KeyMaterial, KeyError> {
     if bit_len(e) > 33 {
         return Err(KeyError::Rsa("exponent is longer than 33 bits"));
     }
-    let n = rsa::BoxedUint::from_be_slice_vartime(n);
-    let e = rsa::BoxedUint::from_be_slice_vartime(e);
-    rsa::RsaPublicKey::new_with_size_limits(n, e, RSA_MIN_BITS..=RSA_MAX_BITS)
+    RsaKey::new(n, e)
         .map(|k| KeyMaterial::Rsa(Box::new(k)))
         .map_err(|_| KeyError::Rsa("rejected by the RSA implementation"))
 }

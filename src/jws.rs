@@ -15,11 +15,13 @@
 //!   fails" rather than "Jwks doesn't have key to match kid or alg from Jwt".
 
 use hmac::{Hmac, KeyInit, Mac};
-use rsa::{pkcs1v15::Pkcs1v15Sign, pss::Pss, RsaPublicKey};
-use sha2::digest::{const_oid::AssociatedOid, Digest, FixedOutputReset};
+use sha2::digest::Digest;
 use sha2::{Sha256, Sha384, Sha512};
 
+use self::rsa::{Padding, RsaKey};
 use crate::jwks::{EcKey, Jwks, KeyMaterial};
+
+pub(crate) mod rsa;
 
 /// JWS `alg` values Envoy's `jwt_authn` supports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -170,35 +172,18 @@ impl Hash {
     }
 }
 
-fn verify_rsa(key: &RsaPublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
-    let pss = match alg {
-        Alg::RS256 | Alg::RS384 | Alg::RS512 => false,
-        Alg::PS256 | Alg::PS384 | Alg::PS512 => true,
+fn verify_rsa(key: &RsaKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
+    // PSS: MGF1 with the same hash; salt length recovered from the signature,
+    // as BoringSSL does with its default RSA_PSS_SALTLEN_AUTO (-2).
+    let padding = match alg {
+        Alg::RS256 | Alg::RS384 | Alg::RS512 => Padding::Pkcs1v15,
+        Alg::PS256 | Alg::PS384 | Alg::PS512 => Padding::Pss,
         _ => return false,
     };
     match Hash::for_alg(alg) {
-        Hash::Sha256 => rsa_verify::<Sha256>(key, pss, msg, sig),
-        Hash::Sha384 => rsa_verify::<Sha384>(key, pss, msg, sig),
-        Hash::Sha512 => rsa_verify::<Sha512>(key, pss, msg, sig),
-    }
-}
-
-fn rsa_verify<D>(key: &RsaPublicKey, pss: bool, msg: &[u8], sig: &[u8]) -> bool
-where
-    D: Digest + FixedOutputReset + AssociatedOid,
-{
-    let hashed = D::digest(msg);
-    if pss {
-        // MGF1 with the same hash; salt length recovered from the signature,
-        // as BoringSSL does with its default RSA_PSS_SALTLEN_AUTO (-2).
-        let scheme = Pss {
-            blinded: false,
-            digest: D::new(),
-            salt_len: None,
-        };
-        key.verify(scheme, &hashed, sig).is_ok()
-    } else {
-        key.verify(Pkcs1v15Sign::new::<D>(), &hashed, sig).is_ok()
+        Hash::Sha256 => key.verify::<Sha256>(padding, msg, sig),
+        Hash::Sha384 => key.verify::<Sha384>(padding, msg, sig),
+        Hash::Sha512 => key.verify::<Sha512>(padding, msg, sig),
     }
 }
 
