@@ -40,3 +40,14 @@ demo: build venv
 clean:
 	cargo clean
 	rm -rf $(VENV)
+
+# Throughput/CPU/latency/RSS of jwt-guard vs native jwt_authn (benches/README.md).
+# Needs wrk (installed from Debian if missing) and the do-nothing wasm filter
+# (benches/noop, its own workspace; built into target/noop, git-ignored).
+.PHONY: bench
+bench: build venv
+	@command -v wrk >/dev/null || { s=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$s apt-get update -qq && $$s apt-get install -y -qq wrk; }
+	cargo build --release --target wasm32-wasip1 \
+		--manifest-path benches/noop/Cargo.toml --target-dir target/noop
+	$(PY) benches/bench.py

@@ -1,0 +1,202 @@
+"""`make bench`: jwt-guard against Envoy's native jwt_authn, one Envoy worker.
+
+One Envoy (--concurrency 1, pinned to CPU 0) serves five listeners that all
+answer from `direct_response`: no filter, a do-nothing wasm filter, native
+jwt_authn, native with its JWT cache, and jwt-guard. wrk (pinned to CPU 1)
+drives each listener with each workload; see benches/README.md.
+
+Environment: BENCH_SECONDS (3) per run, BENCH_REPEATS (2), BENCH_CONNECTIONS
+(8), BENCH_WORKLOADS (comma list of workload names; default all).
+
+Exits 1 if any run got a status other than the expected one, 2 if an Envoy
+or wrk could not run. Speeds are reported, never asserted: machines are noisy.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from stack import (BENCH_DIR, BY_NAME, LISTENERS, WRK_CPU, EnvoyError, Listener,
+                   Workload, bench_envoy, busy_seconds, cpu_seconds, make_workloads, rss_kib,
+                   start_all, wasm_sizes)
+import report
+
+LUA = Path(__file__).resolve().parent / "bench.lua"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))  # wrk takes whole seconds
+REPEATS = int(os.environ.get("BENCH_REPEATS", "2"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+WARMUP_SECONDS = 1
+RSS_WARMUP_SECONDS = 2  # long enough to fill jwt-guard's 1,000-entry cache
+
+
+class RunError(RuntimeError):
+    pass
+
+
+@dataclass
+class Run:
+    listener: str
+    workload: str
+    requests: int
+    seconds: float       # wrk's measured duration
+    cpu: float           # Envoy CPU seconds (user + system) during the run
+    p50_us: int
+    p99_us: int
+    statuses: dict[int, int]
+    socket_errors: int
+    expected: int
+    other: float         # CPU-seconds per second used by neither Envoy nor wrk
+
+    @property
+    def ok(self) -> bool:
+        return self.requests > 0 and self.statuses == {self.expected: self.requests}
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def per_cpu(self) -> float:
+        """Requests per Envoy CPU-second: what a filter costs, even when wrk
+        rather than Envoy is the bottleneck."""
+        return self.requests / self.cpu if self.cpu > 0 else float("nan")
+
+
+_LINE = re.compile(r"^BENCH requests=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+) "
+                   r"errors=([\d,]+) statuses=([\d:,]*)$", re.M)
+
+
+def wrk(envoy, ls: Listener, wl: Workload, seconds: int) -> Run:
+    """One wrk run against one listener; Envoy's CPU time is read around it."""
+    cmd = ["taskset", "-c", str(WRK_CPU), "wrk", "-t1", f"-c{CONNECTIONS}",
+           f"-d{seconds}s", "--latency", "-s", str(LUA),
+           f"http://127.0.0.1:{envoy.ports[ls.name]}/", "--", str(wl.tokens_file)]
+    pid = envoy.proc.pid
+    cpu0, busy0, wrk0 = cpu_seconds(pid), busy_seconds(), _children_cpu()
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise RunError(f"wrk failed to run: {e}") from e
+    cpu1, busy1, wrk1 = cpu_seconds(pid), busy_seconds(), _children_cpu()
+    if envoy.exited() is not None:
+        raise RunError(f"envoy exited during {ls.name}/{wl.name}\n{envoy.tail()}")
+    m = _LINE.search(out.stdout)
+    if out.returncode != 0 or m is None:
+        raise RunError(f"wrk {ls.name}/{wl.name} rc={out.returncode}\n"
+                       f"{out.stdout}\n{out.stderr}")
+    statuses = {int(c): int(n) for c, n in
+                (kv.split(":") for kv in m.group(6).split(",") if kv)}
+    duration = int(m.group(2)) / 1e6
+    other = (busy1 - busy0) - (cpu1 - cpu0) - (wrk1 - wrk0)
+    return Run(ls.name, wl.name, int(m.group(1)), duration, cpu1 - cpu0,
+               int(m.group(3)), int(m.group(4)), statuses,
+               sum(int(x) for x in m.group(5).split(",")[:4]),  # not `status`
+               wl.expected(ls), max(0.0, other) / duration)
+
+
+def _children_cpu() -> float:
+    """CPU time of our finished children: wrk, once subprocess.run reaped it
+    (Envoy is only reaped when stopped, so it is not in there)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def schedule(filters: list[str]) -> list[str]:
+    """Per workload: no-filter before, between and after the repeats, and the
+    filter order reversed on every other repeat, so drift (thermal, noisy
+    neighbours) shows in the no-filter runs and does not favour one filter:
+    none b c d e none e d c b none."""
+    order = ["none"]
+    for rep in range(REPEATS):
+        order += filters if rep % 2 == 0 else filters[::-1]
+        order.append("none")
+    return order
+
+
+def measure_speed(workloads: list[Workload], warmup: Workload, runs: list[Run]) -> None:
+    envoy = bench_envoy("bench", [ls.name for ls in LISTENERS])
+    start_all([envoy])
+    try:
+        # Warm-up: lets V8 tier the wasm code up to optimized code and fills
+        # allocator arenas before anything is timed. Checked like a run: a
+        # listener that answers wrong is a broken setup, found in seconds.
+        for ls in LISTENERS:
+            r = wrk(envoy, ls, warmup, WARMUP_SECONDS)
+            if not r.ok:
+                raise RunError(f"warm-up of {ls.name}: statuses {r.statuses}, "
+                               f"expected all {r.expected}")
+        filters = [ls.name for ls in LISTENERS if ls.name != "none"]
+        for wl in workloads:
+            for name in schedule(filters):
+                r = wrk(envoy, BY_NAME[name], wl, SECONDS)
+                runs.append(r)
+                flag = "" if r.ok else f"  WRONG {r.statuses}"
+                print(f"  {wl.name:9} {name:13} {r.rps:9.0f} req/s "
+                      f"{r.per_cpu:9.0f} req/CPU-s  other load {r.other:.2f}{flag}",
+                      flush=True)
+    finally:
+        envoy.stop()
+
+
+def measure_rss(warmup: Workload) -> dict[str, int]:
+    """VmRSS of one Envoy per listener kind (a no-filter listener plus that
+    one) after the same warm-up: all valid tokens, filling the token caches.
+    Envoys run one at a time so they do not compete for the CPU."""
+    rss: dict[str, int] = {}
+    for ls in LISTENERS:
+        names = ["none"] if ls.name == "none" else ["none", ls.name]
+        envoy = bench_envoy(f"rss-{ls.name}", names)
+        start_all([envoy])
+        try:
+            r = wrk(envoy, ls, warmup, RSS_WARMUP_SECONDS)
+            if not r.ok:
+                raise RunError(f"RSS warm-up of {ls.name}: statuses {r.statuses}")
+            rss[ls.name] = rss_kib(envoy.proc.pid)
+        finally:
+            envoy.stop()
+    return rss
+
+
+def main() -> int:
+    t0 = time.monotonic()
+    wanted = [w for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w]
+    print(f"minting tokens; {SECONDS:g} s per run, {REPEATS} repeats, "
+          f"{CONNECTIONS} connections", flush=True)
+    workloads, warmup = make_workloads()
+    workloads = [wl for wl in workloads if not wanted or wl.name in wanted]
+    runs: list[Run] = []
+    try:
+        print("RSS: one Envoy per listener kind", flush=True)
+        rss = measure_rss(warmup)
+        print("speed: one Envoy, all listeners", flush=True)
+        measure_speed(workloads, warmup, runs)
+    except (EnvoyError, RunError) as e:
+        print(f"bench: cannot run: {e}", file=sys.stderr)
+        return 2
+    when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    text = report.render(when, workloads, runs, rss, wasm_sizes(),
+                         settings=dict(seconds=SECONDS, repeats=REPEATS,
+                                       connections=CONNECTIONS),
+                         elapsed=time.monotonic() - t0)
+    print()
+    print(text)
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    (BENCH_DIR / "latest.md").write_text(text)
+    print(f"written to {BENCH_DIR / 'latest.md'}")
+    wrong = [r for r in runs if not r.ok]
+    if wrong:
+        print(f"bench: {len(wrong)} run(s) with WRONG statuses", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
