@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from echo import EchoServer
-from envoy_runner import (NATIVE_ONLY, WASM, Envoy, bootstrap, listener,
+from envoy_runner import (NATIVE_ONLY, WASM, Envoy, EnvoyError, bootstrap, listener,
                           native_filter, wasm_filter)
 from scenarios import ALL_SCENARIOS
 
@@ -62,11 +62,10 @@ def stack(pytestconfig: pytest.Config):
     envoy = Envoy(bootstrap(listeners, echo.port), "parity").start()
     pytestconfig.stash[_ENVOY] = envoy
     try:
-        envoy.wait_ready(timeout=90)
-        ports = envoy.listener_ports()
-        missing = [ls["name"] for ls in listeners if ls["name"] not in ports]
-        if missing:
-            pytest.fail(f"listeners not up: {missing}\n{envoy.tail()}")
+        try:
+            ports = envoy.serve([ls["name"] for ls in listeners], timeout=90)
+        except EnvoyError as e:
+            pytest.fail(str(e))
         yield Stack(envoy, ports)
     finally:
         envoy.stop()

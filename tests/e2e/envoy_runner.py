@@ -199,6 +199,16 @@ class Envoy:
                 raise
             return rc
 
+    def serve(self, names, timeout: float = 60.0) -> dict[str, int]:
+        """Wait until ready with every listener in `names` up; their ports.
+        EnvoyError (with the log tail) if Envoy exits or a listener is missing."""
+        self.wait_ready(timeout=timeout)
+        ports = self.listener_ports()
+        missing = [n for n in names if n not in ports]
+        if missing:
+            raise EnvoyError(f"listeners not up: {missing}\n{self.tail(15)}")
+        return ports
+
     def listener_ports(self) -> dict[str, int]:
         with urllib.request.urlopen(self.admin + "/listeners?format=json", timeout=5) as r:
             data = json.load(r)

@@ -135,14 +135,9 @@ def remote_stack(name: str, listeners: dict[str, dict], idps: dict[str, IdP],
                   concurrency=concurrency).start()
     try:
         try:
-            envoy.wait_ready(timeout=60)
+            ports = envoy.serve(listeners)
         except EnvoyError as e:
             pytest.fail(f"the remote JWKS configs did not load:\n{config_errors(envoy)}\n{e}")
-        ports = envoy.listener_ports()
-        missing = [n for n in listeners if n not in ports]
-        if missing:
-            pytest.fail(f"listeners not up: {missing}\n{config_errors(envoy)}\n"
-                        f"{envoy.tail(15)}")
         try:
             yield Stack(envoy, ports)
         except AssertionError as e:

@@ -59,13 +59,9 @@ def wasm_stack(stack_name: str, configs: dict[str, dict]):
                             echo.port), stack_name).start()
     try:
         try:
-            envoy.wait_ready(timeout=60)
+            ports = envoy.serve(configs)
         except EnvoyError as e:
             pytest.fail(f"the extension configs did not load:\n{config_errors(envoy)}\n{e}")
-        ports = envoy.listener_ports()
-        missing = [n for n in configs if n not in ports]
-        if missing:
-            pytest.fail(f"listeners not up: {missing}\n{envoy.tail()}")
         yield WasmStack(envoy, ports)
     finally:
         envoy.stop()
