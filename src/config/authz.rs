@@ -173,16 +173,11 @@ fn condition_in(v: &Value, path: &str, top: bool) -> Result<Condition> {
     if top {
         o.string("provider")?;
     }
-    let kinds: Vec<&str> = KINDS.iter().copied().filter(|k| o.has(k)).collect();
-    let kind = match kinds.as_slice() {
-        [one] => *one,
-        [] => {
-            return err(
-                path,
-                format!("a condition needs one of {}", KINDS.join(", ")),
-            )
-        }
-        many => return err(path, format!("only one of {} may be set", many.join(", "))),
+    let Some(kind) = o.oneof(&KINDS)? else {
+        return err(
+            path,
+            format!("a condition needs one of {}", KINDS.join(", ")),
+        );
     };
     let c = match kind {
         "all" => Condition::All(children(&mut o, "all")?),

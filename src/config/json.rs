@@ -121,6 +121,20 @@ impl<'a> Obj<'a> {
         Obj::new(v, &p)
     }
 
+    /// The member of a oneof that is set, if any; two or more set is an
+    /// error naming them, as protobuf's JSON parser refuses it.
+    pub fn oneof<'n>(&self, names: &[&'n str]) -> Result<Option<&'n str>> {
+        let set: Vec<&str> = names.iter().copied().filter(|n| self.has(n)).collect();
+        match set.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one)),
+            many => err(
+                &self.path,
+                format!("only one of {} may be set", many.join(", ")),
+            ),
+        }
+    }
+
     pub fn has(&self, name: &str) -> bool {
         let camel = camel(name);
         self.map

@@ -26,15 +26,11 @@ fn regex(v: &Value, path: &str) -> Result<Regex> {
 }
 
 /// Exactly one of the listed fields must be set.
+/// Exactly one of the listed fields must be set.
 fn one_of<'a>(o: &Obj<'_>, names: &[&'a str]) -> Result<&'a str> {
-    let set: Vec<&str> = names.iter().copied().filter(|n| o.has(n)).collect();
-    match set.as_slice() {
-        [one] => Ok(one),
-        [] => err(&o.path, format!("one of {} is required", names.join(", "))),
-        many => err(
-            &o.path,
-            format!("only one of {} may be set", many.join(", ")),
-        ),
+    match o.oneof(names)? {
+        Some(one) => Ok(one),
+        None => err(&o.path, format!("one of {} is required", names.join(", "))),
     }
 }
 
@@ -92,11 +88,7 @@ fn header_matcher(v: &Value, path: &str) -> Result<HeaderMatcher> {
         "contains_match",
         "string_match",
     ];
-    let set: Vec<&str> = kinds.iter().copied().filter(|k| o.has(k)).collect();
-    if set.len() > 1 {
-        return err(path, format!("only one of {} may be set", set.join(", ")));
-    }
-    let test = match set.first().copied() {
+    let test = match o.oneof(&kinds)? {
         // No specifier: Envoy matches on presence.
         None => HeaderTest::Present(true),
         Some("present_match") => HeaderTest::Present(o.bool("present_match")?),
@@ -142,9 +134,7 @@ fn query_matcher(v: &Value, path: &str) -> Result<QueryMatcher> {
     let Some(name) = o.string("name")? else {
         return err(path, "missing required field \"name\"");
     };
-    if o.has("string_match") && o.has("present_match") {
-        return err(path, "only one of string_match, present_match may be set");
-    }
+    o.oneof(&["string_match", "present_match"])?;
     let value = match o.field("string_match")? {
         Some((sv, sp)) => Some(string_matcher(sv, &sp)?),
         None => None,

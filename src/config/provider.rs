@@ -122,19 +122,15 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
         None => None,
     };
     let (hardening, key_policy) = super::hardening::parse(&mut o)?;
-    let sources: Vec<&str> = ["local_jwks", "remote_jwks", "discovery"]
-        .into_iter()
-        .filter(|f| o.has(f))
-        .collect();
-    let keys = match sources.as_slice() {
-        ["local_jwks"] => {
+    let keys = match o.oneof(&["local_jwks", "remote_jwks", "discovery"])? {
+        Some("local_jwks") => {
             let (jv, jp) = o.require("local_jwks")?;
             let text = jwks_text(jv, &jp)?;
             let jwks = crate::jwks::parse(&text).or_else(|e| err(&jp, e.to_string()))?;
             Keys::Local(super::hardening::apply_key_policy(key_policy, jwks, &jp)?)
         }
-        [remote] => {
-            let discovery = *remote == "discovery";
+        Some(remote) => {
+            let discovery = remote == "discovery";
             if discovery && issuer.is_empty() {
                 return err(
                     path,
@@ -147,13 +143,12 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
                 policy: key_policy,
             }
         }
-        [] => {
+        None => {
             return err(
                 path,
                 "one of local_jwks, remote_jwks, discovery is required",
             )
         }
-        many => return err(path, format!("only one of {} may be set", many.join(", "))),
     };
     let forward = o.bool("forward")?;
     let locations = locations(&mut o)?;

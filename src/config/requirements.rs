@@ -78,11 +78,7 @@ pub fn requirement(v: &Value, path: &str, providers: &[Provider]) -> Result<Veri
         "allow_missing_or_failed",
         "allow_missing",
     ];
-    let set: Vec<&str> = kinds.iter().copied().filter(|k| o.has(k)).collect();
-    if set.len() > 1 {
-        return err(path, format!("only one of {} may be set", set.join(", ")));
-    }
-    let verifier = match set.first().copied() {
+    let verifier = match o.oneof(&kinds)? {
         None => Verifier::AllowAll,
         Some("provider_name") => {
             let name = o.string("provider_name")?.unwrap_or_default();
