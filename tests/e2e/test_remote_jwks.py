@@ -165,12 +165,12 @@ def refused(resp: Response, body: str) -> None:
     check(resp, 401, body=body, www_authenticate=INVALID, content_type="text/plain")
 
 
-def passes_or_fetch_failed(s) -> bool:
+def passes_or_refused(s, token: str, body: str) -> bool:
     """One request on listener `w`: True if it passed; False if it got the
-    failed-fetch 401 (anything else fails the test)."""
-    resp = s.send("w", "/", old_token())
+    401 with `body` (anything else fails the test). For polling."""
+    resp = s.send("w", "/", token)
     if resp.status == 401:
-        refused(resp, FETCH_FAILED)
+        refused(resp, body)
         return False
     check(resp, 200)
     return True
@@ -326,7 +326,8 @@ def test_idp_down_at_start_fails_fast_then_recovers():
         assert took < 2 + MARGIN, f"answered after {took:.2f}s (timeout 2s)"
         idp.up()
 
-        poll("a request passes once the IdP is up", lambda: passes_or_fetch_failed(s),
+        poll("a request passes once the IdP is up",
+             lambda: passes_or_refused(s, old_token(), FETCH_FAILED),
              timeout=10, interval=0.1)
         assert idp.count() >= 1
 
@@ -403,15 +404,8 @@ def test_bad_refresh_keeps_the_good_keys(mode):
         s.alive()
         idp.respond("ok")
 
-        def recovered():
-            resp = s.send("w", "/", new_token())
-            if resp.status == 401:
-                refused(resp, NO_KEY)
-                return False
-            check(resp, 200)
-            return True
-        poll("the good document is taken once the IdP answers well", recovered,
-             timeout=5, interval=0.1)
+        poll("the good document is taken once the IdP answers well",
+             lambda: passes_or_refused(s, new_token(), NO_KEY), timeout=5, interval=0.1)
         check(s.send("w", "/", old_token()), 200)
 
 
@@ -427,7 +421,8 @@ def test_slow_idp_times_out_without_hanging():
         assert took < 1 + MARGIN, f"answered after {took:.2f}s (timeout 1s)"
         idp.set_delay(0)
 
-        poll("a request passes once the IdP is fast", lambda: passes_or_fetch_failed(s),
+        poll("a request passes once the IdP is fast",
+             lambda: passes_or_refused(s, old_token(), FETCH_FAILED),
              timeout=10, interval=0.1)
 
 
