@@ -72,6 +72,10 @@ pub trait Runtime {
     /// True grants it; the request then waits for the refetch.
     fn unknown_kid(&self, provider: usize) -> bool;
     /// Whether this token already verified with these keys (`crate::cache`).
+    /// Whether a verified-token cache is on (no digest is computed if not).
+    fn token_cache(&self) -> bool {
+        false
+    }
     fn verified_before(&self, _entry: &cache::Entry) -> bool {
         false
     }
@@ -244,8 +248,10 @@ fn verify_one<'c, 't>(
         return Err(Status::JwksNoValidKeys);
     }
     // Every check above ran; only the signature verdict may be reused.
-    let entry = cache::entry(provider.index, generation, &token.value);
-    if keys.verified_before(&entry) {
+    let entry = keys
+        .token_cache()
+        .then(|| cache::entry(provider.index, generation, &token.value));
+    if entry.as_ref().is_some_and(|e| keys.verified_before(e)) {
         return Ok((provider, jwt));
     }
     match jws::verify_with_jwks(
@@ -256,7 +262,9 @@ fn verify_one<'c, 't>(
         &jwt.signature,
     ) {
         KeyOutcome::Verified => {
-            keys.remember_verified(entry);
+            if let Some(e) = entry {
+                keys.remember_verified(e);
+            }
             Ok((provider, jwt))
         }
         // A rotated key: refetch (rate-limited by the key source) and retry.

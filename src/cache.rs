@@ -42,6 +42,10 @@ impl TokenCache {
         }
     }
 
+    pub fn enabled(&self) -> bool {
+        self.max_entries > 0
+    }
+
     pub fn contains(&self, e: &Entry) -> bool {
         self.entries.contains(e)
     }

@@ -397,6 +397,10 @@ impl Runtime for View<'_> {
         }
     }
 
+    fn token_cache(&self) -> bool {
+        self.remotes.borrow().cache.enabled()
+    }
+
     fn verified_before(&self, entry: &Entry) -> bool {
         self.remotes.borrow().cache.contains(entry)
     }

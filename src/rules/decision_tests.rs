@@ -290,6 +290,9 @@ impl crate::authn::Runtime for Caching {
     fn unknown_kid(&self, _provider: usize) -> bool {
         false
     }
+    fn token_cache(&self) -> bool {
+        true
+    }
     fn verified_before(&self, entry: &crate::cache::Entry) -> bool {
         let hit = self.cache.borrow().contains(entry);
         self.hits.set(self.hits.get() + usize::from(hit));
