@@ -18,7 +18,7 @@ use crate::rules::{self, Denied};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType};
-use remote::Remotes;
+use remote::Worker;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -33,7 +33,7 @@ mod entry {
     proxy_wasm::main! {{
         proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
         proxy_wasm::set_root_context(|_| -> Box<dyn proxy_wasm::traits::RootContext> {
-            Box::new(super::Root { config: None, remotes: std::rc::Rc::default() })
+            Box::new(super::Root { config: None, worker: std::rc::Rc::default() })
         });
     }}
 }
@@ -43,10 +43,10 @@ fn log(level: LogLevel, msg: &str) {
 }
 
 /// Holds the compiled configuration (`None` until `on_configure` succeeds)
-/// and this worker's remote key state.
+/// and this worker's mutable state (remote keys, paused requests, token cache).
 struct Root {
     config: Option<Rc<Config>>,
-    remotes: Rc<RefCell<Remotes>>,
+    worker: Rc<RefCell<Worker>>,
 }
 
 impl Context for Root {
@@ -60,11 +60,11 @@ impl Context for Root {
         let Some(config) = self.config.clone() else {
             return;
         };
-        let Ok(mut remotes) = self.remotes.try_borrow_mut() else {
+        let Ok(mut worker) = self.worker.try_borrow_mut() else {
             return;
         };
-        if remotes.on_response(token, body) {
-            resume_ready(&config, &mut remotes);
+        if worker.on_response(token, body) {
+            resume_ready(&config, &mut worker);
         }
     }
 }
@@ -102,12 +102,12 @@ impl RootContext for Root {
                         config.rules.len()
                     ),
                 );
-                let remotes = Remotes::new(&config);
-                if !remotes.is_empty() && hostcalls::set_tick_period(TICK).is_err() {
+                let worker = Worker::new(&config);
+                if worker.needs_ticks() && hostcalls::set_tick_period(TICK).is_err() {
                     log(LogLevel::Error, "jwt-guard: config error: the host refuses a tick period, needed for remote keys");
                     return false;
                 }
-                self.remotes = Rc::new(RefCell::new(remotes));
+                self.worker = Rc::new(RefCell::new(worker));
                 self.config = Some(Rc::new(config));
                 true
             }
@@ -123,18 +123,18 @@ impl RootContext for Root {
         let Some(config) = self.config.clone() else {
             return;
         };
-        let Ok(mut remotes) = self.remotes.try_borrow_mut() else {
+        let Ok(mut worker) = self.worker.try_borrow_mut() else {
             return;
         };
-        remotes.tick();
-        resume_ready(&config, &mut remotes);
+        worker.tick();
+        resume_ready(&config, &mut worker);
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Request {
             context_id,
             config: self.config.clone(),
-            remotes: self.remotes.clone(),
+            worker: self.worker.clone(),
         }))
     }
 
@@ -144,13 +144,13 @@ impl RootContext for Root {
 }
 
 /// Evaluates again every paused request whose keys have arrived or failed.
-fn resume_ready(config: &Config, remotes: &mut Remotes) {
-    for (context_id, since) in remotes.ready_waiters() {
+fn resume_ready(config: &Config, worker: &mut Worker) {
+    for (context_id, since) in worker.ready_waiters() {
         // The request may be gone (client hung up): nothing to do then.
         if hostcalls::set_effective_context(context_id).is_err() {
             continue;
         }
-        match process(config, remotes, &since) {
+        match process(config, worker, &since) {
             Step::Continue => {
                 if let Err(e) = hostcalls::resume_http_request() {
                     log(
@@ -160,7 +160,7 @@ fn resume_ready(config: &Config, remotes: &mut Remotes) {
                 }
             }
             Step::Replied => {}
-            Step::Wait(providers) => remotes.wait(context_id, &providers),
+            Step::Wait(providers) => worker.wait(context_id, &providers),
         }
     }
 }
@@ -168,7 +168,7 @@ fn resume_ready(config: &Config, remotes: &mut Remotes) {
 struct Request {
     context_id: u32,
     config: Option<Rc<Config>>,
-    remotes: Rc<RefCell<Remotes>>,
+    worker: Rc<RefCell<Worker>>,
 }
 
 impl Context for Request {}
@@ -203,7 +203,7 @@ enum Step {
 /// Evaluates the current (effective) request: reads its headers, decides,
 /// and applies the decision. `since`: for a resumed request, when it began
 /// waiting (see `remote::View`).
-fn process(config: &Config, remotes: &mut Remotes, since: &[(usize, u64)]) -> Step {
+fn process(config: &Config, worker: &mut Worker, since: &[(usize, u64)]) -> Step {
     let pairs = match hostcalls::get_map_bytes(MapType::HttpRequestHeaders) {
         Ok(p) => p,
         Err(e) => {
@@ -221,7 +221,7 @@ fn process(config: &Config, remotes: &mut Remotes, since: &[(usize, u64)]) -> St
         .collect();
     let mut headers = Headers::new(entries);
     let realm = response::realm(&headers);
-    let view = remotes.view(since);
+    let view = worker.view(since);
     let result = rules::evaluate(config, &mut headers, now_seconds(), &view);
     let pending = view.pending();
     match result {
@@ -273,15 +273,15 @@ impl HttpContext for Request {
         };
         // Only re-entry from the host during a root callback could find it
         // borrowed; refuse the request then rather than trap the VM.
-        let Ok(mut remotes) = self.remotes.try_borrow_mut() else {
+        let Ok(mut worker) = self.worker.try_borrow_mut() else {
             deny(503, vec![], "jwt-guard is busy");
             return Action::Pause;
         };
-        match process(&config, &mut remotes, &[]) {
+        match process(&config, &mut worker, &[]) {
             Step::Continue => Action::Continue,
             Step::Replied => Action::Pause,
             Step::Wait(providers) => {
-                remotes.wait(self.context_id, &providers);
+                worker.wait(self.context_id, &providers);
                 Action::Pause
             }
         }

@@ -51,7 +51,7 @@ struct Waiter {
 /// All mutable state of one root context (one worker, one plugin config):
 /// remote keys, paused requests, and the verified-token cache.
 #[derive(Default)]
-pub struct Remotes {
+pub struct Worker {
     stores: Vec<Store>,
     waiters: Vec<Waiter>,
     cache: TokenCache,
@@ -64,8 +64,8 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-impl Remotes {
-    pub fn new(config: &Config) -> Remotes {
+impl Worker {
+    pub fn new(config: &Config) -> Worker {
         let stores = config
             .providers
             .iter()
@@ -84,16 +84,16 @@ impl Remotes {
                 Keys::Local(_) => None,
             })
             .collect();
-        Remotes {
+        Worker {
             stores,
             waiters: Vec::new(),
             cache: TokenCache::new(config.token_cache_entries),
         }
     }
 
-    /// No remote provider (no ticks needed).
-    pub fn is_empty(&self) -> bool {
-        self.stores.is_empty()
+    /// Remote providers need the root's tick to fetch and share keys.
+    pub fn needs_ticks(&self) -> bool {
+        !self.stores.is_empty()
     }
 
     /// Parks a request until the given providers' fetches end.
@@ -199,7 +199,7 @@ impl Remotes {
     /// The view evaluation uses: `pending` collects providers to wait for.
     pub fn view<'a>(&'a mut self, waiting_since: &'a [(usize, u64)]) -> View<'a> {
         View {
-            remotes: RefCell::new(self),
+            worker: RefCell::new(self),
             waiting_since,
             pending: RefCell::new(Vec::new()),
         }
@@ -350,7 +350,7 @@ impl Store {
 
 /// The request's view of remote keys during one evaluation.
 pub struct View<'a> {
-    remotes: RefCell<&'a mut Remotes>,
+    worker: RefCell<&'a mut Worker>,
     /// For a resumed request: the `settled` values it waited from. A store
     /// settled since then has had its chance: no more waiting on it.
     waiting_since: &'a [(usize, u64)],
@@ -373,8 +373,8 @@ impl View<'_> {
 
 impl Runtime for View<'_> {
     fn remote_keys(&self, provider: usize) -> Availability {
-        let mut remotes = self.remotes.borrow_mut();
-        let Some(store) = remotes.stores.iter_mut().find(|s| s.provider == provider) else {
+        let mut worker = self.worker.borrow_mut();
+        let Some(store) = worker.stores.iter_mut().find(|s| s.provider == provider) else {
             return Availability::Unavailable;
         };
         let now = now_ms();
@@ -398,20 +398,20 @@ impl Runtime for View<'_> {
     }
 
     fn token_cache(&self) -> bool {
-        self.remotes.borrow().cache.enabled()
+        self.worker.borrow().cache.enabled()
     }
 
     fn verified_before(&self, entry: &Entry) -> bool {
-        self.remotes.borrow().cache.contains(entry)
+        self.worker.borrow().cache.contains(entry)
     }
 
     fn remember_verified(&self, entry: Entry) {
-        self.remotes.borrow_mut().cache.insert(entry);
+        self.worker.borrow_mut().cache.insert(entry);
     }
 
     fn unknown_kid(&self, provider: usize) -> bool {
-        let mut remotes = self.remotes.borrow_mut();
-        let Some(store) = remotes.stores.iter_mut().find(|s| s.provider == provider) else {
+        let mut worker = self.worker.borrow_mut();
+        let Some(store) = worker.stores.iter_mut().find(|s| s.provider == provider) else {
             return false;
         };
         if !self.may_wait(store) {
