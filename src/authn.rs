@@ -15,6 +15,7 @@ use crate::jwks::Jwks;
 use crate::jws::{self, KeyOutcome};
 use crate::jwt::{self, Jwt};
 use crate::request::Headers;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Allowed audiences, normalised as Envoy does: an `http://` or `https://`
@@ -48,7 +49,7 @@ impl Audiences {
 #[derive(Debug)]
 pub struct Verified {
     pub provider: usize,
-    pub claims: claims::Object,
+    pub claims: Rc<claims::Object>,
 }
 
 /// Remote keys of a provider as the request sees them.
@@ -71,16 +72,12 @@ pub trait Runtime {
     /// A token's kid/alg matched no cached key: may the provider refetch now?
     /// True grants it; the request then waits for the refetch.
     fn unknown_kid(&self, provider: usize) -> bool;
-    /// Whether this token already verified with these keys (`crate::cache`).
-    /// Whether a verified-token cache is on (no digest is computed if not).
-    fn token_cache(&self) -> bool {
-        false
+    /// This exact token, if it verified before (`crate::cache`).
+    fn cached(&self, _token: &str) -> Option<cache::Hit> {
+        None
     }
-    fn verified_before(&self, _entry: &cache::Entry) -> bool {
-        false
-    }
-    /// Records a signature that verified.
-    fn remember_verified(&self, _entry: cache::Entry) {}
+    /// Records a token whose signature verified.
+    fn remember(&self, _token: &str, _hit: cache::Hit) {}
 }
 
 /// For configs (and tests) where every provider has local keys.
@@ -122,7 +119,7 @@ fn lifetime_ok(max: Option<MaxLifetime>, exp: u64, now: u64) -> bool {
 
 /// Hardening of the header, checked right after the issuer: nothing else
 /// about a token with a forbidden alg, type or extension is worth reporting.
-fn check_header(h: &Hardening, jwt: &Jwt<'_>) -> Result<(), Status> {
+fn check_header(h: &Hardening, jwt: &Jwt) -> Result<(), Status> {
     if h.allowed_algorithms
         .is_some_and(|set| !set.contains(jwt.alg))
     {
@@ -168,7 +165,7 @@ fn auth_time_fresh(
 }
 
 /// Hardening of the claims, checked after the lifetime and before any key.
-fn check_claims(h: &Hardening, jwt: &Jwt<'_>, now: u64, skew: u64) -> Result<(), Status> {
+fn check_claims(h: &Hardening, jwt: &Jwt, now: u64, skew: u64) -> Result<(), Status> {
     for path in &h.required_claims {
         match claims::get_path(&jwt.payload, path) {
             claims::Lookup::Found(v) if !v.is_null() => {}
@@ -189,15 +186,23 @@ fn check_claims(h: &Hardening, jwt: &Jwt<'_>, now: u64, skew: u64) -> Result<(),
 }
 
 /// Verifies one token; on success returns its provider and parsed form.
-fn verify_one<'c, 't>(
+/// A token in the verified-token cache is not decoded again, and its
+/// signature is not checked again if the same keys verified it.
+fn verify_one<'c>(
     config: &'c Config,
     extractor: &Extractor,
     mode: Mode<'c>,
-    token: &'t Token,
+    token: &Token,
     now: u64,
     keys: &dyn Runtime,
-) -> Result<(&'c Provider, Jwt<'t>), Status> {
-    let jwt = jwt::parse(&token.value)?;
+) -> Result<(&'c Provider, Rc<Jwt>), Status> {
+    let (jwt, mut signed, hit) = match keys.cached(&token.value) {
+        Some(hit) => (hit.jwt.clone(), None, Some(hit)),
+        None => {
+            let (jwt, signed) = jwt::parse(&token.value)?;
+            (Rc::new(jwt), Some(signed), None)
+        }
+    };
     if !extractor.issuer_allowed(token, &jwt.iss) {
         return Err(Status::JwtUnknownIssuer);
     }
@@ -248,23 +253,32 @@ fn verify_one<'c, 't>(
         return Err(Status::JwksNoValidKeys);
     }
     // Every check above ran; only the signature verdict may be reused.
-    let entry = keys
-        .token_cache()
-        .then(|| cache::entry(provider.index, generation, &token.value));
-    if entry.as_ref().is_some_and(|e| keys.verified_before(e)) {
+    if hit
+        .as_ref()
+        .is_some_and(|h| h.verified_by(provider.index, generation))
+    {
         return Ok((provider, jwt));
     }
+    let signed = match signed.take() {
+        Some(s) => s,
+        None => jwt::signed_parts(&token.value)?,
+    };
     match jws::verify_with_jwks(
         jwks,
         jwt.alg,
         jwt.kid.as_deref(),
-        jwt.signing_input.as_bytes(),
-        &jwt.signature,
+        signed.signing_input.as_bytes(),
+        &signed.signature,
     ) {
         KeyOutcome::Verified => {
-            if let Some(e) = entry {
-                keys.remember_verified(e);
-            }
+            keys.remember(
+                &token.value,
+                cache::Hit {
+                    jwt: jwt.clone(),
+                    provider: provider.index,
+                    generation,
+                },
+            );
             Ok((provider, jwt))
         }
         // A rotated key: refetch (rate-limited by the key source) and retry.
@@ -284,11 +298,11 @@ fn apply_good(
     provider: &Provider,
     extractor: &Extractor,
     token: &Token,
-    jwt: &Jwt<'_>,
+    jwt: &Jwt,
     headers: &mut Headers,
 ) {
     if let Some(h) = &provider.forward_payload_header {
-        let mut payload = jwt.payload_b64.to_owned();
+        let mut payload = jwt::payload_segment(&token.value).to_owned();
         if provider.pad_forward_payload_header {
             while payload.len() % 4 != 0 {
                 payload.push('=');
@@ -341,7 +355,7 @@ pub fn authenticate(
                 apply_good(provider, extractor, &token, &jwt, headers);
                 verified.push(Verified {
                     provider: provider.index,
-                    claims: jwt.payload,
+                    claims: jwt.payload.clone(),
                 });
                 Ok(())
             }

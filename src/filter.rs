@@ -217,7 +217,11 @@ fn process(config: &Config, worker: &mut Worker, since: &[(usize, u64)]) -> Step
     };
     let entries = pairs
         .into_iter()
-        .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+        .map(|(k, v)| {
+            let v = String::from_utf8(v)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            (k, v)
+        })
         .collect();
     let mut headers = Headers::new(entries);
     let realm = response::realm(&headers);

@@ -5,21 +5,22 @@ use crate::b64;
 use crate::claims::{self, Lookup, Object};
 use crate::error::Status;
 use crate::jws::Alg;
+use std::borrow::Cow;
+use std::rc::Rc;
 
-/// A structurally valid token: segments decoded, registered claims typed.
-/// Nothing here is trusted until the signature has been checked.
+/// A structurally valid token: header and payload decoded, registered claims
+/// typed. Nothing here is trusted until the signature has been checked; once
+/// it has, the verified-token cache keeps this (`crate::cache`), so a repeated
+/// token is not decoded again.
 #[derive(Debug)]
-pub struct Jwt<'a> {
-    /// `header.payload`: what the signature covers.
-    pub signing_input: String,
-    /// The payload segment as received (base64url), for `forward_payload_header`.
-    pub payload_b64: &'a str,
+pub struct Jwt {
     pub alg: Alg,
     pub kid: Option<String>,
     /// The whole header, for members Envoy ignores but a provider's
     /// hardening may check (`typ`, `crit`); kept as parsed, no copy.
     pub header: Object,
-    pub payload: Object,
+    /// Shared with the rule's `authorize` check (`authn::Verified`).
+    pub payload: Rc<Object>,
     /// `iss`, empty when absent.
     pub iss: String,
     /// `sub`, empty when absent.
@@ -29,7 +30,54 @@ pub struct Jwt<'a> {
     /// `exp`, 0 when absent (and 0 means "no expiry", as in Envoy).
     pub exp: u64,
     pub audiences: Vec<String>,
+}
+
+/// What a token's signature covers and the signature itself.
+#[derive(Debug)]
+pub struct Signed<'a> {
+    /// `header.payload`: borrowed from the token unless empty segments had
+    /// to be skipped.
+    pub signing_input: Cow<'a, str>,
     pub signature: Vec<u8>,
+}
+
+/// The three non-empty segments (Envoy skips empty ones: `h..p.s` and
+/// `.h.p.s` are accepted, and the signature covers `h.p` rebuilt).
+fn segments(token: &str) -> Result<(&str, &str, &str), Status> {
+    let mut parts = token.split('.').filter(|p| !p.is_empty());
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s), None) => Ok((h, p, s)),
+        _ => Err(Status::JwtBadFormat),
+    }
+}
+
+/// The payload segment as received (base64url), for `forward_payload_header`.
+pub fn payload_segment(token: &str) -> &str {
+    segments(token).map_or("", |(_, p, _)| p)
+}
+
+fn signed<'t>(token: &'t str, h: &str, p: &str, s: &str) -> Result<Signed<'t>, Status> {
+    // Usually the token starts `h.p.`: borrow that instead of rebuilding it.
+    let canonical = token
+        .strip_prefix(h)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .is_some_and(|rest| rest.starts_with(p));
+    let signing_input = match token.get(..h.len() + 1 + p.len()) {
+        Some(prefix) if canonical => Cow::Borrowed(prefix),
+        _ => Cow::Owned(format!("{h}.{p}")),
+    };
+    let signature = b64::decode_url(s.as_bytes()).ok_or(Status::JwtSignatureBadBase64)?;
+    Ok(Signed {
+        signing_input,
+        signature,
+    })
+}
+
+/// The signed parts of a token already parsed once (a cached token met with
+/// other keys than it was verified with).
+pub fn signed_parts(token: &str) -> Result<Signed<'_>, Status> {
+    let (h, p, s) = segments(token)?;
+    signed(token, h, p, s)
 }
 
 fn lookup_u64(obj: &Object, name: &str, wrong: Status, range: Status) -> Result<u64, Status> {
@@ -50,16 +98,8 @@ fn lookup_string(obj: &Object, name: &str, wrong: Status) -> Result<Option<Strin
 }
 
 /// Parses `token`. Checks run cheapest first and in Envoy's order.
-pub fn parse(token: &str) -> Result<Jwt<'_>, Status> {
-    // Envoy splits on dots skipping empty parts: `h..p.s` and `.h.p.s` are
-    // accepted, and the signature covers `h.p` as rebuilt from the parts.
-    let mut parts = token.split('.').filter(|p| !p.is_empty());
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Status::JwtBadFormat);
-    };
-    let signing_input = format!("{h}.{p}");
+pub fn parse(token: &str) -> Result<(Jwt, Signed<'_>), Status> {
+    let (h, p, s) = segments(token)?;
 
     let header_bytes = b64::decode_url(h.as_bytes()).ok_or(Status::JwtHeaderBadBase64)?;
     let header = claims::parse_object(&header_bytes).ok_or(Status::JwtHeaderBadJson)?;
@@ -97,25 +137,23 @@ pub fn parse(token: &str) -> Result<Jwt<'_>, Status> {
         Lookup::Missing => Vec::new(),
         _ => return Err(Status::JwtPayloadAudNotString),
     };
-    let signature = b64::decode_url(s.as_bytes()).ok_or(Status::JwtSignatureBadBase64)?;
+    let signed = signed(token, h, p, s)?;
 
-    Ok(Jwt {
-        signing_input,
-        payload_b64: p,
+    let jwt = Jwt {
         alg,
         kid,
         header,
-        payload,
+        payload: Rc::new(payload),
         iss,
         sub,
         nbf,
         exp,
         audiences,
-        signature,
-    })
+    };
+    Ok((jwt, signed))
 }
 
-impl Jwt<'_> {
+impl Jwt {
     /// The header's `typ` when it is a string (a non-string `typ` is no type).
     pub fn typ(&self) -> Option<&str> {
         self.header.get("typ").and_then(serde_json::Value::as_str)
@@ -159,14 +197,16 @@ mod tests {
     #[test]
     fn well_formed_token_exposes_registered_claims() {
         let t = tok(H, r#"{"iss":"i","sub":"s","aud":["a"],"exp":10,"nbf":5}"#);
-        let jwt = parse(&t).unwrap();
+        let (jwt, signed) = parse(&t).unwrap();
         assert_eq!(jwt.alg, Alg::RS256);
         assert_eq!(jwt.kid.as_deref(), Some("k1"));
         assert_eq!((jwt.iss.as_str(), jwt.sub.as_str()), ("i", "s"));
         assert_eq!((jwt.nbf, jwt.exp), (5, 10));
         assert_eq!(jwt.audiences, vec!["a".to_owned()]);
-        assert_eq!(jwt.signature, b"sig");
-        assert!(t.starts_with(&jwt.signing_input));
+        assert_eq!(signed.signature, b"sig");
+        assert!(matches!(signed.signing_input, Cow::Borrowed(_)));
+        assert_eq!(format!("{}.c2ln", signed.signing_input), t);
+        assert_eq!(payload_segment(&t), t.split('.').nth(1).unwrap());
     }
 
     #[test]
@@ -181,8 +221,12 @@ mod tests {
         let t = tok(H, "{}");
         let (h, rest) = t.split_once('.').unwrap();
         for shaped in [format!(".{t}"), format!("{h}..{rest}"), format!("{t}.")] {
-            let jwt = parse(&shaped).unwrap();
-            assert_eq!(jwt.signing_input, t.rsplit_once('.').unwrap().0);
+            let (_, signed) = parse(&shaped).unwrap();
+            assert_eq!(signed.signing_input, t.rsplit_once('.').unwrap().0);
+            let again = signed_parts(&shaped).unwrap();
+            assert_eq!(again.signing_input, signed.signing_input);
+            assert_eq!(again.signature, signed.signature);
+            assert_eq!(payload_segment(&shaped), payload_segment(&t));
         }
     }
 
@@ -221,27 +265,27 @@ mod tests {
     #[test]
     fn typ_and_crit_are_kept_from_the_header_without_being_checked() {
         let t = tok(r#"{"alg":"RS256","typ":"at+jwt","crit":["b64"]}"#, "{}");
-        let jwt = parse(&t).unwrap();
+        let (jwt, _) = parse(&t).unwrap();
         assert_eq!(jwt.typ(), Some("at+jwt"));
         assert!(jwt.has_crit());
         let t = tok(r#"{"alg":"RS256","typ":7,"crit":null}"#, "{}");
-        let jwt = parse(&t).unwrap();
+        let (jwt, _) = parse(&t).unwrap();
         assert_eq!(jwt.typ(), None);
         assert!(jwt.has_crit());
         let t = tok(H, "{}");
-        let jwt = parse(&t).unwrap();
+        let (jwt, _) = parse(&t).unwrap();
         assert_eq!((jwt.typ(), jwt.has_crit()), (None, false));
     }
 
     #[test]
     fn time_window_honours_skew_and_zero_exp() {
         let t = tok(H, r#"{"exp":100,"nbf":50}"#);
-        let jwt = parse(&t).unwrap();
+        let (jwt, _) = parse(&t).unwrap();
         assert_eq!(jwt.check_time(160, 60), Ok(()));
         assert_eq!(jwt.check_time(161, 60), Err(Status::JwtExpired));
         assert_eq!(jwt.check_time(0, 50), Ok(()));
         assert_eq!(jwt.check_time(0, 49), Err(Status::JwtNotYetValid));
         let t = tok(H, r#"{"exp":0}"#);
-        assert_eq!(parse(&t).unwrap().check_time(u64::MAX, 60), Ok(()));
+        assert_eq!(parse(&t).unwrap().0.check_time(u64::MAX, 60), Ok(()));
     }
 }

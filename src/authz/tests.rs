@@ -197,15 +197,15 @@ fn every_verified_token_of_the_provider_must_satisfy() {
     let a = condition(json!({"claim": "ok", "equals": true}));
     let good = Verified {
         provider: 0,
-        claims: claims(json!({"ok": true})),
+        claims: std::rc::Rc::new(claims(json!({"ok": true}))),
     };
     let bad = Verified {
         provider: 0,
-        claims: claims(json!({"ok": false})),
+        claims: std::rc::Rc::new(claims(json!({"ok": false}))),
     };
     let other = Verified {
         provider: 1,
-        claims: claims(json!({"ok": true})),
+        claims: std::rc::Rc::new(claims(json!({"ok": true}))),
     };
     assert!(a.check(std::slice::from_ref(&good)).is_ok());
     assert!(matches!(a.check(&[good, bad]), Err(Refusal::Failed(_))));
@@ -324,10 +324,10 @@ fn evaluation_allocates_nothing() {
     ]}));
     let verified = [Verified {
         provider: 0,
-        claims: claims(json!({
+        claims: std::rc::Rc::new(claims(json!({
             "scope": "openid orders:read", "org": {"tier": "gold"}, "https://example.com/roles": ["buyer"],
             "email": "ann@example.com", "acr": "2", "iat": 1000, "exp": 4000, "groups": ["dev"]
-        })),
+        }))),
     }];
     assert!(a.check(&verified).is_ok()); // warm up (the regex builds its cache once)
     let before = ALLOCATIONS.with(Cell::get);

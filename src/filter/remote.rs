@@ -5,7 +5,7 @@
 
 use super::log;
 use crate::authn::{Availability, Runtime};
-use crate::cache::{Entry, TokenCache};
+use crate::cache::{Hit, TokenCache};
 use crate::config::{Config, KeyPolicy, Keys, Remote};
 use crate::discovery::{self, Target};
 use crate::jwks;
@@ -397,16 +397,12 @@ impl Runtime for View<'_> {
         }
     }
 
-    fn token_cache(&self) -> bool {
-        self.worker.borrow().cache.enabled()
+    fn cached(&self, token: &str) -> Option<Hit> {
+        self.worker.borrow().cache.get(token)
     }
 
-    fn verified_before(&self, entry: &Entry) -> bool {
-        self.worker.borrow().cache.contains(entry)
-    }
-
-    fn remember_verified(&self, entry: Entry) {
-        self.worker.borrow_mut().cache.insert(entry);
+    fn remember(&self, token: &str, hit: Hit) {
+        self.worker.borrow_mut().cache.insert(token, hit);
     }
 
     fn unknown_kid(&self, provider: usize) -> bool {

@@ -290,16 +290,13 @@ impl crate::authn::Runtime for Caching {
     fn unknown_kid(&self, _provider: usize) -> bool {
         false
     }
-    fn token_cache(&self) -> bool {
-        true
-    }
-    fn verified_before(&self, entry: &crate::cache::Entry) -> bool {
-        let hit = self.cache.borrow().contains(entry);
-        self.hits.set(self.hits.get() + usize::from(hit));
+    fn cached(&self, token: &str) -> Option<crate::cache::Hit> {
+        let hit = self.cache.borrow().get(token);
+        self.hits.set(self.hits.get() + usize::from(hit.is_some()));
         hit
     }
-    fn remember_verified(&self, entry: crate::cache::Entry) {
-        self.cache.borrow_mut().insert(entry);
+    fn remember(&self, token: &str, hit: crate::cache::Hit) {
+        self.cache.borrow_mut().insert(token, hit);
     }
 }
 
