@@ -84,6 +84,11 @@ def listener(name: str, http_filter: dict, port: int = 0) -> dict:
     return {
         "name": name,
         "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
+        # With SO_REUSEPORT (Envoy's default on Linux) a port-0 bind can get a
+        # port another Envoy of the same user already listens on, and the
+        # kernel then splits connections between the two: a test would talk
+        # to someone else's filter. Without it, each port is this Envoy's.
+        "enable_reuse_port": False,
         "filter_chains": [{"filters": [{
             "name": "envoy.filters.network.http_connection_manager",
             "typed_config": hcm,
