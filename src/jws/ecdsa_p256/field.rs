@@ -1,0 +1,318 @@
+//! GF(p) for p = 2^256 - 2^224 + 2^192 + 2^96 - 1, in Montgomery form
+//! (a stands for aR mod p, R = 2^256), always fully reduced.
+//!
+//! Montgomery reduction needs no multiplications here: p = -1 mod 2^32, so
+//! each step's multiplier is the low limb itself, and adding that multiple
+//! of p only adds or subtracts it at limbs 3, 6, 7 and 8 (p's signed-digit
+//! form in base 2^32 is w^8 - w^7 + w^6 + w^3 - 1). Products are written out
+//! limb by limb so LLVM keeps them in wasm locals instead of stack memory.
+
+use super::u256::{self, MASK, U256};
+
+const P: U256 = [
+    0xffff_ffff,
+    0xffff_ffff,
+    0xffff_ffff,
+    0,
+    0,
+    0,
+    1,
+    0xffff_ffff,
+];
+
+/// 2^512 mod p: multiplying by it (Montgomery) enters the Montgomery domain.
+const R2: U256 = [
+    0x0000_0003,
+    0x0000_0000,
+    0xffff_ffff,
+    0xffff_fffb,
+    0xffff_fffe,
+    0xffff_ffff,
+    0xffff_fffd,
+    0x0000_0004,
+];
+
+/// Field element, Montgomery form, in [0, p).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Fe(U256);
+
+/// `t += a * b` row of a schoolbook product: each `$b => $t` pair updates
+/// one limb of `t`, the carry lands in `$top`.
+macro_rules! row {
+    ($a:expr; $($b:expr => $t:ident),+; $top:ident) => {{
+        let a = $a;
+        let mut c = 0u64;
+        $(
+            let v = a * $b + $t + c;
+            $t = v & MASK;
+            c = v >> 32;
+        )+
+        $top = c;
+    }};
+}
+
+impl Fe {
+    pub(super) const ZERO: Fe = Fe([0; 8]);
+    /// R mod p.
+    pub(super) const ONE: Fe = Fe([
+        1,
+        0,
+        0,
+        0xffff_ffff,
+        0xffff_ffff,
+        0xffff_ffff,
+        0xffff_fffe,
+        0,
+    ]);
+
+    /// From a plain integer; `None` unless it is below p.
+    pub(super) fn from_u256(a: &U256) -> Option<Fe> {
+        u256::lt(a, &P).then(|| Fe(*a).mul(&Fe(R2)))
+    }
+
+    /// From 32 big-endian bytes; `None` unless below p.
+    pub(super) fn from_be_bytes(bytes: &[u8; 32]) -> Option<Fe> {
+        Fe::from_u256(&u256::from_be_bytes(bytes))
+    }
+
+    /// The plain integer (out of Montgomery form).
+    #[cfg(test)]
+    pub(super) fn to_u256(self) -> U256 {
+        self.mul(&Fe([1, 0, 0, 0, 0, 0, 0, 0])).0
+    }
+
+    pub(super) fn is_zero(&self) -> bool {
+        u256::is_zero(&self.0)
+    }
+
+    #[inline]
+    pub(super) fn add(&self, b: &Fe) -> Fe {
+        let (sum, carry) = u256::add(&self.0, &b.0);
+        let (less, borrow) = u256::sub(&sum, &P);
+        // The true sum is below 2p: subtract p once if it is at least p.
+        Fe(if carry || !borrow { less } else { sum })
+    }
+
+    #[inline]
+    pub(super) fn sub(&self, b: &Fe) -> Fe {
+        let (diff, borrow) = u256::sub(&self.0, &b.0);
+        Fe(if borrow { u256::add(&diff, &P).0 } else { diff })
+    }
+
+    pub(super) fn neg(&self) -> Fe {
+        Fe::ZERO.sub(self)
+    }
+
+    #[inline]
+    pub(super) fn double(&self) -> Fe {
+        self.add(self)
+    }
+
+    #[inline]
+    pub(super) fn mul(&self, b: &Fe) -> Fe {
+        let [a0, a1, a2, a3, a4, a5, a6, a7] = self.0.map(u64::from);
+        let [b0, b1, b2, b3, b4, b5, b6, b7] = b.0.map(u64::from);
+        let (mut t0, mut t1, mut t2, mut t3, mut t4, mut t5, mut t6, mut t7) =
+            (0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+        let (mut t8, mut t9, mut t10, mut t11, mut t12, mut t13, mut t14, t15);
+        row!(a0; b0 => t0, b1 => t1, b2 => t2, b3 => t3, b4 => t4, b5 => t5, b6 => t6, b7 => t7; t8);
+        row!(a1; b0 => t1, b1 => t2, b2 => t3, b3 => t4, b4 => t5, b5 => t6, b6 => t7, b7 => t8; t9);
+        row!(a2; b0 => t2, b1 => t3, b2 => t4, b3 => t5, b4 => t6, b5 => t7, b6 => t8, b7 => t9; t10);
+        row!(a3; b0 => t3, b1 => t4, b2 => t5, b3 => t6, b4 => t7, b5 => t8, b6 => t9, b7 => t10; t11);
+        row!(a4; b0 => t4, b1 => t5, b2 => t6, b3 => t7, b4 => t8, b5 => t9, b6 => t10, b7 => t11; t12);
+        row!(a5; b0 => t5, b1 => t6, b2 => t7, b3 => t8, b4 => t9, b5 => t10, b6 => t11, b7 => t12; t13);
+        row!(a6; b0 => t6, b1 => t7, b2 => t8, b3 => t9, b4 => t10, b5 => t11, b6 => t12, b7 => t13; t14);
+        row!(a7; b0 => t7, b1 => t8, b2 => t9, b3 => t10, b4 => t11, b5 => t12, b6 => t13, b7 => t14; t15);
+        redc([
+            t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15,
+        ])
+    }
+
+    /// Squaring: the 28 cross products once, doubled, plus the 8 squares.
+    #[inline]
+    pub(super) fn square(&self) -> Fe {
+        let [a0, a1, a2, a3, a4, a5, a6, a7] = self.0.map(u64::from);
+        let (mut t1, mut t2, mut t3, mut t4, mut t5, mut t6, mut t7) =
+            (0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+        let (mut t8, mut t9, mut t10, mut t11, mut t12, mut t13, t14);
+        row!(a0; a1 => t1, a2 => t2, a3 => t3, a4 => t4, a5 => t5, a6 => t6, a7 => t7; t8);
+        row!(a1; a2 => t3, a3 => t4, a4 => t5, a5 => t6, a6 => t7, a7 => t8; t9);
+        row!(a2; a3 => t5, a4 => t6, a5 => t7, a6 => t8, a7 => t9; t10);
+        row!(a3; a4 => t7, a5 => t8, a6 => t9, a7 => t10; t11);
+        row!(a4; a5 => t9, a6 => t10, a7 => t11; t12);
+        row!(a5; a6 => t11, a7 => t12; t13);
+        row!(a6; a7 => t13; t14);
+        // Double the cross products and add the squares, limb by limb.
+        let cross = [
+            0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, 0,
+        ];
+        let mut out = [0u64; 16];
+        let mut prev = 0u64;
+        let mut carry = 0u64;
+        let squares = [a0, a1, a2, a3, a4, a5, a6, a7].map(|a| a * a);
+        let halves = squares.iter().flat_map(|sq| [sq & MASK, sq >> 32]);
+        for ((o, &t), half) in out.iter_mut().zip(&cross).zip(halves) {
+            let doubled = ((t << 1) | (prev >> 31)) & MASK;
+            prev = t;
+            let v = doubled + half + carry;
+            *o = v & MASK;
+            carry = v >> 32;
+        }
+        redc(out)
+    }
+
+    /// `self^(p-2)`, which is the inverse for nonzero elements (0 gives 0).
+    /// Only used when keys and tables are built, so plain square-and-multiply.
+    pub(super) fn invert(&self) -> Fe {
+        let exp = u256::sub(&P, &[2, 0, 0, 0, 0, 0, 0, 0]).0;
+        let mut acc = Fe::ONE;
+        for i in (0..256).rev() {
+            acc = acc.square();
+            if u256::bit(&exp, i) == 1 {
+                acc = acc.mul(self);
+            }
+        }
+        acc
+    }
+}
+
+/// Montgomery reduction of a 512-bit product given as 16 limbs, each below
+/// 2^32: returns `t / R mod p`, for `t < p * R`.
+#[inline(always)]
+fn redc(t: [u64; 16]) -> Fe {
+    let [t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15] =
+        t.map(|v| v as i64);
+    let mask = MASK as i64;
+    // Step i adds m_i * p at limb i, where m_i is the running limb i: that
+    // clears limb i and adds +m_i at limbs i+3, i+6, i+8 and -m_i at i+7.
+    // Carries are signed, so the subtractions need no borrow juggling.
+    let (m0, m1, m2) = (t0, t1, t2);
+    let mut acc = t3 + m0;
+    let m3 = acc & mask;
+    acc = (acc >> 32) + t4 + m1;
+    let m4 = acc & mask;
+    acc = (acc >> 32) + t5 + m2;
+    let m5 = acc & mask;
+    acc = (acc >> 32) + t6 + m3 + m0;
+    let m6 = acc & mask;
+    acc = (acc >> 32) + t7 + m4 + m1 - m0;
+    let m7 = acc & mask;
+    acc = (acc >> 32) + t8 + m5 + m2 - m1 + m0;
+    let r0 = acc & mask;
+    acc = (acc >> 32) + t9 + m6 + m3 - m2 + m1;
+    let r1 = acc & mask;
+    acc = (acc >> 32) + t10 + m7 + m4 - m3 + m2;
+    let r2 = acc & mask;
+    acc = (acc >> 32) + t11 + m5 - m4 + m3;
+    let r3 = acc & mask;
+    acc = (acc >> 32) + t12 + m6 - m5 + m4;
+    let r4 = acc & mask;
+    acc = (acc >> 32) + t13 + m7 - m6 + m5;
+    let r5 = acc & mask;
+    acc = (acc >> 32) + t14 + m6 - m7;
+    let r6 = acc & mask;
+    acc = (acc >> 32) + t15 + m7;
+    let r7 = acc & mask;
+    let top = acc >> 32;
+    let r = [r0, r1, r2, r3, r4, r5, r6, r7].map(|v| v as u32);
+    // The result is below 2p: one conditional subtraction.
+    let (less, borrow) = u256::sub(&r, &P);
+    Fe(if top != 0 || !borrow { less } else { r })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plain-integer reference: a * b mod p by double-and-add on `add`.
+    fn slow_mul(a: &U256, b: &U256) -> U256 {
+        let (a, mut acc) = (Fe(*a), Fe::ZERO);
+        for i in (0..256).rev() {
+            acc = acc.double();
+            if u256::bit(b, i) == 1 {
+                acc = acc.add(&a);
+            }
+        }
+        acc.0
+    }
+
+    fn samples() -> Vec<U256> {
+        let mut out = vec![
+            [0; 8],
+            [1, 0, 0, 0, 0, 0, 0, 0],
+            [2, 0, 0, 0, 0, 0, 0, 0],
+            u256::sub(&P, &[1, 0, 0, 0, 0, 0, 0, 0]).0,
+            u256::sub(&P, &[2, 0, 0, 0, 0, 0, 0, 0]).0,
+            [0, 0, 0, 0, 0, 0, 0, 0x8000_0000],
+            [u32::MAX, u32::MAX, u32::MAX, u32::MAX, 0, 0, 0, 0],
+            [0, 0, 0, u32::MAX, u32::MAX, u32::MAX, 0, 0xffff_fffe],
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..40 {
+            let mut v = [0u32; 8];
+            for l in v.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *l = x as u32;
+            }
+            if u256::lt(&v, &P) {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn montgomery_constants_match_their_definitions() {
+        // Doubling the raw limbs computes plain powers of two mod p.
+        let one_plain = [1, 0, 0, 0, 0, 0, 0, 0];
+        let mut acc = Fe(one_plain);
+        for _ in 0..256 {
+            acc = acc.double();
+        }
+        assert_eq!(acc, Fe::ONE, "R mod p");
+        for _ in 0..256 {
+            acc = acc.double();
+        }
+        assert_eq!(acc.0, R2, "R^2 mod p");
+        assert_eq!(Fe::from_u256(&one_plain), Some(Fe::ONE));
+    }
+
+    #[test]
+    fn mul_and_square_match_the_slow_reference() {
+        let xs = samples();
+        for a in &xs {
+            let fa = Fe::from_u256(a).unwrap();
+            assert_eq!(fa.to_u256(), *a);
+            assert_eq!(fa.square().to_u256(), slow_mul(a, a));
+            for b in &xs {
+                let fb = Fe::from_u256(b).unwrap();
+                assert_eq!(fa.mul(&fb).to_u256(), slow_mul(a, b));
+            }
+        }
+    }
+
+    #[test]
+    fn add_sub_neg_invert() {
+        let xs = samples();
+        for a in &xs {
+            let fa = Fe::from_u256(a).unwrap();
+            assert_eq!(fa.add(&fa.neg()), Fe::ZERO);
+            assert_eq!(fa.sub(&fa), Fe::ZERO);
+            assert_eq!(fa.double().sub(&fa), fa);
+            if !fa.is_zero() {
+                assert_eq!(fa.mul(&fa.invert()), Fe::ONE);
+            }
+        }
+        assert_eq!(Fe::ZERO.invert(), Fe::ZERO);
+    }
+
+    #[test]
+    fn rejects_encodings_at_or_above_p() {
+        assert_eq!(Fe::from_u256(&P), None);
+        assert_eq!(Fe::from_be_bytes(&[0xff; 32]), None);
+        let below = u256::sub(&P, &[1, 0, 0, 0, 0, 0, 0, 0]).0;
+        assert!(Fe::from_be_bytes(&u256::to_be_bytes(&below)).is_some());
+    }
+}

@@ -1,0 +1,229 @@
+//! P-256 points: affine (for precomputed tables) and Jacobian (X/Z^2,
+//! Y/Z^3; Z = 0 is the point at infinity) with the a = -3 formulas.
+//! Variable-time: special cases are plain branches.
+
+use super::field::Fe;
+use super::u256::U256;
+
+/// The curve's `b`, as a plain integer.
+const B: U256 = [
+    0x27d2_604b,
+    0x3bce_3c3e,
+    0xcc53_b0f6,
+    0x651d_06b0,
+    0x7698_86bc,
+    0xb3eb_bd55,
+    0xaa3a_93e7,
+    0x5ac6_35d8,
+];
+
+/// The base point G, as plain integers.
+const GX: U256 = [
+    0xd898_c296,
+    0xf4a1_3945,
+    0x2deb_33a0,
+    0x7703_7d81,
+    0x63a4_40f2,
+    0xf8bc_e6e5,
+    0xe12c_4247,
+    0x6b17_d1f2,
+];
+const GY: U256 = [
+    0x37bf_51f5,
+    0xcbb6_4068,
+    0x6b31_5ece,
+    0x2bce_3357,
+    0x7c0f_9e16,
+    0x8ee7_eb4a,
+    0xfe1a_7f9b,
+    0x4fe3_42e2,
+];
+
+/// A finite point with affine coordinates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Affine {
+    pub(super) x: Fe,
+    pub(super) y: Fe,
+}
+
+impl Affine {
+    /// From coordinates in Montgomery form; `None` unless on the curve.
+    pub(super) fn new(x: Fe, y: Fe) -> Option<Affine> {
+        let b = Fe::from_u256(&B)?;
+        // y^2 = x^3 - 3x + b
+        let rhs = x.square().mul(&x).sub(&x.double().add(&x)).add(&b);
+        (y.square() == rhs).then_some(Affine { x, y })
+    }
+
+    pub(super) fn generator() -> Option<Affine> {
+        Affine::new(Fe::from_u256(&GX)?, Fe::from_u256(&GY)?)
+    }
+
+    pub(super) fn neg(&self) -> Affine {
+        Affine {
+            x: self.x,
+            y: self.y.neg(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Jacobian {
+    pub(super) x: Fe,
+    pub(super) y: Fe,
+    pub(super) z: Fe,
+}
+
+impl From<&Affine> for Jacobian {
+    fn from(p: &Affine) -> Jacobian {
+        Jacobian {
+            x: p.x,
+            y: p.y,
+            z: Fe::ONE,
+        }
+    }
+}
+
+impl Jacobian {
+    pub(super) const INFINITY: Jacobian = Jacobian {
+        x: Fe::ONE,
+        y: Fe::ONE,
+        z: Fe::ZERO,
+    };
+
+    pub(super) fn is_infinity(&self) -> bool {
+        self.z.is_zero()
+    }
+
+    /// 2P ("dbl-2001-b", 3M + 5S). Infinity stays infinity (Z3 = 2YZ);
+    /// P-256 has no point of order two, so Y is never zero otherwise.
+    #[inline]
+    pub(super) fn double(&self) -> Jacobian {
+        let delta = self.z.square();
+        let gamma = self.y.square();
+        let beta = self.x.mul(&gamma);
+        let t = self.x.sub(&delta).mul(&self.x.add(&delta));
+        let alpha = t.double().add(&t);
+        let beta4 = beta.double().double();
+        let x = alpha.square().sub(&beta4.double());
+        let z = self.y.add(&self.z).square().sub(&gamma).sub(&delta);
+        let gamma_sq8 = gamma.square().double().double().double();
+        let y = alpha.mul(&beta4.sub(&x)).sub(&gamma_sq8);
+        Jacobian { x, y, z }
+    }
+
+    /// P + Q for affine Q ("madd-2004-hmv", 8M + 3S), with the cases the
+    /// formula cannot do (P infinite, P = Q, P = -Q) handled apart.
+    #[inline]
+    pub(super) fn add_affine(&self, q: &Affine) -> Jacobian {
+        if self.is_infinity() {
+            return Jacobian::from(q);
+        }
+        let z1z1 = self.z.square();
+        let u2 = q.x.mul(&z1z1);
+        let s2 = q.y.mul(&self.z).mul(&z1z1);
+        let h = u2.sub(&self.x);
+        let r = s2.sub(&self.y);
+        if h.is_zero() {
+            return if r.is_zero() {
+                Jacobian::from(q).double()
+            } else {
+                Jacobian::INFINITY
+            };
+        }
+        let hh = h.square();
+        let hhh = h.mul(&hh);
+        let v = self.x.mul(&hh);
+        let x = r.square().sub(&hhh).sub(&v.double());
+        let y = r.mul(&v.sub(&x)).sub(&self.y.mul(&hhh));
+        let z = self.z.mul(&h);
+        Jacobian { x, y, z }
+    }
+}
+
+/// Affine forms of `points` with one field inversion (Montgomery's trick);
+/// `None` if any is the point at infinity.
+pub(super) fn batch_to_affine(points: &[Jacobian]) -> Option<Vec<Affine>> {
+    // before[i] = z_0 * ... * z_(i-1)
+    let mut before = Vec::with_capacity(points.len());
+    let mut product = Fe::ONE;
+    for p in points {
+        if p.is_infinity() {
+            return None;
+        }
+        before.push(product);
+        product = product.mul(&p.z);
+    }
+    let mut inv = product.invert();
+    let mut out = vec![
+        Affine {
+            x: Fe::ZERO,
+            y: Fe::ZERO,
+        };
+        points.len()
+    ];
+    for ((p, o), b) in points.iter().zip(out.iter_mut()).zip(&before).rev() {
+        // inv is 1 / (z_0 * ... * z_i) here.
+        let z_inv = inv.mul(b);
+        inv = inv.mul(&p.z);
+        let z_inv2 = z_inv.square();
+        *o = Affine {
+            x: p.x.mul(&z_inv2),
+            y: p.y.mul(&z_inv2).mul(&z_inv),
+        };
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g() -> Affine {
+        Affine::generator().unwrap()
+    }
+
+    fn affine(p: &Jacobian) -> Affine {
+        batch_to_affine(&[*p]).unwrap()[0]
+    }
+
+    #[test]
+    fn generator_is_on_the_curve_and_a_nudge_is_not() {
+        let g = g();
+        assert!(Affine::new(g.x, g.y.add(&Fe::ONE)).is_none());
+        assert!(Affine::new(g.x, g.y.neg()).is_some());
+    }
+
+    #[test]
+    fn doubling_agrees_with_adding_to_itself() {
+        let g = g();
+        let two = Jacobian::from(&g).double();
+        let three = two.add_affine(&g);
+        let two_a = affine(&two);
+        let four_by_double = affine(&two.double());
+        let four_by_add = affine(&three.add_affine(&g));
+        assert_eq!(four_by_double, four_by_add);
+        assert_eq!(affine(&Jacobian::from(&g).add_affine(&g)), two_a);
+        assert!(Affine::new(two_a.x, two_a.y).is_some());
+    }
+
+    #[test]
+    fn special_cases_of_mixed_addition() {
+        let g = g();
+        assert!(Jacobian::from(&g).add_affine(&g.neg()).is_infinity());
+        assert_eq!(affine(&Jacobian::INFINITY.add_affine(&g)), g);
+        assert!(Jacobian::INFINITY.double().is_infinity());
+        // P + P where P has Z != 1.
+        let two = Jacobian::from(&g).double();
+        let two_a = affine(&two);
+        assert_eq!(affine(&two.add_affine(&two_a)), affine(&two.double()));
+        assert!(two.add_affine(&two_a.neg()).is_infinity());
+    }
+
+    #[test]
+    fn batch_conversion_refuses_infinity() {
+        let p = Jacobian::from(&g());
+        assert!(batch_to_affine(&[p, Jacobian::INFINITY]).is_none());
+        assert_eq!(batch_to_affine(&[]).unwrap(), vec![]);
+    }
+}
