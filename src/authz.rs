@@ -5,7 +5,7 @@
 
 use crate::authn::Verified;
 use crate::claims::Object;
-use regex::Regex;
+use regex_lite::Regex;
 use serde_json::Value;
 
 /// A rule's `authorize`: whose token, and what it must satisfy.

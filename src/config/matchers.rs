@@ -7,7 +7,7 @@ use crate::matcher::{
     full_match_regex, HeaderMatcher, HeaderTest, PathMatch, QueryMatcher, RouteMatcher,
     StringMatcher, StringPattern,
 };
-use regex::Regex;
+use regex_lite::Regex;
 use serde_json::Value;
 
 /// `type.matcher.v3.RegexMatcher`: `{"google_re2": {}, "regex": "..."}`.
