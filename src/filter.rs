@@ -173,6 +173,17 @@ struct Request {
 
 impl Context for Request {}
 
+/// The host's clock, asked at most once per evaluation and only if a token
+/// needs it (`authn::Clock`).
+#[derive(Default)]
+struct HostClock(std::cell::Cell<Option<u64>>);
+
+impl crate::authn::Clock for HostClock {
+    fn now(&self) -> u64 {
+        *self.0.get().get_or_insert_with(now_seconds)
+    }
+}
+
 fn now_seconds() -> u64 {
     hostcalls::get_current_time()
         .ok()
@@ -226,7 +237,7 @@ fn process(config: &Config, worker: &mut Worker, since: &[(usize, u64)]) -> Step
     let mut headers = Headers::new(entries);
     let realm = response::realm(&headers);
     let view = worker.view(since);
-    let result = rules::evaluate(config, &mut headers, now_seconds(), &view);
+    let result = rules::evaluate(config, &mut headers, HostClock::default(), &view);
     let pending = view.pending();
     match result {
         Ok(()) => {

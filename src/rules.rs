@@ -2,7 +2,7 @@
 //! verifier: groups run their children in order, `requires_all` stops at the
 //! first failure, `requires_any` at the first success.
 
-use crate::authn::{self, Audiences, Mode, Runtime, Verified};
+use crate::authn::{self, Audiences, Clock, Mode, Runtime, Verified};
 use crate::authz::{Failure, Refusal};
 use crate::config::Config;
 use crate::error::Status;
@@ -56,7 +56,7 @@ impl Verifier {
         &self,
         config: &Config,
         headers: &mut Headers,
-        now: u64,
+        clock: &dyn Clock,
         keys: &dyn Runtime,
         verified: &mut Vec<Verified>,
     ) -> Result<(), Status> {
@@ -74,16 +74,16 @@ impl Verifier {
                     provider,
                     audiences: audiences.as_ref(),
                 };
-                authn::authenticate(config, extractor, mode, headers, now, keys, verified)
+                authn::authenticate(config, extractor, mode, headers, clock, keys, verified)
             }
             Verifier::AllowMissing { extractor } | Verifier::AllowFailed { extractor } => {
                 let allow_failed = matches!(self, Verifier::AllowFailed { .. });
                 let mode = Mode::ByIssuer { allow_failed };
-                authn::authenticate(config, extractor, mode, headers, now, keys, verified)
+                authn::authenticate(config, extractor, mode, headers, clock, keys, verified)
             }
             Verifier::All(children) => {
                 for c in children {
-                    c.verify(config, headers, now, keys, verified)?;
+                    c.verify(config, headers, clock, keys, verified)?;
                 }
                 Ok(())
             }
@@ -94,7 +94,7 @@ impl Verifier {
             } => {
                 let mut statuses = Vec::with_capacity(children.len());
                 for c in children {
-                    match c.verify(config, headers, now, keys, verified) {
+                    match c.verify(config, headers, clock, keys, verified) {
                         Ok(()) => return Ok(()),
                         Err(s) => statuses.push(s),
                     }
@@ -140,7 +140,7 @@ pub enum Denied<'c> {
 pub fn evaluate<'c>(
     config: &'c Config,
     headers: &mut Headers,
-    now: u64,
+    clock: impl Clock,
     keys: &dyn Runtime,
 ) -> Result<(), Denied<'c>> {
     for h in &config.sanitize {
@@ -154,7 +154,7 @@ pub fn evaluate<'c>(
     };
     let mut verified = Vec::new();
     rule.verifier
-        .verify(config, headers, now, keys, &mut verified)
+        .verify(config, headers, &clock, keys, &mut verified)
         .map_err(Denied::Authn)?;
     match &rule.authorize {
         None => Ok(()),

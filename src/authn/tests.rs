@@ -73,7 +73,7 @@ fn verify_with(c: &Config, by_issuer: bool, token: &str, now: u64) -> Result<(),
         &extractor,
         mode,
         &mut headers,
-        now,
+        &now,
         &LocalKeysOnly,
         &mut Vec::new(),
     )
@@ -292,4 +292,50 @@ fn lifetime_bounds_exp_minus_now_and_requires_exp() {
     let max = Some(MaxLifetime::Nanos(60_000_000_000));
     assert!(lifetime_ok(max, 159, 100));
     assert!(!lifetime_ok(max, 160, 100));
+}
+
+/// Counts clock reads.
+struct CountingClock(std::cell::Cell<usize>);
+
+impl Clock for CountingClock {
+    fn now(&self) -> u64 {
+        self.0.set(self.0.get() + 1);
+        NOW
+    }
+}
+
+#[test]
+fn the_clock_is_read_only_for_a_token_that_reaches_its_time_check() {
+    let c = config(json!({}));
+    let p = &c.providers[0];
+    let mut extractor = Extractor::default();
+    extractor.add_provider(&p.issuer, &p.locations, &[]);
+    let mode = Mode::Provider {
+        provider: p,
+        audiences: None,
+    };
+    let reads = |auth: Option<&str>| {
+        let mut headers = Headers::new(vec![(":path".into(), "/".into())]);
+        if let Some(a) = auth {
+            headers.add("authorization", a.to_owned());
+        }
+        let clock = CountingClock(std::cell::Cell::new(0));
+        let r = authenticate(
+            &c,
+            &extractor,
+            mode,
+            &mut headers,
+            &clock,
+            &LocalKeysOnly,
+            &mut Vec::new(),
+        );
+        (r, clock.0.get())
+    };
+    assert_eq!(reads(None), (Err(Status::JwtMissed), 0));
+    assert_eq!(
+        reads(Some("Bearer abc.def.ghi")),
+        (Err(Status::JwtHeaderBadJson), 0)
+    );
+    let good = format!("Bearer {}", token(json!({}), claims(json!({}))));
+    assert_eq!(reads(Some(&good)), (Ok(()), 1));
 }
