@@ -6,7 +6,8 @@ jwt_authn, native with its JWT cache, and jwt-guard. wrk (pinned to CPU 1)
 drives each listener with each workload; see benches/README.md.
 
 Environment: BENCH_SECONDS (3) per run, BENCH_REPEATS (2), BENCH_CONNECTIONS
-(8), BENCH_WORKLOADS (comma list of workload names; default all).
+(8), BENCH_WORKLOADS (comma list of workload names; default all),
+BENCH_HOSTCOST (1: also price the host calls with benches/noop; 0: skip).
 
 Exits 1 if any run got a status other than the expected one, 2 if an Envoy
 or wrk could not run. Speeds are reported, never asserted: machines are noisy.
@@ -27,6 +28,7 @@ from pathlib import Path
 from stack import (BENCH_DIR, BY_NAME, LISTENERS, WRK_CPU, EnvoyError, Listener,
                    Workload, bench_envoy, busy_seconds, cpu_seconds, make_workloads, rss_kib,
                    start_all, wasm_sizes)
+import hostcost
 import report
 
 LUA = Path(__file__).resolve().parent / "bench.lua"
@@ -34,6 +36,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))  # wrk takes whole seconds
 REPEATS = int(os.environ.get("BENCH_REPEATS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 WARMUP_SECONDS = 1
+HOSTCOST = os.environ.get("BENCH_HOSTCOST", "1") != "0"
 RSS_WARMUP_SECONDS = 2  # long enough to fill jwt-guard's 1,000-entry cache
 
 
@@ -170,19 +173,24 @@ def main() -> int:
     wanted = [w for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w]
     print(f"minting tokens; {SECONDS:g} s per run, {REPEATS} repeats, "
           f"{CONNECTIONS} connections", flush=True)
-    workloads, warmup = make_workloads()
-    workloads = [wl for wl in workloads if not wanted or wl.name in wanted]
+    all_workloads, warmup = make_workloads()
+    workloads = [wl for wl in all_workloads if not wanted or wl.name in wanted]
     runs: list[Run] = []
     try:
         print("RSS: one Envoy per listener kind", flush=True)
         rss = measure_rss(warmup)
         print("speed: one Envoy, all listeners", flush=True)
         measure_speed(workloads, warmup, runs)
-    except (EnvoyError, RunError) as e:
+        costs = {}
+        if HOSTCOST:
+            print("host-call prices: the noop module making jwt-guard's calls", flush=True)
+            by_name = {w.name: w for w in all_workloads}
+            costs = hostcost.measure(wrk, by_name["rs256"], by_name["missing"], SECONDS, REPEATS)
+    except (EnvoyError, RunError, RuntimeError) as e:
         print(f"bench: cannot run: {e}", file=sys.stderr)
         return 2
     when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    text = report.render(when, workloads, runs, rss, wasm_sizes(),
+    text = report.render(when, workloads, runs, rss, wasm_sizes(), costs,
                          settings=dict(seconds=SECONDS, repeats=REPEATS,
                                        connections=CONNECTIONS),
                          elapsed=time.monotonic() - t0)

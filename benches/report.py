@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 
+import hostcost
 from stack import LISTENERS, Workload
 
 
@@ -107,7 +108,7 @@ def _cpu_model() -> str:
 
 
 def render(when: str, workloads, runs, rss: dict[str, int], sizes: dict[str, int],
-           settings: dict, elapsed: float) -> str:
+           costs: dict, settings: dict, elapsed: float) -> str:
     out = [
         f"# jwt-guard bench, {when}", "",
         f"{_cpu_model()}; Envoy --concurrency 1 on CPU 0, wrk -t1 "
@@ -137,6 +138,12 @@ def render(when: str, workloads, runs, rss: dict[str, int], sizes: dict[str, int
                        f"| {added / 1024:+.1f} MiB | {over_noop} |")
     out += ["", "| module | .wasm size |", "|---|---:|"]
     out += [f"| {name} | {size / 1024:,.0f} KiB |" for name, size in sizes.items()]
+    if costs:
+        out += ["", "## Host-call prices", "",
+                "The floor under any filter's work: the do-nothing module "
+                "(benches/noop) making the host calls jwt-guard makes, on the "
+                "same token (the 401 row: no token). Same Envoy, same wrk settings.", "",
+                *hostcost.table(costs)]
     out += ["", "## Per workload", ""]
     for wl in workloads:
         out += workload_table(wl, runs)
