@@ -38,7 +38,7 @@ const P_MINUS_N: U256 = [
     0,
 ];
 
-/// A P-256 public key with its precomputed table (2 KiB).
+/// A P-256 public key with its precomputed table (4 KiB).
 #[derive(Clone)]
 pub(crate) struct PublicKey {
     table: Box<Table<KEY_TABLE_LEN>>,

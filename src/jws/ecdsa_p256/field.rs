@@ -142,22 +142,34 @@ impl Fe {
         row!(a4; a5 => t9, a6 => t10, a7 => t11; t12);
         row!(a5; a6 => t11, a7 => t12; t13);
         row!(a6; a7 => t13; t14);
-        // Double the cross products and add the squares, limb by limb.
-        let cross = [
-            0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, 0,
+        // 2 * cross + squares, limb by limb: each doubled limb is below
+        // 2^33, so the sum with a square half and the carry fits a u64.
+        let mut c = 0u64;
+        let mut limb = |cross: u64, half: u64| {
+            let v = (cross << 1) + half + c;
+            c = v >> 32;
+            v & MASK
+        };
+        let (s0, s1, s2, s3) = (a0 * a0, a1 * a1, a2 * a2, a3 * a3);
+        let (s4, s5, s6, s7) = (a4 * a4, a5 * a5, a6 * a6, a7 * a7);
+        let out = [
+            limb(0, s0 & MASK),
+            limb(t1, s0 >> 32),
+            limb(t2, s1 & MASK),
+            limb(t3, s1 >> 32),
+            limb(t4, s2 & MASK),
+            limb(t5, s2 >> 32),
+            limb(t6, s3 & MASK),
+            limb(t7, s3 >> 32),
+            limb(t8, s4 & MASK),
+            limb(t9, s4 >> 32),
+            limb(t10, s5 & MASK),
+            limb(t11, s5 >> 32),
+            limb(t12, s6 & MASK),
+            limb(t13, s6 >> 32),
+            limb(t14, s7 & MASK),
+            limb(0, s7 >> 32),
         ];
-        let mut out = [0u64; 16];
-        let mut prev = 0u64;
-        let mut carry = 0u64;
-        let squares = [a0, a1, a2, a3, a4, a5, a6, a7].map(|a| a * a);
-        let halves = squares.iter().flat_map(|sq| [sq & MASK, sq >> 32]);
-        for ((o, &t), half) in out.iter_mut().zip(&cross).zip(halves) {
-            let doubled = ((t << 1) | (prev >> 31)) & MASK;
-            prev = t;
-            let v = doubled + half + carry;
-            *o = v & MASK;
-            carry = v >> 32;
-        }
         redc(out)
     }
 

@@ -257,7 +257,8 @@ fn keys_plus_and_minus_g_and_colliding_table_additions() {
     for d in [Scalar::ONE, -Scalar::ONE, small(3), small(5), two64, -two64] {
         let pair = Pair::from_secret(&d);
         let random = (0..6).map(|_| (rng.scalar(), rng.scalar()));
-        let chosen = [1u64, 2, 3, 5, 31, 63, 255, 1 << 40].map(|v| (small(v), small(v)));
+        let chosen = [1u64, 2, 3, 5, 31, 63, 255, (1 << 32) - 1, 1 << 32, 1 << 40]
+            .map(|v| (small(v), small(v)));
         let mixed = [
             (small(3), small(1)),
             (small(1), small(3)),
