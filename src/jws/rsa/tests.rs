@@ -146,7 +146,7 @@ fn public_op_matches_reference_on_random_moduli() {
     let mut rng = TestRng(1);
     let sizes = [
         34, 35, 63, 64, 65, 95, 96, 97, 127, 128, 129, 255, 256, 257, 511, 512, 513, 1023, 1024,
-        1025, 2047, 2048, 2049, 3072, 4096,
+        1025, 2047, 2048, 2049, 3072, 3080, 3081, 4096,
     ];
     let per_modulus = iters(3, 20);
     for round in 0..iters(2, 10) {
