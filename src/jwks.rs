@@ -32,7 +32,7 @@ pub use json::parse_json;
 pub use pem::parse_pem;
 pub use usage::{KeyOps, KeyOrigin, KeyUse};
 
-use crate::jws::ecdsa_p256;
+use crate::jws::ecdsa::{self, P256, P384};
 use crate::jws::rsa::RsaKey;
 
 /// An ordered set of verification keys. Cloning is cheap (shared).
@@ -197,9 +197,9 @@ impl fmt::Debug for KeyMaterial {
 
 #[derive(Clone)]
 pub(crate) enum EcKey {
-    /// Our own verifier, with its per-key table.
-    P256(ecdsa_p256::PublicKey),
-    P384(p384::ecdsa::VerifyingKey),
+    /// Our own verifiers, with their per-key tables.
+    P256(ecdsa::PublicKey<P256>),
+    P384(ecdsa::PublicKey<P384>),
     P521(p521::ecdsa::VerifyingKey),
 }
 
@@ -303,12 +303,8 @@ fn ec_key_from_coordinates(curve: Curve, x: &[u8], y: &[u8]) -> Result<KeyMateri
 /// it is on the curve and not the identity.
 fn ec_key_from_sec1(curve: Curve, point: &[u8]) -> Result<KeyMaterial, KeyError> {
     let key = match curve {
-        Curve::P256 => ecdsa_p256::PublicKey::from_sec1(point)
-            .ok()
-            .map(EcKey::P256),
-        Curve::P384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
-            .ok()
-            .map(EcKey::P384),
+        Curve::P256 => ecdsa::PublicKey::from_sec1(point).ok().map(EcKey::P256),
+        Curve::P384 => ecdsa::PublicKey::from_sec1(point).ok().map(EcKey::P384),
         Curve::P521 => p521::ecdsa::VerifyingKey::from_sec1_bytes(point)
             .ok()
             .map(EcKey::P521),

@@ -21,7 +21,7 @@ use sha2::{Sha256, Sha384, Sha512};
 use self::rsa::{Padding, RsaKey};
 use crate::jwks::{EcKey, Jwks, KeyMaterial};
 
-pub(crate) mod ecdsa_p256;
+pub(crate) mod ecdsa;
 pub(crate) mod rsa;
 
 /// JWS `alg` values Envoy's `jwt_authn` supports.
@@ -192,7 +192,7 @@ fn verify_rsa(key: &RsaKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
 /// of the signature read as big-endian integers of any length (an odd last
 /// byte is ignored), must be in [1, n), and high S is accepted.
 fn verify_ec(key: &EcKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
-    use p384::ecdsa::signature::hazmat::PrehashVerifier;
+    use p521::ecdsa::signature::hazmat::PrehashVerifier;
 
     let half = sig.len() / 2;
     let (Some(r), Some(s)) = (sig.get(..half), sig.get(half..2 * half)) else {
@@ -203,9 +203,9 @@ fn verify_ec(key: &EcKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
         EcKey::P256(key) => {
             fixed::<32>(r, s).is_some_and(|(r, s)| key.verify_prehash(&prehash, &r, &s))
         }
-        EcKey::P384(vk) => fixed::<48>(r, s)
-            .and_then(|(r, s)| p384::ecdsa::Signature::from_scalars(r, s).ok())
-            .is_some_and(|sig| vk.verify_prehash(&prehash, &sig).is_ok()),
+        EcKey::P384(key) => {
+            fixed::<48>(r, s).is_some_and(|(r, s)| key.verify_prehash(&prehash, &r, &s))
+        }
         EcKey::P521(vk) => fixed::<66>(r, s)
             .and_then(|(r, s)| p521::ecdsa::Signature::from_scalars(r, s).ok())
             .is_some_and(|sig| vk.verify_prehash(&prehash, &sig).is_ok()),

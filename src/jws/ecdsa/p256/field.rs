@@ -1,5 +1,5 @@
-//! GF(p) for p = 2^256 - 2^224 + 2^192 + 2^96 - 1, in Montgomery form
-//! (a stands for aR mod p, R = 2^256), always fully reduced.
+//! P-256's GF(p) for p = 2^256 - 2^224 + 2^192 + 2^96 - 1, in Montgomery
+//! form (a stands for aR mod p, R = 2^256), always fully reduced.
 //!
 //! Montgomery reduction needs no multiplications here: p = -1 mod 2^32, so
 //! each step's multiplier is the low limb itself, and adding that multiple
@@ -7,7 +7,10 @@
 //! form in base 2^32 is w^8 - w^7 + w^6 + w^3 - 1). Products are written out
 //! limb by limb so LLVM keeps them in wasm locals instead of stack memory.
 
-use super::u256::{self, MASK, U256};
+use super::super::uint::{Uint, MASK};
+use super::super::Field;
+
+type U256 = [u32; 8];
 
 const P: U256 = [
     0xffff_ffff,
@@ -34,27 +37,14 @@ const R2: U256 = [
 
 /// Field element, Montgomery form, in [0, p).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Fe(U256);
+pub(crate) struct Fe(U256);
 
-/// `t += a * b` row of a schoolbook product: each `$b => $t` pair updates
-/// one limb of `t`, the carry lands in `$top`.
-macro_rules! row {
-    ($a:expr; $($b:expr => $t:ident),+; $top:ident) => {{
-        let a = $a;
-        let mut c = 0u64;
-        $(
-            let v = a * $b + $t + c;
-            $t = v & MASK;
-            c = v >> 32;
-        )+
-        $top = c;
-    }};
-}
-
-impl Fe {
-    pub(super) const ZERO: Fe = Fe([0; 8]);
+impl Field for Fe {
+    type Uint = U256;
+    const P: U256 = P;
+    const ZERO: Fe = Fe([0; 8]);
     /// R mod p.
-    pub(super) const ONE: Fe = Fe([
+    const ONE: Fe = Fe([
         1,
         0,
         0,
@@ -65,51 +55,30 @@ impl Fe {
         0,
     ]);
 
-    /// From a plain integer; `None` unless it is below p.
-    pub(super) fn from_u256(a: &U256) -> Option<Fe> {
-        u256::lt(a, &P).then(|| Fe(*a).mul(&Fe(R2)))
+    fn from_uint(a: &U256) -> Option<Fe> {
+        a.less_than(&P).then(|| Fe(*a).mul(&Fe(R2)))
     }
 
-    /// From 32 big-endian bytes; `None` unless below p.
-    pub(super) fn from_be_bytes(bytes: &[u8; 32]) -> Option<Fe> {
-        Fe::from_u256(&u256::from_be_bytes(bytes))
-    }
-
-    /// The plain integer (out of Montgomery form).
-    #[cfg(test)]
-    pub(super) fn to_u256(self) -> U256 {
-        self.mul(&Fe([1, 0, 0, 0, 0, 0, 0, 0])).0
-    }
-
-    pub(super) fn is_zero(&self) -> bool {
-        u256::is_zero(&self.0)
+    fn is_zero(&self) -> bool {
+        self.0.is_zero()
     }
 
     #[inline]
-    pub(super) fn add(&self, b: &Fe) -> Fe {
-        let (sum, carry) = u256::add(&self.0, &b.0);
-        let (less, borrow) = u256::sub(&sum, &P);
+    fn add(&self, b: &Fe) -> Fe {
+        let (sum, carry) = self.0.add(&b.0);
+        let (less, borrow) = sum.sub(&P);
         // The true sum is below 2p: subtract p once if it is at least p.
         Fe(if carry || !borrow { less } else { sum })
     }
 
     #[inline]
-    pub(super) fn sub(&self, b: &Fe) -> Fe {
-        let (diff, borrow) = u256::sub(&self.0, &b.0);
-        Fe(if borrow { u256::add(&diff, &P).0 } else { diff })
-    }
-
-    pub(super) fn neg(&self) -> Fe {
-        Fe::ZERO.sub(self)
+    fn sub(&self, b: &Fe) -> Fe {
+        let (diff, borrow) = self.0.sub(&b.0);
+        Fe(if borrow { diff.add(&P).0 } else { diff })
     }
 
     #[inline]
-    pub(super) fn double(&self) -> Fe {
-        self.add(self)
-    }
-
-    #[inline]
-    pub(super) fn mul(&self, b: &Fe) -> Fe {
+    fn mul(&self, b: &Fe) -> Fe {
         let [a0, a1, a2, a3, a4, a5, a6, a7] = self.0.map(u64::from);
         let [b0, b1, b2, b3, b4, b5, b6, b7] = b.0.map(u64::from);
         let (mut t0, mut t1, mut t2, mut t3, mut t4, mut t5, mut t6, mut t7) =
@@ -130,7 +99,7 @@ impl Fe {
 
     /// Squaring: the 28 cross products once, doubled, plus the 8 squares.
     #[inline]
-    pub(super) fn square(&self) -> Fe {
+    fn square(&self) -> Fe {
         let [a0, a1, a2, a3, a4, a5, a6, a7] = self.0.map(u64::from);
         let (mut t1, mut t2, mut t3, mut t4, mut t5, mut t6, mut t7) =
             (0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
@@ -171,20 +140,6 @@ impl Fe {
             limb(0, s7 >> 32),
         ];
         redc(out)
-    }
-
-    /// `self^(p-2)`, which is the inverse for nonzero elements (0 gives 0).
-    /// Only used when keys and tables are built, so plain square-and-multiply.
-    pub(super) fn invert(&self) -> Fe {
-        let exp = u256::sub(&P, &[2, 0, 0, 0, 0, 0, 0, 0]).0;
-        let mut acc = Fe::ONE;
-        for i in (0..256).rev() {
-            acc = acc.square();
-            if u256::bit(&exp, i) == 1 {
-                acc = acc.mul(self);
-            }
-        }
-        acc
     }
 }
 
@@ -228,103 +183,6 @@ fn redc(t: [u64; 16]) -> Fe {
     let top = acc >> 32;
     let r = [r0, r1, r2, r3, r4, r5, r6, r7].map(|v| v as u32);
     // The result is below 2p: one conditional subtraction.
-    let (less, borrow) = u256::sub(&r, &P);
+    let (less, borrow) = r.sub(&P);
     Fe(if top != 0 || !borrow { less } else { r })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A plain-integer reference: a * b mod p by double-and-add on `add`.
-    fn slow_mul(a: &U256, b: &U256) -> U256 {
-        let (a, mut acc) = (Fe(*a), Fe::ZERO);
-        for i in (0..256).rev() {
-            acc = acc.double();
-            if u256::bit(b, i) == 1 {
-                acc = acc.add(&a);
-            }
-        }
-        acc.0
-    }
-
-    fn samples() -> Vec<U256> {
-        let mut out = vec![
-            [0; 8],
-            [1, 0, 0, 0, 0, 0, 0, 0],
-            [2, 0, 0, 0, 0, 0, 0, 0],
-            u256::sub(&P, &[1, 0, 0, 0, 0, 0, 0, 0]).0,
-            u256::sub(&P, &[2, 0, 0, 0, 0, 0, 0, 0]).0,
-            [0, 0, 0, 0, 0, 0, 0, 0x8000_0000],
-            [u32::MAX, u32::MAX, u32::MAX, u32::MAX, 0, 0, 0, 0],
-            [0, 0, 0, u32::MAX, u32::MAX, u32::MAX, 0, 0xffff_fffe],
-        ];
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        for _ in 0..40 {
-            let mut v = [0u32; 8];
-            for l in v.iter_mut() {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                *l = x as u32;
-            }
-            if u256::lt(&v, &P) {
-                out.push(v);
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn montgomery_constants_match_their_definitions() {
-        // Doubling the raw limbs computes plain powers of two mod p.
-        let one_plain = [1, 0, 0, 0, 0, 0, 0, 0];
-        let mut acc = Fe(one_plain);
-        for _ in 0..256 {
-            acc = acc.double();
-        }
-        assert_eq!(acc, Fe::ONE, "R mod p");
-        for _ in 0..256 {
-            acc = acc.double();
-        }
-        assert_eq!(acc.0, R2, "R^2 mod p");
-        assert_eq!(Fe::from_u256(&one_plain), Some(Fe::ONE));
-    }
-
-    #[test]
-    fn mul_and_square_match_the_slow_reference() {
-        let xs = samples();
-        for a in &xs {
-            let fa = Fe::from_u256(a).unwrap();
-            assert_eq!(fa.to_u256(), *a);
-            assert_eq!(fa.square().to_u256(), slow_mul(a, a));
-            for b in &xs {
-                let fb = Fe::from_u256(b).unwrap();
-                assert_eq!(fa.mul(&fb).to_u256(), slow_mul(a, b));
-            }
-        }
-    }
-
-    #[test]
-    fn add_sub_neg_invert() {
-        let xs = samples();
-        for a in &xs {
-            let fa = Fe::from_u256(a).unwrap();
-            assert_eq!(fa.add(&fa.neg()), Fe::ZERO);
-            assert_eq!(fa.sub(&fa), Fe::ZERO);
-            assert_eq!(fa.double().sub(&fa), fa);
-            if !fa.is_zero() {
-                assert_eq!(fa.mul(&fa.invert()), Fe::ONE);
-            }
-        }
-        assert_eq!(Fe::ZERO.invert(), Fe::ZERO);
-    }
-
-    #[test]
-    fn rejects_encodings_at_or_above_p() {
-        assert_eq!(Fe::from_u256(&P), None);
-        assert_eq!(Fe::from_be_bytes(&[0xff; 32]), None);
-        let below = u256::sub(&P, &[1, 0, 0, 0, 0, 0, 0, 0]).0;
-        assert!(Fe::from_be_bytes(&u256::to_be_bytes(&below)).is_some());
-    }
 }

@@ -1,65 +1,24 @@
-//! P-256 points: affine (for precomputed tables) and Jacobian (X/Z^2,
-//! Y/Z^3; Z = 0 is the point at infinity) with the a = -3 formulas.
-//! Variable-time: special cases are plain branches.
+//! Points on an a = -3 curve: affine (for precomputed tables) and Jacobian
+//! (X/Z^2, Y/Z^3; Z = 0 is the point at infinity). Variable-time: special
+//! cases are plain branches.
 
-use super::field::Fe;
-use super::u256::U256;
-
-/// The curve's `b`, as a plain integer.
-const B: U256 = [
-    0x27d2_604b,
-    0x3bce_3c3e,
-    0xcc53_b0f6,
-    0x651d_06b0,
-    0x7698_86bc,
-    0xb3eb_bd55,
-    0xaa3a_93e7,
-    0x5ac6_35d8,
-];
-
-/// The base point G, as plain integers.
-const GX: U256 = [
-    0xd898_c296,
-    0xf4a1_3945,
-    0x2deb_33a0,
-    0x7703_7d81,
-    0x63a4_40f2,
-    0xf8bc_e6e5,
-    0xe12c_4247,
-    0x6b17_d1f2,
-];
-const GY: U256 = [
-    0x37bf_51f5,
-    0xcbb6_4068,
-    0x6b31_5ece,
-    0x2bce_3357,
-    0x7c0f_9e16,
-    0x8ee7_eb4a,
-    0xfe1a_7f9b,
-    0x4fe3_42e2,
-];
+use super::Field;
 
 /// A finite point with affine coordinates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Affine {
-    pub(super) x: Fe,
-    pub(super) y: Fe,
+pub(super) struct Affine<F> {
+    pub(super) x: F,
+    pub(super) y: F,
 }
 
-impl Affine {
-    /// From coordinates in Montgomery form; `None` unless on the curve.
-    pub(super) fn new(x: Fe, y: Fe) -> Option<Affine> {
-        let b = Fe::from_u256(&B)?;
-        // y^2 = x^3 - 3x + b
-        let rhs = x.square().mul(&x).sub(&x.double().add(&x)).add(&b);
+impl<F: Field> Affine<F> {
+    /// `None` unless (x, y) is on the curve y^2 = x^3 - 3x + b.
+    pub(super) fn new(x: F, y: F, b: &F) -> Option<Affine<F>> {
+        let rhs = x.square().mul(&x).sub(&x.double().add(&x)).add(b);
         (y.square() == rhs).then_some(Affine { x, y })
     }
 
-    pub(super) fn generator() -> Option<Affine> {
-        Affine::new(Fe::from_u256(&GX)?, Fe::from_u256(&GY)?)
-    }
-
-    pub(super) fn neg(&self) -> Affine {
+    pub(super) fn neg(&self) -> Affine<F> {
         Affine {
             x: self.x,
             y: self.y.neg(),
@@ -68,27 +27,27 @@ impl Affine {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Jacobian {
-    pub(super) x: Fe,
-    pub(super) y: Fe,
-    pub(super) z: Fe,
+pub(super) struct Jacobian<F> {
+    pub(super) x: F,
+    pub(super) y: F,
+    pub(super) z: F,
 }
 
-impl From<&Affine> for Jacobian {
-    fn from(p: &Affine) -> Jacobian {
+impl<F: Field> From<&Affine<F>> for Jacobian<F> {
+    fn from(p: &Affine<F>) -> Jacobian<F> {
         Jacobian {
             x: p.x,
             y: p.y,
-            z: Fe::ONE,
+            z: F::ONE,
         }
     }
 }
 
-impl Jacobian {
-    pub(super) const INFINITY: Jacobian = Jacobian {
-        x: Fe::ONE,
-        y: Fe::ONE,
-        z: Fe::ZERO,
+impl<F: Field> Jacobian<F> {
+    pub(super) const INFINITY: Jacobian<F> = Jacobian {
+        x: F::ONE,
+        y: F::ONE,
+        z: F::ZERO,
     };
 
     pub(super) fn is_infinity(&self) -> bool {
@@ -96,9 +55,9 @@ impl Jacobian {
     }
 
     /// 2P ("dbl-2001-b", 3M + 5S). Infinity stays infinity (Z3 = 2YZ);
-    /// P-256 has no point of order two, so Y is never zero otherwise.
+    /// The curves here have prime order, so Y is never zero otherwise.
     #[inline]
-    pub(super) fn double(&self) -> Jacobian {
+    pub(super) fn double(&self) -> Jacobian<F> {
         let delta = self.z.square();
         let gamma = self.y.square();
         let beta = self.x.mul(&gamma);
@@ -115,7 +74,7 @@ impl Jacobian {
     /// P + Q for affine Q ("madd-2004-hmv", 8M + 3S), with the cases the
     /// formula cannot do (P infinite, P = Q, P = -Q) handled apart.
     #[inline]
-    pub(super) fn add_affine(&self, q: &Affine) -> Jacobian {
+    pub(super) fn add_affine(&self, q: &Affine<F>) -> Jacobian<F> {
         if self.is_infinity() {
             return Jacobian::from(q);
         }
@@ -143,10 +102,10 @@ impl Jacobian {
 
 /// Affine forms of `points` with one field inversion (Montgomery's trick);
 /// `None` if any is the point at infinity.
-pub(super) fn batch_to_affine(points: &[Jacobian]) -> Option<Vec<Affine>> {
+pub(super) fn batch_to_affine<F: Field>(points: &[Jacobian<F>]) -> Option<Vec<Affine<F>>> {
     // before[i] = z_0 * ... * z_(i-1)
     let mut before = Vec::with_capacity(points.len());
-    let mut product = Fe::ONE;
+    let mut product = F::ONE;
     for p in points {
         if p.is_infinity() {
             return None;
@@ -157,8 +116,8 @@ pub(super) fn batch_to_affine(points: &[Jacobian]) -> Option<Vec<Affine>> {
     let mut inv = product.invert();
     let mut out = vec![
         Affine {
-            x: Fe::ZERO,
-            y: Fe::ZERO,
+            x: F::ZERO,
+            y: F::ZERO,
         };
         points.len()
     ];
@@ -177,21 +136,28 @@ pub(super) fn batch_to_affine(points: &[Jacobian]) -> Option<Vec<Affine>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::p256::Fe;
+    use super::super::{Curve, P256};
     use super::*;
 
-    fn g() -> Affine {
-        Affine::generator().unwrap()
+    fn g() -> Affine<Fe> {
+        let coordinate = |v| Fe::from_uint(v).unwrap();
+        Affine::new(coordinate(&P256::GX), coordinate(&P256::GY), &b()).unwrap()
     }
 
-    fn affine(p: &Jacobian) -> Affine {
+    fn b() -> Fe {
+        Fe::from_uint(&P256::B).unwrap()
+    }
+
+    fn affine(p: &Jacobian<Fe>) -> Affine<Fe> {
         batch_to_affine(&[*p]).unwrap()[0]
     }
 
     #[test]
     fn generator_is_on_the_curve_and_a_nudge_is_not() {
         let g = g();
-        assert!(Affine::new(g.x, g.y.add(&Fe::ONE)).is_none());
-        assert!(Affine::new(g.x, g.y.neg()).is_some());
+        assert!(Affine::new(g.x, g.y.add(&Fe::ONE), &b()).is_none());
+        assert!(Affine::new(g.x, g.y.neg(), &b()).is_some());
     }
 
     #[test]
@@ -204,7 +170,7 @@ mod tests {
         let four_by_add = affine(&three.add_affine(&g));
         assert_eq!(four_by_double, four_by_add);
         assert_eq!(affine(&Jacobian::from(&g).add_affine(&g)), two_a);
-        assert!(Affine::new(two_a.x, two_a.y).is_some());
+        assert!(Affine::new(two_a.x, two_a.y, &b()).is_some());
     }
 
     #[test]
@@ -212,7 +178,7 @@ mod tests {
         let g = g();
         assert!(Jacobian::from(&g).add_affine(&g.neg()).is_infinity());
         assert_eq!(affine(&Jacobian::INFINITY.add_affine(&g)), g);
-        assert!(Jacobian::INFINITY.double().is_infinity());
+        assert!(Jacobian::<Fe>::INFINITY.double().is_infinity());
         // P + P where P has Z != 1.
         let two = Jacobian::from(&g).double();
         let two_a = affine(&two);
@@ -224,6 +190,6 @@ mod tests {
     fn batch_conversion_refuses_infinity() {
         let p = Jacobian::from(&g());
         assert!(batch_to_affine(&[p, Jacobian::INFINITY]).is_none());
-        assert_eq!(batch_to_affine(&[]).unwrap(), vec![]);
+        assert_eq!(batch_to_affine::<Fe>(&[]).unwrap(), vec![]);
     }
 }
