@@ -102,7 +102,7 @@ pub fn parse(token: &str) -> Result<(Jwt, Signed<'_>), Status> {
     let (h, p, s) = segments(token)?;
 
     let header_bytes = b64::decode_url(h.as_bytes()).ok_or(Status::JwtHeaderBadBase64)?;
-    let header = claims::parse_object(&header_bytes).ok_or(Status::JwtHeaderBadJson)?;
+    let header = claims::parse_token_object(&header_bytes).ok_or(Status::JwtHeaderBadJson)?;
     let alg = match claims::get_str(&header, "alg") {
         Lookup::Found(name) => Alg::from_name(name).ok_or(Status::JwtHeaderNotImplementedAlg)?,
         _ => return Err(Status::JwtHeaderBadAlg),
@@ -110,7 +110,7 @@ pub fn parse(token: &str) -> Result<(Jwt, Signed<'_>), Status> {
     let kid = lookup_string(&header, "kid", Status::JwtHeaderBadKid)?;
 
     let payload_bytes = b64::decode_url(p.as_bytes()).ok_or(Status::JwtPayloadBadBase64)?;
-    let payload = claims::parse_object(&payload_bytes).ok_or(Status::JwtPayloadBadJson)?;
+    let payload = claims::parse_token_object(&payload_bytes).ok_or(Status::JwtPayloadBadJson)?;
     let iss = lookup_string(&payload, "iss", Status::JwtPayloadIssNotString)?.unwrap_or_default();
     let sub = lookup_string(&payload, "sub", Status::JwtPayloadSubNotString)?.unwrap_or_default();
     lookup_u64(
