@@ -125,7 +125,9 @@ fn lifetime_ok(max: Option<MaxLifetime>, exp: u64, now: u64) -> bool {
         Some(_) if exp == 0 => false,
         Some(MaxLifetime::Unbounded) => true,
         Some(MaxLifetime::Nanos(max)) => {
-            let left = (i128::from(exp) - i128::from(now)) * 1_000_000_000;
+            let left = i128::from(exp)
+                .saturating_sub(i128::from(now))
+                .saturating_mul(1_000_000_000);
             left < max
         }
     }
@@ -166,16 +168,16 @@ fn auth_time_fresh(
     const NANOS: i128 = 1_000_000_000;
     let n = auth_time.as_number()?;
     let at = match (n.as_i64(), n.as_u64()) {
-        (Some(i), _) => i128::from(i) * NANOS,
-        (None, Some(u)) => i128::from(u) * NANOS,
+        (Some(i), _) => i128::from(i).saturating_mul(NANOS),
+        (None, Some(u)) => i128::from(u).saturating_mul(NANOS),
         // A fraction: a saturating float conversion is exact to well under
         // a second for any plausible time.
         _ => (n.as_f64()? * 1e9) as i128,
     };
     let deadline = at
         .saturating_add(max_age)
-        .saturating_add(i128::from(skew) * NANOS);
-    Some(i128::from(now) * NANOS <= deadline)
+        .saturating_add(i128::from(skew).saturating_mul(NANOS));
+    Some(i128::from(now).saturating_mul(NANOS) <= deadline)
 }
 
 /// Hardening of the claims, checked after the lifetime and before any key.

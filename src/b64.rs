@@ -17,9 +17,10 @@ pub enum Alphabet {
 
 fn value(alphabet: Alphabet, c: u8) -> Option<u32> {
     let v = match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
+        // In range by each arm: no wrap happens.
+        b'A'..=b'Z' => c.wrapping_sub(b'A'),
+        b'a'..=b'z' => c.wrapping_sub(b'a').wrapping_add(26),
+        b'0'..=b'9' => c.wrapping_sub(b'0').wrapping_add(52),
         b'-' if alphabet == Alphabet::UrlSafe => 62,
         b'_' if alphabet == Alphabet::UrlSafe => 63,
         b'+' if alphabet == Alphabet::Standard => 62,
@@ -32,7 +33,7 @@ fn value(alphabet: Alphabet, c: u8) -> Option<u32> {
 /// Decodes `input`, returning `None` for any character outside the alphabet,
 /// misplaced padding, or a dangling single character.
 pub fn decode(alphabet: Alphabet, input: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 3);
+    let mut out = Vec::with_capacity((input.len() / 4).saturating_mul(3).saturating_add(3));
     let mut acc: u32 = 0;
     let mut n: u32 = 0;
     let mut padding = 0usize;
@@ -41,7 +42,7 @@ pub fn decode(alphabet: Alphabet, input: &[u8]) -> Option<Vec<u8>> {
             continue;
         }
         if c == b'=' {
-            padding += 1;
+            padding = padding.saturating_add(1);
             continue;
         }
         if padding > 0 {
@@ -49,7 +50,7 @@ pub fn decode(alphabet: Alphabet, input: &[u8]) -> Option<Vec<u8>> {
             return None;
         }
         acc = (acc << 6) | value(alphabet, c)?;
-        n += 1;
+        n = n.saturating_add(1);
         if n == 4 {
             out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
             acc = 0;
@@ -89,7 +90,7 @@ const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 /// Standard base64 with padding (Envoy's encoding of object/array claims
 /// in `claim_to_headers`, and of padded payload headers after translation).
 pub fn encode_std(input: &[u8]) -> String {
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    let mut out = String::with_capacity(input.len().div_ceil(3).saturating_mul(4));
     for chunk in input.chunks(3) {
         let b = [
             chunk.first().copied().unwrap_or(0),
@@ -97,10 +98,11 @@ pub fn encode_std(input: &[u8]) -> String {
             chunk.get(2).copied().unwrap_or(0),
         ];
         let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let emit = chunk.len() + 1;
-        for i in 0..4 {
+        // n input bytes give n + 1 characters, then padding.
+        let emit = chunk.len().saturating_add(1);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
             if i < emit {
-                let idx = ((v >> (18 - 6 * i)) & 63) as usize;
+                let idx = ((v >> shift) & 63) as usize;
                 out.push(char::from(STD.get(idx).copied().unwrap_or(b'A')));
             } else {
                 out.push('=');

@@ -152,7 +152,10 @@ impl Extractor {
                 let Some(pos) = value.find(&loc.prefix) else {
                     continue;
                 };
-                let rest = value.get(pos + loc.prefix.len()..).unwrap_or("");
+                let rest = value
+                    .get(pos..)
+                    .and_then(|v| v.get(loc.prefix.len()..))
+                    .unwrap_or("");
                 match rest.find(|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
                 {
                     Some(start) => rest.get(start..).unwrap_or("").to_owned(),
@@ -221,9 +224,10 @@ impl Extractor {
 
 fn hex(c: u8) -> Option<u8> {
     match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
+        // In range by each arm: no wrap happens.
+        b'0'..=b'9' => Some(c.wrapping_sub(b'0')),
+        b'a'..=b'f' => Some(c.wrapping_sub(b'a').wrapping_add(10)),
+        b'A'..=b'F' => Some(c.wrapping_sub(b'A').wrapping_add(10)),
         _ => None,
     }
 }
@@ -236,16 +240,16 @@ fn percent_decode(s: &str) -> String {
     while let Some(&c) = b.get(i) {
         if c == b'%' {
             if let (Some(h), Some(l)) = (
-                b.get(i + 1).copied().and_then(hex),
-                b.get(i + 2).copied().and_then(hex),
+                b.get(i.saturating_add(1)).copied().and_then(hex),
+                b.get(i.saturating_add(2)).copied().and_then(hex),
             ) {
-                out.push(h * 16 + l);
-                i += 3;
+                out.push((h << 4) | l);
+                i = i.saturating_add(3);
                 continue;
             }
         }
         out.push(c);
-        i += 1;
+        i = i.saturating_add(1);
     }
     String::from_utf8_lossy(&out).into_owned()
 }

@@ -244,7 +244,10 @@ fn bit_len(b: &[u8]) -> usize {
     let b = strip_leading_zeros(b);
     match b.first() {
         None => 0,
-        Some(&top) => (b.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
+        Some(&top) => b
+            .len()
+            .saturating_mul(8)
+            .saturating_sub(top.leading_zeros() as usize),
     }
 }
 
@@ -279,17 +282,17 @@ fn rsa_key(n: &[u8], e: &[u8]) -> Result<KeyMaterial, KeyError> {
 /// `BN_bin2bn`) may omit leading zero bytes.
 fn ec_key_from_coordinates(curve: Curve, x: &[u8], y: &[u8]) -> Result<KeyMaterial, KeyError> {
     let len = curve.field_len();
-    let mut sec1 = vec![0u8; 1 + 2 * len];
-    for (member, value, at) in [("x", x, 1), ("y", y, 1 + len)] {
+    let mut sec1 = vec![0u8; len.saturating_mul(2).saturating_add(1)];
+    for (member, value, at) in [("x", x, 1), ("y", y, len.saturating_add(1))] {
         let value = strip_leading_zeros(value);
-        let start = (at + len)
-            .checked_sub(value.len())
-            .filter(|s| *s >= at)
-            .ok_or(KeyError::EcCoordinateTooLong {
+        let end = at.saturating_add(len);
+        let start = end.checked_sub(value.len()).filter(|s| *s >= at).ok_or(
+            KeyError::EcCoordinateTooLong {
                 member,
                 crv: curve.name(),
-            })?;
-        if let Some(dst) = sec1.get_mut(start..at + len) {
+            },
+        )?;
+        if let Some(dst) = sec1.get_mut(start..end) {
             dst.copy_from_slice(value);
         }
     }

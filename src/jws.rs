@@ -195,7 +195,7 @@ fn verify_ec(key: &EcKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
     use p521::ecdsa::signature::hazmat::PrehashVerifier;
 
     let half = sig.len() / 2;
-    let (Some(r), Some(s)) = (sig.get(..half), sig.get(half..2 * half)) else {
+    let (Some(r), Some(s)) = (sig.get(..half), sig.get(half..half.saturating_mul(2))) else {
         return false;
     };
     let prehash = Hash::for_alg(alg).digest(msg);

@@ -62,7 +62,7 @@ fn signed<'t>(token: &'t str, h: &str, p: &str, s: &str) -> Result<Signed<'t>, S
         .strip_prefix(h)
         .and_then(|rest| rest.strip_prefix('.'))
         .is_some_and(|rest| rest.starts_with(p));
-    let signing_input = match token.get(..h.len() + 1 + p.len()) {
+    let signing_input = match token.get(..h.len().saturating_add(1).saturating_add(p.len())) {
         Some(prefix) if canonical => Cow::Borrowed(prefix),
         _ => Cow::Owned(format!("{h}.{p}")),
     };

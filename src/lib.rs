@@ -3,6 +3,13 @@
 //! Everything except `filter` is the pure verification core: no host calls,
 //! time passed in, natively testable with `cargo test`.
 
+// Overflow on untrusted sizes and numbers must be handled, not wrapped or
+// trapped: arithmetic is checked, saturating or explicitly wrapping outside
+// tests (the big-number code in `jws::rsa` and `jws::ecdsa` is exempt, with
+// its bounds argued in place and cross-checked against reference crates).
+#![deny(clippy::arithmetic_side_effects)]
+#![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
+
 pub mod authn;
 pub mod authz;
 pub mod b64;

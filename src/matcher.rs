@@ -37,7 +37,7 @@ fn ends_with(value: &str, p: &str, ignore_case: bool) -> bool {
     value.len() >= p.len()
         && value
             .as_bytes()
-            .get(value.len() - p.len()..)
+            .get(value.len().saturating_sub(p.len())..)
             .is_some_and(|v| eq(v, p.as_bytes(), ignore_case))
 }
 

@@ -28,7 +28,7 @@ pub fn realm(headers: &Headers) -> String {
         .unwrap_or_else(|| headers.path());
     let mut end = path.len().min(MAX_REALM_PATH);
     while !path.is_char_boundary(end) {
-        end -= 1;
+        end = end.saturating_sub(1);
     }
     let path = path.get(..end).unwrap_or("");
     format!("{scheme}://{host}{path}")

@@ -314,8 +314,12 @@ fn parse_duration(s: &str) -> Option<i128> {
     } else {
         format!("{frac:0<9}").parse().ok()?
     };
-    let total = secs * 1_000_000_000 + nanos;
-    Some(if neg { -total } else { total })
+    let total = secs.checked_mul(1_000_000_000)?.checked_add(nanos)?;
+    if neg {
+        total.checked_neg()
+    } else {
+        Some(total)
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,11 @@
 //! Keys are decoded and validated (on the curve, not the identity) by those
 //! crates, then checked again here.
 
+// Multi-precision limb arithmetic: the bound of every step is argued where
+// it happens, and the results are cross-checked against reference crates in
+// the tests. Checked or wrapping forms everywhere would only hide that.
+#![allow(clippy::arithmetic_side_effects)]
+
 /// `t += a * b` row of a schoolbook product, for the fields' unrolled
 /// multiplications: each `$b => $t` pair updates one limb of `t` (all
 /// below 2^32, in u64s), and the carry lands in `$top`.
