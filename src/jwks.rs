@@ -230,8 +230,10 @@ impl Curve {
 
 /// Largest RSA modulus BoringSSL accepts (`rsa_check_public_key`).
 const RSA_MAX_BITS: usize = 16384;
-/// BoringSSL requires the modulus to be longer than its 33-bit exponent limit.
-const RSA_MIN_BITS: usize = 34;
+/// Smallest RSA modulus Envoy 1.40 keeps: a JWK with 511 bits or fewer is
+/// dropped (`Jwks doesn't have key to match kid or alg from Jwt` for its
+/// tokens), so it is refused here, as every key Envoy would skip is.
+const RSA_MIN_BITS: usize = 512;
 
 fn strip_leading_zeros(mut b: &[u8]) -> &[u8] {
     while let [0, rest @ ..] = b {
@@ -252,7 +254,7 @@ fn bit_len(b: &[u8]) -> usize {
 }
 
 /// Builds an RSA key from big-endian `n` and `e` with BoringSSL's public-key
-/// checks (`rsa_check_public_key`): odd modulus of 34..=16384 bits, odd
+/// checks (`rsa_check_public_key`): odd modulus of 512..=16384 bits, odd
 /// exponent in 3..2^33.
 fn rsa_key(n: &[u8], e: &[u8]) -> Result<KeyMaterial, KeyError> {
     let n = strip_leading_zeros(n);

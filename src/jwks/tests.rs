@@ -40,8 +40,15 @@ fn rsa_key_checks_follow_boringssl() {
     assert!(rsa_key(&odd_n, &[]).is_err());
     assert!(rsa_key(&odd_n, &[3, 0, 0, 0, 1]).is_err());
     assert!(rsa_key(&[], &[3]).is_err());
-    assert!(rsa_key(&[0x03, 0xff, 0xff, 0xff, 0xff], &[3]).is_ok());
-    assert!(rsa_key(&[0x01, 0xff, 0xff, 0xff, 0xff], &[3]).is_err());
+    // Envoy 1.40 drops moduli under 512 bits (seen end to end: a 511-bit
+    // key's tokens get "Jwks doesn't have key to match kid or alg").
+    let mut n511 = [0xffu8; 64];
+    n511[0] = 0x7f;
+    assert_eq!(
+        rsa_key(&n511, &[3]).unwrap_err(),
+        KeyError::Rsa("modulus is too short")
+    );
+    assert!(rsa_key(&[0x03, 0xff, 0xff, 0xff, 0xff], &[3]).is_err());
     let huge = vec![0xffu8; 16384 / 8 + 1];
     assert!(rsa_key(&huge, &[3]).is_err());
     assert!(rsa_key(&vec![0xffu8; 16384 / 8], &[3]).is_ok());
