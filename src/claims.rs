@@ -294,8 +294,9 @@ mod tests {
 
     #[test]
     fn time_claims_are_read_as_doubles_so_integers_rounding_to_2_pow_64_are_out_of_range() {
-        // Envoy 1.40: 2^64 - 1024 (the largest double below 2^64) passes,
-        // 2^64 - 1024 + 1023 rounds down to it, 2^64 - 512 and up round to 2^64.
+        // Envoy 1.40: 2^64 - 2048 (the largest double below 2^64) passes, and
+        // so does 2^64 - 1025, which rounds down to it; 2^64 - 1024 and up
+        // round to 2^64.
         let o = parse_object(
             br#"{"max":18446744073709549568,"down":18446744073709550591,
                  "up":18446744073709550592,"top":18446744073709551615,"big":9007199254740993}"#,
