@@ -2,7 +2,10 @@
 
 The body is {"method", "path" (with query), "headers": [[name, value], ...]} in
 arrival order, header names lower-cased. Responses carry `x-echo: 1` so the
-test can tell an upstream answer from a local reply.
+test can tell an upstream answer from a local reply. The server also keeps
+every request it answered (`received`, the same dicts) and the status of
+every request it could not parse (`malformed`), for tests that must show
+what never reached it.
 """
 
 from __future__ import annotations
@@ -19,14 +22,16 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         if length:
             self.rfile.read(length)
-        body = json.dumps({
+        seen = {
             "method": self.command,
             "path": self.path,
             # http.server decodes header bytes as latin-1; undo that so UTF-8
             # claim values read naturally (invalid UTF-8 shows as \xNN).
             "headers": [[k.lower(), v.encode("latin-1").decode("utf-8", "backslashreplace")]
                         for k, v in self.headers.items()],
-        }).encode()
+        }
+        self.server.received.append(seen)
+        body = json.dumps(seen).encode()
         self.send_response(200)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
@@ -36,6 +41,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _echo
 
+    def send_error(self, code, message=None, explain=None) -> None:
+        self.server.malformed.append(code)
+        super().send_error(code, message, explain)
+
     def log_message(self, fmt, *args) -> None:  # keep pytest output clean
         pass
 
@@ -44,8 +53,18 @@ class EchoServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
+        self._server.received = []   # list.append is atomic: handler threads share these
+        self._server.malformed = []
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="echo", daemon=True)
+
+    @property
+    def received(self) -> list[dict]:
+        return self._server.received
+
+    @property
+    def malformed(self) -> list[int]:
+        return self._server.malformed
 
     @property
     def port(self) -> int:

@@ -35,6 +35,17 @@ def _require_wasm() -> None:
         pytest.fail(f"{WASM} not found: run `make build`")
 
 
+def bearer_request(token: str | None, path: str = "/", method: str = "GET",
+                   headers: list | None = None) -> Resolved:
+    """A request to HOST, the token (if any) as `Authorization: Bearer`,
+    then `headers`."""
+    hdrs = [("host", HOST)]
+    if token is not None:
+        hdrs.append(("authorization", f"Bearer {token}"))
+    hdrs += headers or []
+    return Resolved(method, path, hdrs, None, {}, None)
+
+
 @dataclass
 class WasmStack:
     envoy: Envoy
@@ -43,11 +54,7 @@ class WasmStack:
     def send(self, name: str, path: str = "/", token: str | None = None,
              method: str = "GET", headers: list | None = None) -> Response:
         """One request to listener `name`, the token as `Authorization: Bearer`."""
-        hdrs = [("host", HOST)]
-        if token is not None:
-            hdrs.append(("authorization", f"Bearer {token}"))
-        hdrs += headers or []
-        return send(self.ports[name], Resolved(method, path, hdrs, None, {}, None))
+        return send(self.ports[name], bearer_request(token, path, method, headers))
 
 
 @contextmanager
