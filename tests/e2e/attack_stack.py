@@ -82,6 +82,20 @@ class Probe:
         return f"{self.case}/{self.variant}"
 
 
+class Probes(list):
+    """A module's probes, in order; `add(...)` is the one way to make one
+    (an `ours` of 200 stands for Answer(200))."""
+
+    def add(self, case: str, variant: str, token: TokenSource, ours: Answer | int,
+            native: Union[Answer, str, None] = SAME, **kw) -> None:
+        self.append(Probe(case, variant, token, Answer(200) if ours == 200 else ours, native,
+                          **kw))
+
+    @property
+    def cases(self) -> set[str]:
+        return {p.case for p in self}
+
+
 def _with_header_limit(ls: dict, kb: int) -> dict:
     hcm = ls["filter_chains"][0]["filters"][0]["typed_config"]
     hcm["max_request_headers_kb"] = kb

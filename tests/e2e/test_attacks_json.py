@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from attack_stack import SAME, Answer, Listen, Probe, attack_stack
+from attack_stack import Answer, Listen, Probes, attack_stack
 from attack_tokens import payload_with, signed_raw, std_claims
 from client import decode_b64_json
 from model import jwt_config, provider
@@ -31,12 +31,8 @@ LISTENS = {
     "big": Listen(CONFIG, header_kb=1024),
 }
 
-PROBES: list[Probe] = []
-
-
-def probe(case: str, variant: str, token, ours: Answer | int, native=SAME, **kw) -> None:
-    PROBES.append(Probe(case, variant, token, Answer(200) if ours == 200 else ours, native,
-                        **kw))
+PROBES = Probes()
+probe = PROBES.add
 
 
 BAD = Answer(401, BAD_JSON)
@@ -188,7 +184,7 @@ probe("kid-very-long", "64k-kid-raised-limit", Tok(kid="k" * 65_536, payload=std
 probe("kid-very-long", "512k-kid-raised-limit", Tok(kid="k" * 524_288, payload=std_claims()),
       Answer(401, NO_KEY), config="big")
 
-CASES = {p.case for p in PROBES} | {"claim-header-injection"}
+CASES = PROBES.cases | {"claim-header-injection"}
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jwt.algorithms import RSAAlgorithm
 
-from attack_stack import Answer, Listen, Probe, attack_stack
+from attack_stack import Answer, Listen, Probes, attack_stack
 from attack_tokens import (CURVES, ED25519_L, SMALL_ORDER, WeakRsa, be, ecdsa_token,
                            identity_forgery, signed_raw, small_order_jwk, std_claims,
                            trailing_bits, with_sig)
@@ -47,11 +47,8 @@ LISTENS = {
     "rsa-511": Listen(_single(jwks(W511.jwk("w511"), K.jwk("rsa", kid="rsa"))), wasm=False),
 }
 
-PROBES: list[Probe] = []
-
-
-def probe(case: str, variant: str, token, ours: Answer | int, **kw) -> None:
-    PROBES.append(Probe(case, variant, token, Answer(200) if ours == 200 else ours, **kw))
+PROBES = Probes()
+probe = PROBES.add
 
 
 # ---------------------------------------------------------------- ECDSA
@@ -185,7 +182,7 @@ probe("short-hmac-secret", "one-byte-secret",
 probe("short-hmac-secret", "guessed-wrong",
       Tok(alg="HS256", key=bytes([2]), kid="short", payload=std_claims()), DENY, config="weak")
 
-CASES = {p.case for p in PROBES} | {"ed25519-small-order-key"}
+CASES = PROBES.cases | {"ed25519-small-order-key"}
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from attack_stack import SAME, Answer, Listen, Probe, attack_stack
+from attack_stack import Answer, Listen, Probes, attack_stack
 from attack_tokens import (EVIL, EVIL_EC, by_evil, evil_jwk, evil_x5c, public_key_forms,
                            signed_raw, std_claims)
 from model import provider
@@ -47,12 +47,8 @@ LISTENS = {
 }
 
 DENY = Answer(401, VERIFY_FAIL)
-PROBES: list[Probe] = []
-
-
-def probe(case: str, variant: str, token, ours: Answer | int, native=SAME, **kw) -> None:
-    PROBES.append(Probe(case, variant, token,
-                        Answer(200) if ours == 200 else ours, native, **kw))
+PROBES = Probes()
+probe = PROBES.add
 
 
 # ---------------------------------------------------------------- alg: none
@@ -228,7 +224,7 @@ for name, crit in (("unknown-uri", ["https://example.com/ext"]), ("registered-ex
           config="crit")
 
 
-CASES = {p.case for p in PROBES}
+CASES = PROBES.cases
 
 
 @pytest.fixture(scope="module")
