@@ -111,6 +111,9 @@ pub struct Config {
     /// Every header any provider sets: Envoy strips them from each request,
     /// whatever rule applies, so a client can never inject one.
     pub sanitize: Vec<String>,
+    /// Things that load but deserve an operator's look (weak local keys),
+    /// each naming its JSON path; logged by the glue at configure time.
+    pub warnings: Vec<String>,
 }
 
 const TYPE_URL: &str =
@@ -172,6 +175,16 @@ impl Config {
             .collect();
         sanitize.sort();
         sanitize.dedup();
+        let warnings = providers
+            .iter()
+            .flat_map(|p| match &p.keys {
+                Keys::Local(jwks) => hardening::weak_key_warnings(jwks)
+                    .into_iter()
+                    .map(|w| format!("providers.{}.local_jwks: {w}", p.name))
+                    .collect(),
+                Keys::Remote { .. } => Vec::new(),
+            })
+            .collect();
         Ok(Config {
             providers,
             rules,
@@ -179,6 +192,7 @@ impl Config {
             problem_details,
             token_cache_entries,
             sanitize,
+            warnings,
         })
     }
 

@@ -102,6 +102,9 @@ impl RootContext for Root {
                         config.rules.len()
                     ),
                 );
+                for w in &config.warnings {
+                    log(LogLevel::Warn, &format!("jwt-guard: config warning: {w}"));
+                }
                 let worker = Worker::new(&config);
                 if worker.needs_ticks() && hostcalls::set_tick_period(TICK).is_err() {
                     log(LogLevel::Error, "jwt-guard: config error: the host refuses a tick period, needed for remote keys");

@@ -111,6 +111,14 @@ impl Jwk {
         }
     }
 
+    /// HMAC secret length in bytes, for key-size warnings.
+    pub fn hmac_secret_len(&self) -> Option<usize> {
+        match &self.material {
+            KeyMaterial::Oct(secret) => Some(secret.len()),
+            _ => None,
+        }
+    }
+
     /// The declared `use` (ignored by verification, as in Envoy).
     pub fn key_use(&self) -> KeyUse {
         self.key_use

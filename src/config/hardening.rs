@@ -197,6 +197,41 @@ impl KeyPolicy {
     }
 }
 
+/// RSA moduli below this many bits get a warning (NIST SP 800-131A).
+const RECOMMENDED_RSA_BITS: u32 = 2048;
+
+/// Keys that load but are weak: RSA moduli under 2048 bits, HMAC secrets
+/// shorter than their hash (RFC 7518 §3.2). Envoy loads them silently; we
+/// load them too (a pasted config must work) and say so in the log, naming
+/// each key. `min_rsa_key_bits` turns the RSA warning into a refusal.
+pub fn weak_key_warnings(jwks: &Jwks) -> Vec<String> {
+    let mut out = Vec::new();
+    for key in jwks.keys() {
+        if let Some(bits) = key.rsa_modulus_bits().filter(|b| *b < RECOMMENDED_RSA_BITS) {
+            let why = format!(
+                "RSA key has {bits} bits, below the recommended {RECOMMENDED_RSA_BITS} \
+                 (min_rsa_key_bits refuses such keys)"
+            );
+            out.push(key.rejected(KeyError::Weak(why)).to_string());
+        }
+        if let Some(len) = key.hmac_secret_len() {
+            let (alg, need) = match key.alg() {
+                Some("HS384") => ("HS384", 48),
+                Some("HS512") => ("HS512", 64),
+                _ => ("HS256", 32),
+            };
+            if len < need {
+                let why = format!(
+                    "HMAC secret has {len} bytes, shorter than the {need} {alg} needs \
+                     (RFC 7518 section 3.2)"
+                );
+                out.push(key.rejected(KeyError::Weak(why)).to_string());
+            }
+        }
+    }
+    out
+}
+
 /// Applies `policy` to the keys read from `path` (the `local_jwks` field).
 pub(super) fn apply_key_policy(policy: KeyPolicy, jwks: Jwks, path: &str) -> Result<Jwks> {
     policy.apply(jwks).or_else(|e| err(path, e))

@@ -489,3 +489,33 @@ fn token_cache_is_on_by_default_and_can_be_sized_or_switched_off() {
     let e = error_of(json!({"token_cache": {"size": 5}}));
     assert_eq!(e, "token_cache.size: unknown field");
 }
+
+#[test]
+fn weak_local_keys_load_with_a_warning_naming_each_key() {
+    let rsa1024 = crate::jwks::testdata::RSA1024_E3_JWK.replacen('{', r#"{"kid": "small", "#, 1);
+    let secret32 = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"; // 32 bytes
+    let keys = format!(
+        r#"{{"keys":[{rsa1024},
+            {{"kty":"oct","kid":"ok","alg":"HS256","k":"{secret32}"}},
+            {{"kty":"oct","kid":"h512","alg":"HS512","k":"{secret32}"}},
+            {{"kty":"oct","k":"c2hvcnQ"}}]}}"#
+    );
+    let c = compile(
+        json!({"providers": {"p": provider(json!({"local_jwks": {"inline_string": keys}}))}}),
+    )
+    .unwrap();
+    assert_eq!(
+        c.warnings,
+        [
+            r#"providers.p.local_jwks: key 0 (kid "small"): RSA key has 1024 bits, below the recommended 2048 (min_rsa_key_bits refuses such keys)"#,
+            r#"providers.p.local_jwks: key 2 (kid "h512"): HMAC secret has 32 bytes, shorter than the 64 HS512 needs (RFC 7518 section 3.2)"#,
+            "providers.p.local_jwks: key 3: HMAC secret has 5 bytes, shorter than the 32 HS256 needs (RFC 7518 section 3.2)",
+        ]
+    );
+    let strong = format!(r#"{{"keys":[{{"kty":"oct","k":"{secret32}"}}]}}"#);
+    let c = compile(
+        json!({"providers": {"p": provider(json!({"local_jwks": {"inline_string": strong}}))}}),
+    )
+    .unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}

@@ -228,7 +228,11 @@ fn response_body(body_size: usize) -> Result<Vec<u8>, String> {
 fn parse_keys(body: &[u8], policy: KeyPolicy) -> Result<jwks::Jwks, String> {
     let text = std::str::from_utf8(body).map_err(|_| "JWKS is not UTF-8".to_owned())?;
     let parsed = jwks::parse(text).map_err(|e| e.to_string())?;
-    policy.apply(parsed)
+    let keys = policy.apply(parsed)?;
+    for w in crate::config::hardening::weak_key_warnings(&keys) {
+        log(LogLevel::Warn, &format!("jwt-guard: fetched keys: {w}"));
+    }
+    Ok(keys)
 }
 
 impl Store {

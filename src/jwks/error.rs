@@ -46,6 +46,8 @@ pub enum KeyError {
         bits: u32,
         min: u32,
     },
+    /// Not an error: a warning about a weak key, worded like one.
+    Weak(String),
 }
 
 impl fmt::Display for KeyError {
@@ -96,6 +98,7 @@ impl fmt::Display for KeyError {
             KeyError::RsaBelowMinimum { bits, min } => {
                 write!(f, "RSA key has {bits} bits, below min_rsa_key_bits {min}")
             }
+            KeyError::Weak(why) => f.write_str(why),
         }
     }
 }

@@ -233,3 +233,13 @@ def test_native_accepts_a_small_order_ed25519_key_and_a_forgery(stack):
 def test_native_drops_a_511_bit_rsa_key(stack):
     check(stack.send("native", "rsa-511", W511.token("w511")), 401, body=NO_KEY)
     check(stack.send("native", "rsa-511", Tok(kid="rsa", payload=std_claims())()), 200)
+
+
+def test_weak_keys_load_with_a_configure_time_warning_naming_each(stack):
+    # Loaded (a pasted Envoy config must work, and the operator published
+    # these keys) but never silently: one warning per weak key.
+    log = stack.envoy.log_text()
+    for key, why in [('key 0 (kid "w512")', "RSA key has 512 bits, below the recommended 2048"),
+                     ('key 1 (kid "w1024")', "RSA key has 1024 bits, below the recommended 2048"),
+                     ('key 3 (kid "short")', "HMAC secret has 1 bytes, shorter than the 32 HS256 needs")]:
+        assert f"jwt-guard: config warning: providers.p.local_jwks: {key}: {why}" in log, key
