@@ -140,6 +140,8 @@ impl Config {
             }
         }
         o.unsupported(&["filter_state_rules", "strip_failure_response"])?;
+        // Names the JSON Schema (schema/) for editor completion; ignored.
+        o.string("$schema")?;
         // Only names Envoy's stats; accepted so pasted configs load.
         o.string("stat_prefix")?;
         let bypass_cors_preflight = o.bool("bypass_cors_preflight")?;
@@ -213,5 +215,9 @@ impl Config {
     }
 }
 
+#[cfg(test)]
+mod asked;
+#[cfg(test)]
+mod schema_tests;
 #[cfg(test)]
 mod tests;

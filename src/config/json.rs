@@ -90,6 +90,8 @@ impl<'a> Obj<'a> {
     /// The value of field `name` (snake_case or lowerCamelCase), `None` if
     /// absent or null. Both spellings at once is an error, as in protobuf.
     pub fn field(&mut self, name: &str) -> Result<Option<(&'a Value, String)>> {
+        #[cfg(test)]
+        super::asked::note(&self.path, name);
         let camel = camel(name);
         let mut found = None;
         for (k, v) in self.map.iter() {
@@ -124,6 +126,8 @@ impl<'a> Obj<'a> {
     /// The member of a oneof that is set, if any; two or more set is an
     /// error naming them, as protobuf's JSON parser refuses it.
     pub fn oneof<'n>(&self, names: &[&'n str]) -> Result<Option<&'n str>> {
+        #[cfg(test)]
+        names.iter().for_each(|n| super::asked::note(&self.path, n));
         let set: Vec<&str> = names.iter().copied().filter(|n| self.has(n)).collect();
         match set.as_slice() {
             [] => Ok(None),
