@@ -104,3 +104,13 @@ soak: build venv
 	@command -v wrk >/dev/null || { s=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$s apt-get update -qq && $$s apt-get install -y -qq wrk; }
 	$(PY) benches/soak.py
+
+# Deploy artifacts (README "Deploy"): the module as an OCI image for Istio's
+# WasmPlugin (layout and archive under target/oci/, no Docker needed), and
+# Kong's filter meta file from the config schema (deploy/kong/).
+.PHONY: oci kong-meta
+oci: build
+	python3 deploy/istio/build_oci.py $(WASM) target/oci
+
+kong-meta:
+	python3 deploy/kong/make_meta.py
