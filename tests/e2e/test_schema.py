@@ -75,10 +75,14 @@ def test_demo_config_validates_and_loads():
 
 def readme_configs() -> list[tuple[str, dict]]:
     """The configuration examples of the README, from "Loading it into
-    Envoy" up to the RFC 8725 section: the Envoy YAML's configuration value
+    Envoy" up to the RFC 8725 section but for "Deploy": the Envoy YAML's
+    configuration value
     and every JSON block that is a config, a `"providers": {...}` fragment or
     a provider fragment. Reply bodies are left out."""
     text = (REPO / "README.md").read_text()
+    # The Deploy section shows deploy/ files: test_deploy.py checks those.
+    deploy = text.index("## Deploy: Envoy, Istio, Kong")
+    text = text[:deploy] + text[text.index("\n## ", deploy + 1):]
     start = text.index("## Loading it into Envoy")
     end = text.index("## Envoy's behaviour versus")
     out = []
