@@ -2,6 +2,9 @@
 //! snake_case or lowerCamelCase, `null` as "unset", every error naming its
 //! JSON path, and unknown fields refused rather than ignored.
 
+mod number;
+
+use number::integer;
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -162,40 +165,41 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// An unsigned integer; proto3 JSON also allows it quoted.
+    /// An unsigned integer; proto3 JSON also allows it quoted. An integral
+    /// double (`60.0`, `6e1`) is the integer it names: see [`integer`].
     pub fn u64(&mut self, name: &str, max: u64) -> Result<Option<u64>> {
         let Some((v, p)) = self.field(name)? else {
             return Ok(None);
         };
         let n = match v {
-            Value::Number(n) => n.as_u64().or_else(|| {
-                n.as_f64()
-                    .filter(|d| d.fract() == 0.0 && *d >= 0.0 && *d <= max as f64)
-                    .map(|d| d as u64)
-            }),
-            Value::String(s) => s.parse::<u64>().ok(),
+            Value::Number(n) => integer(n, 0, i128::from(max)).or_else(|why| err(&p, why))?,
+            Value::String(s) => s.parse::<u64>().ok().map(i128::from),
             _ => None,
         };
-        match n {
+        match n.and_then(|n| u64::try_from(n).ok()) {
             Some(n) if n <= max => Ok(Some(n)),
             _ => err(&p, format!("expected an integer from 0 to {max}")),
         }
     }
 
-    /// A signed 64-bit integer; proto3 JSON allows it quoted.
+    /// A signed 64-bit integer; proto3 JSON allows it quoted. An integral
+    /// double is the integer it names: see [`integer`].
     pub fn i64(&mut self, name: &str) -> Result<Option<i64>> {
         let Some((v, p)) = self.field(name)? else {
             return Ok(None);
         };
         let n = match v {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.parse::<i64>().ok(),
+            Value::Number(n) => integer(n, i128::from(i64::MIN), i128::from(i64::MAX))
+                .or_else(|why| err(&p, why))?,
+            Value::String(s) => s.parse::<i64>().ok().map(i128::from),
             _ => None,
         };
-        n.map(Some).ok_or_else(|| ConfigError {
-            path: p,
-            message: "expected a 64-bit integer".into(),
-        })
+        n.and_then(|n| i64::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| ConfigError {
+                path: p,
+                message: "expected a 64-bit integer".into(),
+            })
     }
 
     /// A `google.protobuf.Duration` in its JSON form (`"300s"`, `"1.5s"`),
