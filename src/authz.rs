@@ -1,7 +1,12 @@
 //! jwt-guard's authorization extension: conditions on the claims of a
-//! verified token (scopes, claim values, numeric bounds), composed with
-//! all / any / not. Compiled by `config`; evaluation reads claims in place and
-//! allocates nothing.
+//! verified token (scopes, claim values, numeric bounds, the `iss/sub`
+//! principal), composed with all / any / not. Compiled by `config` (also
+//! from the Istio dialect's `AuthorizationPolicy`); evaluation reads claims
+//! in place and allocates nothing.
+
+mod istio;
+
+pub use istio::{PrincipalPattern, StringsTest, Wildcard};
 
 use crate::authn::Verified;
 use crate::claims::Object;
@@ -11,9 +16,24 @@ use serde_json::Value;
 /// A rule's `authorize`: whose token, and what it must satisfy.
 #[derive(Clone, Debug)]
 pub struct Authorize {
-    /// Index into `Config::providers`.
-    pub provider: usize,
+    pub reads: Reads,
     pub condition: Condition,
+}
+
+/// Whose claims a rule's `authorize` reads, and how it answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    /// Every verified token of this provider (index into
+    /// `Config::providers`) must satisfy the condition; with none, the
+    /// answer is a 401 for a missing token; a failure is a 403
+    /// `insufficient_scope` naming the condition.
+    Provider(usize),
+    /// As Istio's RBAC filter reads an `AuthorizationPolicy`: the request's
+    /// token is the verified one of the first provider (Istio orders them by
+    /// issuer), and a request without one is evaluated with no claims at all
+    /// (no principal, every claim missing) rather than refused. A failure is
+    /// Istio's 403 `RBAC: access denied`.
+    Request,
 }
 
 /// A claim name path: each element one object key, taken verbatim (so keys
@@ -105,6 +125,9 @@ pub enum ClaimTest {
     ContainsAll(Vec<Literal>),
     Matches(Regex),
     Numeric(Bounds),
+    /// Istio's `values` on a claim: a string element (or word, see
+    /// [`StringsTest`]) matching one of the patterns.
+    Strings(StringsTest),
 }
 
 /// A compiled condition. `path` fields hold the JSON path, for messages.
@@ -134,6 +157,9 @@ pub enum Condition {
         b: ClaimPath,
         bounds: Bounds,
     },
+    /// The token's `iss` and `sub` match one of the patterns (Istio's
+    /// `requestPrincipals`, `iss/sub` with `*` wildcards).
+    Principal(Vec<PrincipalPattern>),
 }
 
 /// The condition that failed, and which operator, for the answer.
@@ -165,6 +191,7 @@ impl Failure<'_> {
             Condition::Difference { a, b, .. } => {
                 format!("claims {} - {} fail \"{}\"", a.display, b.display, self.op)
             }
+            Condition::Principal(_) => "the token's principal (iss/sub) is not allowed".to_owned(),
             Condition::Any { path, .. } => format!("none of the alternatives at {path} is met"),
             Condition::Not { path, .. } => format!("the excluded condition at {path} is met"),
             Condition::All(_) => "a required condition is not met".to_owned(),
@@ -240,6 +267,7 @@ fn claim_holds(test: &ClaimTest, value: Option<&Value>) -> Result<(), &'static s
             Some(x) => b.violated(x).map_or(Ok(()), Err),
             None => Err(b.first()),
         },
+        ClaimTest::Strings(t) => ok(value.is_some_and(|v| t.holds(v)), "values"),
     }
 }
 
@@ -289,6 +317,15 @@ impl Condition {
                     _ => fail(bounds.first()),
                 }
             }
+            Condition::Principal(patterns) => {
+                let claim = |name| claims.get(name).and_then(Value::as_str);
+                match (claim("iss"), claim("sub")) {
+                    (Some(iss), Some(sub)) if patterns.iter().any(|p| p.matches(iss, sub)) => {
+                        Ok(())
+                    }
+                    _ => fail("principal"),
+                }
+            }
         }
     }
 }
@@ -300,13 +337,22 @@ pub enum Refusal<'c> {
     NoToken,
     /// A verified token does not satisfy the condition.
     Failed(Failure<'c>),
+    /// [`Reads::Request`]: the request does not satisfy the condition.
+    Rbac,
 }
 
 impl Authorize {
-    /// Every verified token of the provider must satisfy the condition.
+    /// See [`Reads`] for whose claims must satisfy the condition.
     pub fn check<'c>(&'c self, verified: &[Verified]) -> Result<(), Refusal<'c>> {
+        let Reads::Provider(provider) = self.reads else {
+            let token = verified.iter().min_by_key(|v| v.provider);
+            // An empty map allocates nothing.
+            let none = Object::new();
+            let claims = token.map_or(&none, |v| &*v.claims);
+            return self.condition.check(claims).map_err(|_| Refusal::Rbac);
+        };
         let mut any = false;
-        for v in verified.iter().filter(|v| v.provider == self.provider) {
+        for v in verified.iter().filter(|v| v.provider == provider) {
             any = true;
             self.condition.check(&v.claims).map_err(Refusal::Failed)?;
         }

@@ -4,6 +4,7 @@
 
 mod authz;
 pub mod hardening;
+mod istio;
 mod json;
 mod matchers;
 mod provider;
@@ -157,19 +158,22 @@ impl Config {
             }
         };
 
-        let mut providers = Vec::new();
-        for (name, v, path) in o.map("providers")? {
-            providers.push(provider::compile(providers.len(), name, v, &path)?);
-        }
-        let mut requirement_map = BTreeMap::new();
-        for (name, v, path) in o.map("requirement_map")? {
-            let verifier = requirements::requirement(v, &path, &providers)?;
-            requirement_map.insert(name.to_owned(), verifier);
-        }
-        let mut rules = Vec::new();
-        for (v, path) in o.list("rules")? {
-            rules.push(requirements::rule(v, &path, &providers, &requirement_map)?);
-        }
+        let (providers, rules, key_paths) = match o.field("istio")? {
+            Some((v, p)) => {
+                let plain = ["providers", "rules", "requirement_map"];
+                if let Some(f) = plain.into_iter().find(|f| o.has(f)) {
+                    return err(
+                        &p,
+                        format!(
+                            "cannot be combined with {f}: it brings its own providers and rule"
+                        ),
+                    );
+                }
+                let d = istio::compile(v, &p)?;
+                (d.providers, vec![d.rule], d.key_paths)
+            }
+            None => plain(&mut o)?,
+        };
         o.finish()?;
         let mut sanitize: Vec<String> = providers
             .iter()
@@ -179,10 +183,11 @@ impl Config {
         sanitize.dedup();
         let warnings = providers
             .iter()
-            .flat_map(|p| match &p.keys {
+            .zip(key_paths)
+            .flat_map(|(p, path)| match &p.keys {
                 Keys::Local(jwks) => hardening::weak_key_warnings(jwks)
                     .into_iter()
-                    .map(|w| format!("providers.{}.local_jwks: {w}", p.name))
+                    .map(|w| format!("{path}: {w}"))
                     .collect(),
                 Keys::Remote { .. } => Vec::new(),
             })
@@ -213,6 +218,29 @@ impl Config {
                 }
             })
     }
+}
+
+/// Providers, rules, and for each provider the path its key warnings name.
+type Compiled = (Vec<Provider>, Vec<Rule>, Vec<String>);
+
+/// [`Compiled`] from the plain (Envoy) fields.
+fn plain(o: &mut Obj<'_>) -> Result<Compiled, ConfigError> {
+    let mut providers = Vec::new();
+    let mut key_paths = Vec::new();
+    for (name, v, path) in o.map("providers")? {
+        providers.push(provider::compile(providers.len(), name, v, &path)?);
+        key_paths.push(format!("{path}.local_jwks"));
+    }
+    let mut requirement_map = BTreeMap::new();
+    for (name, v, path) in o.map("requirement_map")? {
+        let verifier = requirements::requirement(v, &path, &providers)?;
+        requirement_map.insert(name.to_owned(), verifier);
+    }
+    let mut rules = Vec::new();
+    for (v, path) in o.list("rules")? {
+        rules.push(requirements::rule(v, &path, &providers, &requirement_map)?);
+    }
+    Ok((providers, rules, key_paths))
 }
 
 #[cfg(test)]

@@ -272,7 +272,10 @@ fn process(config: &Config, worker: &mut Worker, since: &[(usize, u64)]) -> Step
                 other => other,
             };
             let d = response::denial(&denied, &realm, config.problem_details);
-            let mut headers = vec![("www-authenticate", d.www_authenticate.as_str())];
+            let mut headers = Vec::new();
+            if let Some(w) = &d.www_authenticate {
+                headers.push(("www-authenticate", w.as_str()));
+            }
             if let Some(ct) = d.content_type {
                 headers.push(("content-type", ct));
             }

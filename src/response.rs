@@ -15,8 +15,13 @@ pub struct Denial {
     pub body: String,
     /// `None`: the host's default (`text/plain` for Envoy's local replies).
     pub content_type: Option<&'static str>,
-    pub www_authenticate: String,
+    /// `None` for Istio's RBAC denial, which sends no challenge.
+    pub www_authenticate: Option<String>,
 }
+
+/// The body of Envoy's RBAC filter's 403, which Istio's
+/// `AuthorizationPolicy` answers with.
+pub const RBAC_DENIED: &str = "RBAC: access denied";
 
 /// The realm of a future denial: the request URI as it arrived, captured
 /// before verification changes the path (a removed `access_token`).
@@ -37,7 +42,9 @@ pub fn realm(headers: &Headers) -> String {
 /// RFC 6750 §3: a missing token gets a bare challenge; a bad token
 /// `error="invalid_token"` (401, or 403 for a disallowed audience, as Envoy);
 /// a valid token that fails `authorize` 403 `error="insufficient_scope"`,
-/// with the needed `scope` when a scope condition failed.
+/// with the needed `scope` when a scope condition failed. A policy read the
+/// Istio way is refused as Envoy's RBAC filter refuses: 403, `RBAC: access
+/// denied`, no challenge.
 pub fn denial(denied: &Denied<'_>, realm: &str, problem_details: bool) -> Denial {
     let (status, error, scope, body) = match denied {
         Denied::Authn(s) => {
@@ -55,6 +62,7 @@ pub fn denial(denied: &Denied<'_>, realm: &str, problem_details: bool) -> Denial
             f.scope(),
             format!("Jwt is not authorized: {}", f.describe()),
         ),
+        Denied::Rbac => (403, None, None, RBAC_DENIED.to_owned()),
     };
     let mut www_authenticate = format!("Bearer realm=\"{realm}\"");
     if let Some(e) = error {
@@ -63,6 +71,8 @@ pub fn denial(denied: &Denied<'_>, realm: &str, problem_details: bool) -> Denial
     if let Some(s) = scope {
         www_authenticate.push_str(&format!(", scope=\"{s}\""));
     }
+    // Envoy's RBAC filter sends no challenge.
+    let www_authenticate = (!matches!(denied, Denied::Rbac)).then_some(www_authenticate);
     if !problem_details {
         return Denial {
             status,
@@ -123,8 +133,8 @@ mod tests {
         assert_eq!(d.status, 401);
         assert_eq!(d.body, "Jwt is missing");
         assert_eq!(
-            d.www_authenticate,
-            "Bearer realm=\"http://api.example.com/a?b=c\""
+            d.www_authenticate.as_deref(),
+            Some("Bearer realm=\"http://api.example.com/a?b=c\"")
         );
     }
 
@@ -136,10 +146,33 @@ mod tests {
             false,
         );
         assert_eq!(d.status, 403);
-        assert!(d.www_authenticate.ends_with(", error=\"invalid_token\""));
+        assert!(d
+            .www_authenticate
+            .is_some_and(|w| w.ends_with(", error=\"invalid_token\"")));
         assert_eq!(
             denial(&Denied::Authn(Status::JwtExpired), &realm(&req("/")), false).status,
             401
+        );
+    }
+
+    #[test]
+    fn rbac_denial_is_envoys_rbac_reply_without_a_challenge() {
+        let d = denial(&Denied::Rbac, &realm(&req("/")), false);
+        assert_eq!(
+            (
+                d.status,
+                d.body.as_str(),
+                d.content_type,
+                d.www_authenticate
+            ),
+            (403, "RBAC: access denied", None, None)
+        );
+        let d = denial(&Denied::Rbac, &realm(&req("/")), true);
+        assert_eq!(d.www_authenticate, None);
+        assert_eq!(d.content_type, Some("application/problem+json"));
+        assert_eq!(
+            d.body,
+            r#"{"type":"about:blank","title":"Forbidden","status":403,"detail":"RBAC: access denied"}"#
         );
     }
 
@@ -153,7 +186,10 @@ mod tests {
         );
         assert_eq!(
             d.www_authenticate,
-            format!("Bearer realm=\"http://api.example.com{}\"", &long[..256])
+            Some(format!(
+                "Bearer realm=\"http://api.example.com{}\"",
+                &long[..256]
+            ))
         );
     }
 }

@@ -131,6 +131,9 @@ pub enum Denied<'c> {
     Authn(Status),
     /// A valid token that does not meet the rule's `authorize`: 403.
     Authz(Failure<'c>),
+    /// A request that does not meet an `authorize` read the Istio way
+    /// (`authz::Reads::Request`): Istio's 403 `RBAC: access denied`.
+    Rbac,
 }
 
 /// The filter's decision for a request: the first rule whose match fits
@@ -162,6 +165,7 @@ pub fn evaluate<'c>(
             // Authorization needs a token: without one it is a missing token.
             Refusal::NoToken => Denied::Authn(Status::JwtMissed),
             Refusal::Failed(f) => Denied::Authz(f),
+            Refusal::Rbac => Denied::Rbac,
         }),
     }
 }

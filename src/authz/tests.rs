@@ -7,6 +7,8 @@ use serde_json::json;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+mod principal;
+
 thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
@@ -294,8 +296,8 @@ fn provider_must_be_named_when_the_requirement_is_ambiguous() {
             .authorize
             .as_ref()
             .unwrap()
-            .provider,
-        1
+            .reads,
+        Reads::Provider(1)
     );
     let e = Config::from_json(
         &json!({"providers": providers(), "rules": [

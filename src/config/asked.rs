@@ -26,3 +26,13 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Vec<(String, String)>) {
     let seen = ASKED.with(|a| a.borrow_mut().take()).unwrap_or_default();
     (out, seen)
 }
+
+/// Runs `f` without recording: for JSON the compiler generated itself (the
+/// Istio dialect compiles istiod's provider and requirement JSON through the
+/// plain compiler), whose fields are not the user's.
+pub fn unrecorded<T>(f: impl FnOnce() -> T) -> T {
+    let saved = ASKED.with(|a| a.borrow_mut().take());
+    let out = f();
+    ASKED.with(|a| *a.borrow_mut() = saved);
+    out
+}

@@ -4,12 +4,22 @@
 
 use super::json::{err, Obj, Result};
 use super::Provider;
-use crate::authz::{Authorize, Bounds, ClaimPath, ClaimTest, Condition, Literal};
+use crate::authz::{
+    Authorize, Bounds, ClaimPath, ClaimTest, Condition, Literal, PrincipalPattern, Reads,
+};
 use crate::matcher::full_match_regex;
 use crate::rules::Verifier;
 use serde_json::Value;
 
-const KINDS: [&str; 6] = ["all", "any", "not", "scopes", "claim", "claim_difference"];
+const KINDS: [&str; 7] = [
+    "all",
+    "any",
+    "not",
+    "scopes",
+    "claim",
+    "claim_difference",
+    "principal",
+];
 
 fn literal(v: &Value, path: &str) -> Result<Literal> {
     match v {
@@ -193,6 +203,14 @@ fn condition_in(v: &Value, path: &str, top: bool) -> Result<Condition> {
             }
         }
         "scopes" => scopes(&mut o)?,
+        "principal" => {
+            let ppath = format!("{path}.principal");
+            let values = o.strings("principal")?;
+            if values.is_empty() {
+                return err(&ppath, "must not be empty");
+            }
+            Condition::Principal(values.iter().map(|v| PrincipalPattern::istio(v)).collect())
+        }
         "claim" => {
             let (cv, cp) = o.require("claim")?;
             let path = claim_path(cv, &cp)?;
@@ -287,7 +305,7 @@ pub fn authorize(
         },
     };
     Ok(Authorize {
-        provider,
+        reads: Reads::Provider(provider),
         condition: condition_in(v, path, true)?,
     })
 }

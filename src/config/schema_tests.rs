@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 const SCHEMA: &str = include_str!("../../schema/jwt-guard.schema.json");
-const EXAMPLES: [(&str, &str); 2] = [
+const EXAMPLES: [(&str, &str); 3] = [
     (
         "everything.json",
         include_str!("../../schema/examples/everything.json"),
@@ -24,6 +24,10 @@ const EXAMPLES: [(&str, &str); 2] = [
     (
         "minimal.json",
         include_str!("../../schema/examples/minimal.json"),
+    ),
+    (
+        "istio.json",
+        include_str!("../../schema/examples/istio.json"),
     ),
 ];
 

@@ -17,6 +17,7 @@ fn evaluate(c: &Config, h: &mut Headers, now: u64) -> Result<(), Status> {
     super::evaluate(c, h, now, &crate::authn::LocalKeysOnly).map_err(|d| match d {
         Denied::Authn(s) => s,
         Denied::Authz(f) => panic!("unexpected authorization failure: {}", f.describe()),
+        Denied::Rbac => panic!("unexpected RBAC denial"),
     })
 }
 
@@ -315,7 +316,7 @@ fn cached_verdicts_skip_only_the_signature_and_time_is_checked_on_every_hit() {
         let mut h = request("/", &[("authorization", &bearer), ("x-sub", "spoof")]);
         let r = super::evaluate(&c, &mut h, now, &rt).map_err(|d| match d {
             Denied::Authn(s) => s,
-            Denied::Authz(_) => panic!("no authorize here"),
+            Denied::Authz(_) | Denied::Rbac => panic!("no authorize here"),
         });
         (r, h.get_joined("x-sub"))
     };

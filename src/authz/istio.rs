@@ -1,0 +1,228 @@
+//! Istio's ways of matching request identity, for conditions compiled from
+//! an `AuthorizationPolicy` (and the `principal` condition): values with `*`
+//! wildcards, the `iss/sub` request principal, and claims Istio's Envoy
+//! config treats as space-delimited lists (`scope`, `permission`).
+
+use serde_json::Value;
+
+/// A value in Istio's wildcard forms, as Istio turns it into an Envoy
+/// `StringMatcher`: `*` alone is any non-empty string, a leading `*` a
+/// suffix match, a trailing `*` a prefix match, anything else exact. Case
+/// sensitive; a `*` elsewhere is a literal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Wildcard {
+    NonEmpty,
+    Suffix(String),
+    Prefix(String),
+    Exact(String),
+}
+
+impl Wildcard {
+    pub fn istio(value: &str) -> Wildcard {
+        if value == "*" {
+            Wildcard::NonEmpty
+        } else if let Some(suffix) = value.strip_prefix('*') {
+            Wildcard::Suffix(suffix.to_owned())
+        } else if let Some(prefix) = value.strip_suffix('*') {
+            Wildcard::Prefix(prefix.to_owned())
+        } else {
+            Wildcard::Exact(value.to_owned())
+        }
+    }
+
+    pub fn matches(&self, s: &str) -> bool {
+        match self {
+            Wildcard::NonEmpty => !s.is_empty(),
+            Wildcard::Suffix(x) => s.ends_with(x.as_str()),
+            Wildcard::Prefix(x) => s.starts_with(x.as_str()),
+            Wildcard::Exact(x) => s == x,
+        }
+    }
+}
+
+/// One `requestPrincipals` value, split as Istio splits it: the issuer is
+/// everything before the last `/`, the subject everything after, and each is
+/// matched against the token's `iss` and `sub` claims (both must be
+/// strings), so an issuer URL may hold slashes of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrincipalPattern {
+    pub iss: Wildcard,
+    pub sub: Wildcard,
+}
+
+impl PrincipalPattern {
+    /// Istio's reading of the wildcard forms: `*` is any issuer and any
+    /// subject; `*<iss>/<sub>` an issuer suffix (any issuer for `*/<sub>`)
+    /// with an exact subject, `*<sub>` without `/` any issuer with a subject
+    /// suffix; `<iss>/<sub>*` an exact issuer with a subject prefix (any
+    /// subject for `<iss>/*`), `<iss>*` without `/` an issuer prefix with any
+    /// subject; otherwise both exact (no `/`: the subject must be empty).
+    pub fn istio(value: &str) -> PrincipalPattern {
+        let split = value.rsplit_once('/');
+        let (iss, sub) = split.unwrap_or((value, ""));
+        let any_or = |part: &str, f: fn(String) -> Wildcard, trimmed: &str| {
+            if part == "*" {
+                Wildcard::NonEmpty
+            } else {
+                f(trimmed.to_owned())
+            }
+        };
+        let exact = |s: &str| Wildcard::Exact(s.to_owned());
+        let (iss, sub) = if value == "*" {
+            (Wildcard::NonEmpty, Wildcard::NonEmpty)
+        } else if let Some(rest) = value.strip_prefix('*') {
+            match split {
+                Some(_) => {
+                    let trimmed = iss.strip_prefix('*').unwrap_or(iss);
+                    (any_or(iss, Wildcard::Suffix, trimmed), exact(sub))
+                }
+                None => (Wildcard::NonEmpty, Wildcard::Suffix(rest.to_owned())),
+            }
+        } else if let Some(rest) = value.strip_suffix('*') {
+            match split {
+                Some(_) => {
+                    let trimmed = sub.strip_suffix('*').unwrap_or(sub);
+                    (exact(iss), any_or(sub, Wildcard::Prefix, trimmed))
+                }
+                None => (Wildcard::Prefix(rest.to_owned()), Wildcard::NonEmpty),
+            }
+        } else {
+            (exact(iss), exact(sub))
+        };
+        PrincipalPattern { iss, sub }
+    }
+
+    pub fn matches(&self, iss: &str, sub: &str) -> bool {
+        self.iss.matches(iss) && self.sub.matches(sub)
+    }
+}
+
+/// Istio's `values` on a claim: the claim is a string matching one of the
+/// patterns, or a list with such a string. With `words` (a top-level claim
+/// Istio normalizes: `scope`, `permission` and a rule's
+/// `spaceDelimitedClaims`), a string claim is first split at spaces, so
+/// `"scope": "a b"` holds the values `a` and `b`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StringsTest {
+    pub patterns: Vec<Wildcard>,
+    pub words: bool,
+}
+
+impl StringsTest {
+    fn any(&self, s: &str) -> bool {
+        self.patterns.iter().any(|p| p.matches(s))
+    }
+
+    /// Reads the claim in place: no allocation.
+    pub fn holds(&self, claim: &Value) -> bool {
+        match claim {
+            Value::String(s) if self.words => {
+                s.split(' ').filter(|w| !w.is_empty()).any(|w| self.any(w))
+            }
+            Value::String(s) => self.any(s),
+            Value::Array(items) => items
+                .iter()
+                .any(|i| i.as_str().is_some_and(|s| self.any(s))),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn p(value: &str) -> PrincipalPattern {
+        PrincipalPattern::istio(value)
+    }
+
+    const IDP: &str = "https://idp.example.com";
+
+    #[test]
+    fn wildcard_forms() {
+        assert!(Wildcard::istio("*").matches("x"));
+        assert!(!Wildcard::istio("*").matches(""));
+        assert!(Wildcard::istio("*@example.com").matches("ann@example.com"));
+        assert!(!Wildcard::istio("*@example.com").matches("ann@example.org"));
+        assert!(Wildcard::istio("team-*").matches("team-a"));
+        assert!(!Wildcard::istio("team-*").matches("Team-a"));
+        assert_eq!(Wildcard::istio("a*b"), Wildcard::Exact("a*b".into()));
+    }
+
+    #[test]
+    fn principal_star_needs_a_non_empty_issuer_and_subject() {
+        assert!(p("*").matches(IDP, "alice"));
+        assert!(!p("*").matches(IDP, ""));
+        assert!(!p("*").matches("", "alice"));
+    }
+
+    #[test]
+    fn principal_exact_splits_at_the_last_slash() {
+        let alice = format!("{IDP}/alice");
+        assert!(p(&alice).matches(IDP, "alice"));
+        assert!(!p(&alice).matches(IDP, "bob"));
+        // The issuer keeps its own slashes; the subject has none.
+        assert!(!p(&alice).matches("https://idp.example.com/alice", ""));
+        assert!(p("https://idp.example.com/tenants/a/bob")
+            .matches("https://idp.example.com/tenants/a", "bob"));
+        // No slash at all: the issuer, with an empty subject.
+        assert!(p("issuer").matches("issuer", ""));
+        assert!(!p("issuer").matches("issuer", "x"));
+    }
+
+    #[test]
+    fn principal_trailing_star_is_an_exact_issuer_and_a_subject_prefix() {
+        let any_sub = p(&format!("{IDP}/*"));
+        assert!(any_sub.matches(IDP, "alice"));
+        assert!(!any_sub.matches(IDP, ""));
+        assert!(!any_sub.matches("https://other.example.com", "alice"));
+        let svc = p(&format!("{IDP}/svc-*"));
+        assert!(svc.matches(IDP, "svc-orders"));
+        assert!(!svc.matches(IDP, "alice"));
+        // No slash: an issuer prefix, any subject.
+        let prefix = p("https:*");
+        assert_eq!(prefix.iss, Wildcard::Prefix("https:".into()));
+        assert_eq!(prefix.sub, Wildcard::NonEmpty);
+    }
+
+    #[test]
+    fn principal_leading_star_is_an_issuer_suffix_and_an_exact_subject() {
+        let any_iss = p("*/alice");
+        assert!(any_iss.matches(IDP, "alice"));
+        assert!(any_iss.matches("https://other.example.com", "alice"));
+        assert!(!any_iss.matches(IDP, "bob"));
+        let suffix = p("*.example.com/alice");
+        assert!(suffix.matches(IDP, "alice"));
+        assert!(!suffix.matches("https://example.org", "alice"));
+        // No slash: any issuer, a subject suffix.
+        let sub = p("*@example.com");
+        assert!(sub.matches(IDP, "ann@example.com"));
+        assert!(!sub.matches(IDP, "ann@example.org"));
+    }
+
+    #[test]
+    fn strings_match_strings_and_list_elements_only() {
+        let t = StringsTest {
+            patterns: vec![Wildcard::istio("admin"), Wildcard::istio("ops-*")],
+            words: false,
+        };
+        assert!(t.holds(&json!("admin")));
+        assert!(t.holds(&json!(["dev", "ops-eu"])));
+        assert!(!t.holds(&json!("dev admin")));
+        assert!(!t.holds(&json!(1)));
+        assert!(!t.holds(&json!({"admin": true})));
+    }
+
+    #[test]
+    fn words_split_string_claims_at_spaces_but_not_list_elements() {
+        let t = StringsTest {
+            patterns: vec![Wildcard::istio("orders:read")],
+            words: true,
+        };
+        assert!(t.holds(&json!("openid  orders:read")));
+        assert!(t.holds(&json!(["orders:read"])));
+        assert!(!t.holds(&json!(["openid orders:read"])));
+        assert!(!t.holds(&json!("orders:write")));
+    }
+}
