@@ -6,10 +6,11 @@
 
 mod istio;
 
-pub use istio::{PrincipalPattern, StringsTest, Wildcard};
+pub use istio::{PrincipalPattern, RequestField, RequestTest, StringsTest, Wildcard};
 
 use crate::authn::Verified;
 use crate::claims::Object;
+use crate::request::Headers;
 use regex_lite::Regex;
 use serde_json::Value;
 
@@ -160,6 +161,9 @@ pub enum Condition {
     /// The token's `iss` and `sub` match one of the patterns (Istio's
     /// `requestPrincipals`, `iss/sub` with `*` wildcards).
     Principal(Vec<PrincipalPattern>),
+    /// The request's method, path, host or a header (Istio's
+    /// `to.operation` and `request.headers[...]`; the dialect only).
+    Request(RequestTest),
 }
 
 /// The condition that failed, and which operator, for the answer.
@@ -192,6 +196,7 @@ impl Failure<'_> {
                 format!("claims {} - {} fail \"{}\"", a.display, b.display, self.op)
             }
             Condition::Principal(_) => "the token's principal (iss/sub) is not allowed".to_owned(),
+            Condition::Request(t) => format!("the request's {} is not allowed", t.field),
             Condition::Any { path, .. } => format!("none of the alternatives at {path} is met"),
             Condition::Not { path, .. } => format!("the excluded condition at {path} is met"),
             Condition::All(_) => "a required condition is not met".to_owned(),
@@ -272,8 +277,8 @@ fn claim_holds(test: &ClaimTest, value: Option<&Value>) -> Result<(), &'static s
 }
 
 impl Condition {
-    /// Checks the condition against one token's claims.
-    pub fn check<'c>(&'c self, claims: &Object) -> Result<(), Failure<'c>> {
+    /// Checks the condition against one token's claims and the request.
+    pub fn check<'c>(&'c self, claims: &Object, request: &Headers) -> Result<(), Failure<'c>> {
         let fail = |op| {
             Err(Failure {
                 condition: self,
@@ -281,16 +286,16 @@ impl Condition {
             })
         };
         match self {
-            Condition::All(children) => children.iter().try_for_each(|c| c.check(claims)),
+            Condition::All(children) => children.iter().try_for_each(|c| c.check(claims, request)),
             Condition::Any { children, .. } => {
-                if children.iter().any(|c| c.check(claims).is_ok()) {
+                if children.iter().any(|c| c.check(claims, request).is_ok()) {
                     Ok(())
                 } else {
                     fail("any")
                 }
             }
             Condition::Not { inner, .. } => {
-                if inner.check(claims).is_ok() {
+                if inner.check(claims, request).is_ok() {
                     fail("not")
                 } else {
                     Ok(())
@@ -326,6 +331,13 @@ impl Condition {
                     _ => fail("principal"),
                 }
             }
+            Condition::Request(t) => {
+                if t.holds(request) {
+                    Ok(())
+                } else {
+                    fail("request")
+                }
+            }
         }
     }
 }
@@ -343,18 +355,27 @@ pub enum Refusal<'c> {
 
 impl Authorize {
     /// See [`Reads`] for whose claims must satisfy the condition.
-    pub fn check<'c>(&'c self, verified: &[Verified]) -> Result<(), Refusal<'c>> {
+    pub fn check<'c>(
+        &'c self,
+        verified: &[Verified],
+        request: &Headers,
+    ) -> Result<(), Refusal<'c>> {
         let Reads::Provider(provider) = self.reads else {
             let token = verified.iter().min_by_key(|v| v.provider);
             // An empty map allocates nothing.
             let none = Object::new();
             let claims = token.map_or(&none, |v| &*v.claims);
-            return self.condition.check(claims).map_err(|_| Refusal::Rbac);
+            return self
+                .condition
+                .check(claims, request)
+                .map_err(|_| Refusal::Rbac);
         };
         let mut any = false;
         for v in verified.iter().filter(|v| v.provider == provider) {
             any = true;
-            self.condition.check(&v.claims).map_err(Refusal::Failed)?;
+            self.condition
+                .check(&v.claims, request)
+                .map_err(Refusal::Failed)?;
         }
         if any {
             Ok(())

@@ -161,7 +161,7 @@ pub fn evaluate<'c>(
         .map_err(Denied::Authn)?;
     match &rule.authorize {
         None => Ok(()),
-        Some(a) => a.check(&verified).map_err(|r| match r {
+        Some(a) => a.check(&verified, headers).map_err(|r| match r {
             // Authorization needs a token: without one it is a missing token.
             Refusal::NoToken => Denied::Authn(Status::JwtMissed),
             Refusal::Failed(f) => Denied::Authz(f),

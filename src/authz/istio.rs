@@ -1,9 +1,12 @@
-//! Istio's ways of matching request identity, for conditions compiled from
-//! an `AuthorizationPolicy` (and the `principal` condition): values with `*`
-//! wildcards, the `iss/sub` request principal, and claims Istio's Envoy
-//! config treats as space-delimited lists (`scope`, `permission`).
+//! Istio's ways of matching a request, for conditions compiled from an
+//! `AuthorizationPolicy` (and the `principal` condition): values with `*`
+//! wildcards, the `iss/sub` request principal, claims Istio's Envoy config
+//! treats as space-delimited lists (`scope`, `permission`), and the
+//! request's method, path, host and headers.
 
+use crate::request::Headers;
 use serde_json::Value;
+use std::fmt;
 
 /// A value in Istio's wildcard forms, as Istio turns it into an Envoy
 /// `StringMatcher`: `*` alone is any non-empty string, a leading `*` a
@@ -12,6 +15,8 @@ use serde_json::Value;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Wildcard {
     NonEmpty,
+    /// `*` on a header (Istio makes it a presence match): any value.
+    Present,
     Suffix(String),
     Prefix(String),
     Exact(String),
@@ -30,13 +35,103 @@ impl Wildcard {
         }
     }
 
+    /// As [`Wildcard::istio`], but `*` is a presence match, as Istio
+    /// matches methods, hosts and headers.
+    pub fn istio_header(value: &str) -> Wildcard {
+        match Wildcard::istio(value) {
+            Wildcard::NonEmpty => Wildcard::Present,
+            other => other,
+        }
+    }
+
     pub fn matches(&self, s: &str) -> bool {
+        self.matches_case(s, false)
+    }
+
+    fn matches_case(&self, s: &str, ignore_case: bool) -> bool {
+        let eq = |a: &[u8], b: &[u8]| {
+            if ignore_case {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
+        let s = s.as_bytes();
         match self {
             Wildcard::NonEmpty => !s.is_empty(),
-            Wildcard::Suffix(x) => s.ends_with(x.as_str()),
-            Wildcard::Prefix(x) => s.starts_with(x.as_str()),
-            Wildcard::Exact(x) => s == x,
+            Wildcard::Present => true,
+            Wildcard::Suffix(x) => s
+                .len()
+                .checked_sub(x.len())
+                .and_then(|at| s.get(at..))
+                .is_some_and(|end| eq(end, x.as_bytes())),
+            Wildcard::Prefix(x) => s.get(..x.len()).is_some_and(|head| eq(head, x.as_bytes())),
+            Wildcard::Exact(x) => eq(s, x.as_bytes()),
         }
+    }
+}
+
+/// What part of the request a [`RequestTest`] reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestField {
+    /// `:method`.
+    Method,
+    /// `:path` without its query or fragment (Envoy's RBAC path matcher).
+    Path,
+    /// `:authority`, as sent (with its port, if any), ignoring ASCII case.
+    Host,
+    /// A header, by lowercased name; several values joined with `,`.
+    Header(String),
+}
+
+impl fmt::Display for RequestField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestField::Method => f.write_str("method"),
+            RequestField::Path => f.write_str("path"),
+            RequestField::Host => f.write_str("host"),
+            RequestField::Header(name) => write!(f, "header {name}"),
+        }
+    }
+}
+
+/// Istio's `to.operation` (`methods`, `paths`, `hosts`) and
+/// `request.headers[name]`: the field is present and matches a pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestTest {
+    pub field: RequestField,
+    pub patterns: Vec<Wildcard>,
+}
+
+impl RequestTest {
+    /// The patterns for `values`, read as Istio reads them for the field:
+    /// `*` on a path is any non-empty path, elsewhere a presence match.
+    pub fn istio(field: RequestField, values: &[String]) -> RequestTest {
+        let read = if field == RequestField::Path {
+            Wildcard::istio
+        } else {
+            Wildcard::istio_header
+        };
+        RequestTest {
+            patterns: values.iter().map(|v| read(v)).collect(),
+            field,
+        }
+    }
+
+    /// Allocates only to join a repeated header.
+    pub fn holds(&self, request: &Headers) -> bool {
+        let joined;
+        let value = match &self.field {
+            RequestField::Method => request.get(":method"),
+            RequestField::Path => request.path().split(['?', '#']).next(),
+            RequestField::Host => request.get(":authority"),
+            RequestField::Header(name) => {
+                joined = request.get_joined(name);
+                joined.as_deref()
+            }
+        };
+        let ignore_case = self.field == RequestField::Host;
+        value.is_some_and(|v| self.patterns.iter().any(|p| p.matches_case(v, ignore_case)))
     }
 }
 

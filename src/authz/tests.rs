@@ -60,6 +60,11 @@ fn condition(authorize: serde_json::Value) -> Authorize {
     c.rules[0].authorize.clone().unwrap()
 }
 
+/// A request with nothing to match: these conditions read only claims.
+fn no_request() -> Headers {
+    Headers::new(Vec::new())
+}
+
 fn claims(v: serde_json::Value) -> Object {
     match v {
         Value::Object(o) => o,
@@ -70,7 +75,9 @@ fn claims(v: serde_json::Value) -> Object {
 fn holds(authorize: serde_json::Value, token: serde_json::Value) -> Result<(), String> {
     let a = condition(authorize);
     let claims = claims(token);
-    a.condition.check(&claims).map_err(|f| f.describe())
+    a.condition
+        .check(&claims, &no_request())
+        .map_err(|f| f.describe())
 }
 
 #[test]
@@ -209,9 +216,15 @@ fn every_verified_token_of_the_provider_must_satisfy() {
         provider: 1,
         claims: std::rc::Rc::new(claims(json!({"ok": true}))),
     };
-    assert!(a.check(std::slice::from_ref(&good)).is_ok());
-    assert!(matches!(a.check(&[good, bad]), Err(Refusal::Failed(_))));
-    assert!(matches!(a.check(&[other]), Err(Refusal::NoToken)));
+    assert!(a.check(std::slice::from_ref(&good), &no_request()).is_ok());
+    assert!(matches!(
+        a.check(&[good, bad], &no_request()),
+        Err(Refusal::Failed(_))
+    ));
+    assert!(matches!(
+        a.check(&[other], &no_request()),
+        Err(Refusal::NoToken)
+    ));
 }
 
 #[test]
@@ -331,10 +344,11 @@ fn evaluation_allocates_nothing() {
             "email": "ann@example.com", "acr": "2", "iat": 1000, "exp": 4000, "groups": ["dev"]
         }))),
     }];
-    assert!(a.check(&verified).is_ok()); // warm up (the regex builds its cache once)
+    let request = no_request();
+    assert!(a.check(&verified, &request).is_ok()); // warm up (the regex builds its cache once)
     let before = ALLOCATIONS.with(Cell::get);
     for _ in 0..100 {
-        assert!(a.check(&verified).is_ok());
+        assert!(a.check(&verified, &request).is_ok());
     }
     assert_eq!(ALLOCATIONS.with(Cell::get) - before, 0);
 }

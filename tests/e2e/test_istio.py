@@ -77,6 +77,13 @@ CONFIGS = {
     "deny-anonymous": istio(RULE, policy=deny({"from": [
         {"source": {"notRequestPrincipals": ["*"]}}]})),
     "partner-only": istio(RULE, PARTNER_RULE, policy=allow(principals(f"{PARTNER}/*"))),
+    "operations": istio(RULE, policy=[
+        allow({"to": [{"operation": {"methods": ["GET"], "paths": ["/public/*"]}}]},
+              {**principals("*"), "to": [{"operation": {"methods": ["GET", "POST"],
+                                                         "paths": ["/orders*"],
+                                                         "notPaths": ["*/internal"]}}]}),
+        deny(when({"key": "request.headers[x-debug]", "values": ["*"]})),
+    ]),
 }
 CONFIGS["problem"] = {**CONFIGS["any"], "problem_details": True}
 
@@ -229,3 +236,15 @@ def test_several_jwt_rules_any_may_verify(stack):
     unauthorized(stack.send("partner-only", "/", None,
                             headers=[("x-partner-jwt", tamper_sig(partner_tok()))]),
                  VERIFY_FAIL)
+
+
+def test_operations_methods_and_paths(stack):
+    check(stack.send("operations", "/public/docs"), 200)
+    rbac_denied(stack.send("operations", "/public/docs", method="DELETE"))
+    rbac_denied(stack.send("operations", "/orders/7"))
+    check(stack.send("operations", "/orders/7?page=2", tok()), 200)
+    check(stack.send("operations", "/orders", tok(), method="POST"), 200)
+    rbac_denied(stack.send("operations", "/orders/internal", tok()))
+    rbac_denied(stack.send("operations", "/admin", tok()))
+    # The DENY policy on a request header applies before any ALLOW.
+    rbac_denied(stack.send("operations", "/public/docs", headers=[("x-debug", "1")]))

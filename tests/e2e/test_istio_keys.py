@@ -173,14 +173,15 @@ def test_unsupported_dialect_fields_are_refused_by_path():
     rule = {"issuer": "https://idp.example.com", "jwks": jwks(KEY)}
     ra = {"requestAuthentication": {"jwtRules": [rule]}}
     results = try_configs("istio-refused", {
-        "to": {"istio": {**ra, "authorizationPolicy": {"rules": [
-            {"to": [{"operation": {"methods": ["GET"]}}]}]}}},
+        "ports": {"istio": {**ra, "authorizationPolicy": {"rules": [
+            {"to": [{"operation": {"ports": ["8080"]}}]}]}}},
         "bad-header": {"istio": {"requestAuthentication": {"jwtRules": [
             {**rule, "outputClaimToHeaders": [{"header": "x user", "claim": "sub"}]}]}}},
         "selector": {"istio": {"requestAuthentication": {**ra["requestAuthentication"],
                                                          "selector": {}}}},
     })
-    assert_refused(results["to"], "istio.authorization_policy.rules[0].to: is not supported")
+    assert_refused(results["ports"], "istio.authorization_policy.rules[0].to[0].operation.ports: "
+                                     "is not supported")
     assert_refused(results["bad-header"], "istio.request_authentication.jwt_rules[0]"
                                           ".output_claim_to_headers[0].header:")
     assert_refused(results["selector"], "istio.request_authentication.selector: chooses "

@@ -12,13 +12,13 @@ fn principal_matches_iss_slash_sub_in_istios_wildcard_forms() {
             claims: std::rc::Rc::new(claims(json!({"iss": iss, "sub": sub}))),
         }]
     };
-    assert!(a.check(&token("A", "alice")).is_ok());
-    assert!(a.check(&token("B", "bob")).is_ok());
+    assert!(a.check(&token("A", "alice"), &no_request()).is_ok());
+    assert!(a.check(&token("B", "bob"), &no_request()).is_ok());
     // A leading `*` decides first (as in Istio): `*/svc-*` is any issuer
     // with the subject "svc-*" exactly.
-    assert!(a.check(&token("A", "svc-orders")).is_err());
-    assert!(a.check(&token("A", "svc-*")).is_ok());
-    let Err(Refusal::Failed(f)) = a.check(&token("A", "bob")) else {
+    assert!(a.check(&token("A", "svc-orders"), &no_request()).is_err());
+    assert!(a.check(&token("A", "svc-*"), &no_request()).is_ok());
+    let Err(Refusal::Failed(f)) = a.check(&token("A", "bob"), &no_request()) else {
         panic!("expected a failure");
     };
     assert_eq!(
@@ -29,7 +29,7 @@ fn principal_matches_iss_slash_sub_in_istios_wildcard_forms() {
         provider: 0,
         claims: std::rc::Rc::new(claims(json!({"iss": "A"}))),
     }];
-    assert!(a.check(&no_sub).is_err());
+    assert!(a.check(&no_sub, &no_request()).is_err());
     let e = compile(json!({"principal": []})).unwrap_err();
     assert_eq!(e, "rules[0].authorize.principal: must not be empty");
 }
@@ -50,6 +50,12 @@ fn request_reads_allocate_nothing_with_or_without_a_token() {
                 words: true,
             }),
         },
+        Condition::Request(RequestTest::istio(RequestField::Method, &["GET".into()])),
+        Condition::Request(RequestTest::istio(RequestField::Path, &["/orders*".into()])),
+        Condition::Request(RequestTest::istio(
+            RequestField::Host,
+            &["API.example.com".into()],
+        )),
     ]);
     let verified = [Verified {
         provider: 0,
@@ -57,12 +63,18 @@ fn request_reads_allocate_nothing_with_or_without_a_token() {
             json!({"iss": "A", "sub": "s", "scope": "a orders:read"}),
         )),
     }];
-    assert!(a.check(&verified).is_ok());
-    assert!(matches!(a.check(&[]), Err(Refusal::Rbac)));
+    let request = Headers::new(vec![
+        (":method".into(), "GET".into()),
+        (":path".into(), "/orders/7?page=2".into()),
+        (":authority".into(), "api.example.com".into()),
+    ]);
+    assert!(a.check(&verified, &request).is_ok());
+    assert!(matches!(a.check(&[], &request), Err(Refusal::Rbac)));
+    assert!(a.check(&verified, &no_request()).is_err());
     let before = ALLOCATIONS.with(Cell::get);
     for _ in 0..100 {
-        assert!(a.check(&verified).is_ok());
-        assert!(a.check(&[]).is_err());
+        assert!(a.check(&verified, &request).is_ok());
+        assert!(a.check(&[], &request).is_err());
     }
     assert_eq!(ALLOCATIONS.with(Cell::get) - before, 0);
 }

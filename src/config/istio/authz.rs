@@ -1,13 +1,18 @@
 //! `AuthorizationPolicy` specs → one `authorize` condition, with Istio's
 //! semantics: DENY policies are checked first (any rule matching denies),
 //! then, if there is any ALLOW policy, some rule of one must match. A rule
-//! matches when its `from` (any entry) and every `when` condition match.
+//! matches when its `from` (any entry), its `to` (any entry) and every
+//! `when` condition match.
 
 use super::super::json::{err, join, Obj, Result};
-use crate::authz::{ClaimPath, ClaimTest, Condition, PrincipalPattern, StringsTest, Wildcard};
+use crate::authz::{
+    ClaimPath, ClaimTest, Condition, PrincipalPattern, RequestField, RequestTest, StringsTest,
+    Wildcard,
+};
 use serde_json::Value;
 
 const CLAIMS: &str = "request.auth.claims";
+const HEADERS: &str = "request.headers";
 
 /// `Not`, with the path its messages name.
 fn not(inner: Condition, path: &str) -> Condition {
@@ -62,9 +67,10 @@ fn both(
     Ok(())
 }
 
-/// `request.auth.claims[a][b]` → `["a", "b"]`; each name verbatim.
-fn claim_keys(key: &str) -> Option<Vec<String>> {
-    let mut rest = key.strip_prefix(CLAIMS)?;
+/// `request.auth.claims[a][b]` → `["a", "b"]` (for `prefix`
+/// `request.auth.claims`); each name verbatim.
+fn claim_keys(key: &str, prefix: &str) -> Option<Vec<String>> {
+    let mut rest = key.strip_prefix(prefix)?;
     let mut keys = Vec::new();
     while !rest.is_empty() {
         let (name, after) = rest.strip_prefix('[')?.split_once(']')?;
@@ -80,6 +86,7 @@ fn claim_keys(key: &str) -> Option<Vec<String>> {
 /// What a `when` key names.
 enum Attribute {
     Principal,
+    Header(String),
     Claim {
         keys: Vec<String>,
         display: String,
@@ -98,8 +105,12 @@ impl Attribute {
             "request.auth.principal" => Some(Attribute::Principal),
             "request.auth.audiences" => Some(claim("aud")),
             "request.auth.presenter" => Some(claim("azp")),
+            k if k.starts_with(HEADERS) => match claim_keys(k, HEADERS)?.as_slice() {
+                [name] => Some(Attribute::Header(name.to_ascii_lowercase())),
+                _ => None,
+            },
             k => {
-                let keys = claim_keys(k)?;
+                let keys = claim_keys(k, CLAIMS)?;
                 let words = matches!(keys.as_slice(), [one] if words.contains(one));
                 Some(Attribute::Claim {
                     keys,
@@ -113,6 +124,10 @@ impl Attribute {
     fn condition(&self, values: &[String]) -> Condition {
         match self {
             Attribute::Principal => principal(values),
+            Attribute::Header(name) => Condition::Request(RequestTest::istio(
+                RequestField::Header(name.clone()),
+                values,
+            )),
             Attribute::Claim {
                 keys,
                 display,
@@ -136,14 +151,17 @@ fn when(v: &Value, path: &str, words: &[String]) -> Result<Vec<Condition>> {
                 format!("\"{key}\": expected {CLAIMS}[name] or {CLAIMS}[outer][inner]"),
             )
         }
+        None if key.starts_with(HEADERS) => {
+            return err(&kpath, format!("\"{key}\": expected {HEADERS}[name]"))
+        }
         None => {
             return err(
                 &kpath,
                 format!(
-                    "\"{key}\" is not supported: jwt-guard's Istio dialect decides on the token \
-                     (request.auth.principal, request.auth.audiences, request.auth.presenter, \
-                     {CLAIMS}[...]); put request and connection conditions in a separate \
-                     AuthorizationPolicy enforced by Istio"
+                    "\"{key}\" is not supported: the module sees the token and the request's \
+                     headers (request.auth.principal, request.auth.audiences, \
+                     request.auth.presenter, {CLAIMS}[...], {HEADERS}[...]), not peers or \
+                     connections; keep this condition in an AuthorizationPolicy Istio enforces"
                 ),
             )
         }
@@ -203,21 +221,59 @@ fn from(v: &Value, path: &str) -> Result<Condition> {
     Ok(Condition::All(out))
 }
 
-/// One rule: `from` (any entry) and every `when`.
+/// One `to` entry: its `operation`'s methods, paths and hosts.
+fn to(v: &Value, path: &str) -> Result<Condition> {
+    let mut o = Obj::new(v, path)?;
+    let mut out = Vec::new();
+    if let Some(mut op) = o.object("operation")? {
+        for field in ["ports", "not_ports"] {
+            if op.has(field) {
+                return err(
+                    &join(&op.path, field),
+                    "is not supported: the module does not see the destination port; keep it \
+                     in an AuthorizationPolicy Istio enforces",
+                );
+            }
+        }
+        for field in ["paths", "not_paths"] {
+            let (items, ipath) = (op.strings(field)?, join(&op.path, field));
+            if let Some(i) = items
+                .iter()
+                .position(|p| p.contains("{*}") || p.contains("{**}"))
+            {
+                return err(
+                    &format!("{ipath}[{i}]"),
+                    "path templates ({*}, {**}) are not supported: use a prefix* or *suffix",
+                );
+            }
+        }
+        for (field, values, not_values) in [
+            (RequestField::Method, "methods", "not_methods"),
+            (RequestField::Path, "paths", "not_paths"),
+            (RequestField::Host, "hosts", "not_hosts"),
+        ] {
+            let make = |v: &[String]| Condition::Request(RequestTest::istio(field.clone(), v));
+            both(&mut op, values, not_values, &make, &mut out)?;
+        }
+        op.finish()?;
+    }
+    o.finish()?;
+    Ok(Condition::All(out))
+}
+
+/// One rule: `from` (any entry), `to` (any entry) and every `when`.
 fn rule(v: &Value, path: &str, words: &[String]) -> Result<Condition> {
     let mut o = Obj::new(v, path)?;
-    if o.has("to") {
-        return err(
-            &join(path, "to"),
-            "is not supported yet: match methods and paths with the WasmPlugin's match, \
-             or with a plain jwt-guard config (rules[].match)",
-        );
-    }
     let mut parts = Vec::new();
     let sources = o.list("from")?;
     if !sources.is_empty() {
         let children = sources.into_iter().map(|(s, p)| from(s, &p));
         parts.push(any(children.collect::<Result<_>>()?, &join(path, "from")));
+    }
+    let targets = o.list("to")?;
+    if !targets.is_empty() {
+        let children = targets.into_iter().map(|(t, p)| to(t, &p));
+        parts.push(any(children.collect::<Result<_>>()?, &join(path, "to")));
     }
     for (w, p) in o.list("when")? {
         parts.extend(when(w, &p, words)?);

@@ -343,8 +343,20 @@ fn policy_errors_name_their_path() {
             format!("{ap}.action: CUSTOM"),
         ),
         (
-            json!({"rules": [{"to": [{"operation": {"methods": ["GET"]}}]}]}),
-            format!("{ap}.rules[0].to: is not supported yet"),
+            json!({"rules": [{"to": [{"operation": {"ports": ["8080"]}}]}]}),
+            format!("{ap}.rules[0].to[0].operation.ports: is not supported"),
+        ),
+        (
+            json!({"rules": [{"to": [{"operation": {"paths": ["/a", "/b/{*}"]}}]}]}),
+            format!("{ap}.rules[0].to[0].operation.paths[1]: path templates"),
+        ),
+        (
+            json!({"rules": [{"to": [{"operation": {"method": ["GET"]}}]}]}),
+            format!("{ap}.rules[0].to[0].operation.method: unknown field"),
+        ),
+        (
+            json!({"rules": [{"when": [{"key": "request.headers[a][b]", "values": ["x"]}]}]}),
+            format!("{ap}.rules[0].when[0].key: \"request.headers[a][b]\": expected"),
         ),
         (
             json!({"rules": [{"from": [{"source": {"namespaces": ["a"]}}]}]}),

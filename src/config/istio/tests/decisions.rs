@@ -69,7 +69,26 @@ enum Answer {
 }
 
 fn send(c: &Config, token: Option<&str>) -> (Answer, Headers) {
-    let mut h = vec![(":path".to_owned(), "/api".to_owned())];
+    send_to(c, token, "GET", "/api", &[])
+}
+
+/// A request with `method` and `path` to `authority` (default
+/// `api.example.com`), plus `extra` headers.
+fn send_to(
+    c: &Config,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+) -> (Answer, Headers) {
+    let mut h = vec![
+        (":method".to_owned(), method.to_owned()),
+        (":path".to_owned(), path.to_owned()),
+    ];
+    if !extra.iter().any(|(k, _)| *k == ":authority") {
+        h.push((":authority".to_owned(), "api.example.com".to_owned()));
+    }
+    h.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     if let Some(t) = token {
         h.push(("authorization".to_owned(), format!("Bearer {t}")));
     }
@@ -320,4 +339,50 @@ fn of_several_tokens_the_first_providers_is_the_principal() {
     ]);
     assert!(evaluate(&c, &mut h, NOW, &crate::authn::LocalKeysOnly).is_ok());
     assert_eq!(answer(&c, Some(&token(json!({})))), Answer::Forbidden);
+}
+
+#[test]
+fn operations_match_methods_paths_and_hosts() {
+    let c = with_policy(json!({"rules": [
+        {"to": [{"operation": {"methods": ["GET", "HEAD"], "paths": ["/orders*"], "notPaths": ["*/internal"]}}]},
+        {"to": [{"operation": {"methods": ["POST"], "paths": ["/orders"], "hosts": ["API.example.com"]}}],
+         "from": [{"source": {"requestPrincipals": ["*"]}}]}
+    ]}));
+    let t = token(json!({}));
+    let at =
+        |token: Option<&str>, method: &str, path: &str| send_to(&c, token, method, path, &[]).0;
+    assert_eq!(at(None, "GET", "/orders/7?x=1"), Answer::Allowed);
+    assert_eq!(at(None, "HEAD", "/orders"), Answer::Allowed);
+    assert_eq!(at(None, "GET", "/orders/internal"), Answer::Forbidden);
+    // The query is not part of the path Istio matches.
+    assert_eq!(at(None, "GET", "/other?p=/orders"), Answer::Forbidden);
+    assert_eq!(at(None, "DELETE", "/orders/7"), Answer::Forbidden);
+    // POST needs a principal; the host compares ignoring case.
+    assert_eq!(at(None, "POST", "/orders"), Answer::Forbidden);
+    assert_eq!(at(Some(&t), "POST", "/orders"), Answer::Allowed);
+    assert_eq!(at(Some(&t), "POST", "/orders/7"), Answer::Forbidden);
+    let other_host = send_to(
+        &c,
+        Some(&t),
+        "POST",
+        "/orders",
+        &[(":authority", "x.example.com")],
+    )
+    .0;
+    assert_eq!(other_host, Answer::Forbidden);
+}
+
+#[test]
+fn request_headers_match_with_wildcards() {
+    let c = with_policy(json!({"action": "DENY", "rules": [{"when": [
+        {"key": "request.headers[X-Tenant]", "values": ["blocked-*"]},
+        {"key": "request.headers[x-debug]", "values": ["*"]}
+    ]}]}));
+    let at = |extra: &[(&str, &str)]| send_to(&c, None, "GET", "/", extra).0;
+    assert_eq!(
+        at(&[("x-tenant", "blocked-1"), ("x-debug", "")]),
+        Answer::Forbidden
+    );
+    assert_eq!(at(&[("x-tenant", "blocked-1")]), Answer::Allowed);
+    assert_eq!(at(&[("x-tenant", "ok"), ("x-debug", "1")]), Answer::Allowed);
 }
