@@ -199,3 +199,21 @@ def catalogue() -> dict[str, str]:
             rows[m.group(1)] = line
     return rows
 
+
+def module_fixtures(stack_name: str, listens: dict[str, Listen]):
+    """The fixtures every attack module uses: its module-wide stack, and a
+    health check after each test. Assign both at module level:
+    `stack, healthy = module_fixtures("attacks-x", LISTENS)`."""
+
+    @pytest.fixture(scope="module")
+    def stack():
+        with attack_stack(stack_name, listens) as s:
+            yield s
+
+    @pytest.fixture(autouse=True)
+    def healthy(stack):
+        yield
+        stack.assert_healthy()
+
+    return stack, healthy
+

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from attack_stack import Answer, Listen, Probes, attack_stack
+from attack_stack import Answer, Listen, Probes, module_fixtures
 from attack_tokens import payload_with, signed_raw, std_claims
 from client import decode_b64_json
 from model import jwt_config, provider
@@ -187,16 +187,7 @@ probe("kid-very-long", "512k-kid-raised-limit", Tok(kid="k" * 524_288, payload=s
 CASES = PROBES.cases | {"claim-header-injection"}
 
 
-@pytest.fixture(scope="module")
-def stack():
-    with attack_stack("attacks-json", LISTENS) as s:
-        yield s
-
-
-@pytest.fixture(autouse=True)
-def healthy(stack):
-    yield
-    stack.assert_healthy()
+stack, healthy = module_fixtures("attacks-json", LISTENS)
 
 
 @pytest.mark.parametrize("p", PROBES, ids=[p.id for p in PROBES])

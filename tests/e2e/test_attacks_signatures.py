@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jwt.algorithms import RSAAlgorithm
 
-from attack_stack import Answer, Listen, Probes, attack_stack
+from attack_stack import Answer, Listen, Probes, module_fixtures
 from attack_tokens import (CURVES, ED25519_L, SMALL_ORDER, WeakRsa, be, ecdsa_token,
                            identity_forgery, signed_raw, small_order_jwk, std_claims,
                            trailing_bits, with_sig)
@@ -185,16 +185,7 @@ probe("short-hmac-secret", "guessed-wrong",
 CASES = PROBES.cases | {"ed25519-small-order-key"}
 
 
-@pytest.fixture(scope="module")
-def stack():
-    with attack_stack("attacks-signatures", LISTENS) as s:
-        yield s
-
-
-@pytest.fixture(autouse=True)
-def healthy(stack):
-    yield
-    stack.assert_healthy()
+stack, healthy = module_fixtures("attacks-signatures", LISTENS)
 
 
 @pytest.mark.parametrize("p", PROBES, ids=[p.id for p in PROBES])

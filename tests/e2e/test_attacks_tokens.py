@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from attack_stack import Answer, Listen, Probes, attack_stack
+from attack_stack import Answer, Listen, Probes, module_fixtures
 from attack_tokens import (EVIL, EVIL_EC, by_evil, evil_jwk, evil_x5c, public_key_forms,
                            signed_raw, std_claims)
 from model import provider
@@ -227,16 +227,7 @@ for name, crit in (("unknown-uri", ["https://example.com/ext"]), ("registered-ex
 CASES = PROBES.cases
 
 
-@pytest.fixture(scope="module")
-def stack():
-    with attack_stack("attacks-tokens", LISTENS) as s:
-        yield s
-
-
-@pytest.fixture(autouse=True)
-def healthy(stack):
-    yield
-    stack.assert_healthy()
+stack, healthy = module_fixtures("attacks-tokens", LISTENS)
 
 
 @pytest.mark.parametrize("p", PROBES, ids=[p.id for p in PROBES])
