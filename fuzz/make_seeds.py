@@ -62,7 +62,23 @@ def main() -> None:
            "rules": [{"match": {"prefix": "/api"}, "requires": {"provider_name": "p"},
                       "authorize": {"all": [{"scopes": {"all_of": ["orders:read"]}},
                                             {"claim": "org.tier", "one_of": ["gold"]}]}}]}
-    write("config", [json.dumps(cfg), json.dumps({"providers": {}}), '{"rules":[{"match":{"safe_regex":{"regex":"(a+)+"}}}]}'])
+    # The Istio dialect: a RequestAuthentication and an AuthorizationPolicy spec.
+    istio = {"istio": {
+        "requestAuthentication": {"jwtRules": [
+            {"issuer": "https://issuer.example", "jwks": json.dumps({"keys": keys[:1]}),
+             "fromHeaders": [{"name": "x-jwt", "prefix": "Bearer "}],
+             "outputClaimToHeaders": [{"header": "x-sub", "claim": "sub"}]},
+            {"issuer": "https://other.example", "jwksUri": "https://other.example/keys"}]},
+        "authorizationPolicy": [
+            {"action": "DENY", "rules": [{"when": [{"key": "request.headers[x-debug]",
+                                                    "values": ["*"]}]}]},
+            {"rules": [{"from": [{"source": {"requestPrincipals": ["https://issuer.example/*"]}}],
+                        "to": [{"operation": {"methods": ["GET"], "paths": ["/api*"]}}],
+                        "when": [{"key": "request.auth.claims[scope]", "values": ["orders:read"]},
+                                 {"key": "request.auth.claims[org][tier]",
+                                  "notValues": ["free"]}]}]}]}}
+    write("config", [json.dumps(cfg), json.dumps({"providers": {}}),
+                     '{"rules":[{"match":{"safe_regex":{"regex":"(a+)+"}}}]}', json.dumps(istio)])
 
 
 def write(target: str, items: list[str]) -> None:
