@@ -244,6 +244,10 @@ fn process(config: &Config, worker: &mut Worker, since: &[(usize, u64)]) -> Step
     let pending = view.pending();
     match result {
         Ok(()) => {
+            if let Some(name) = headers.unforwardable() {
+                deny(503, vec![], &format!("invalid header value for: {name}"));
+                return Step::Replied;
+            }
             for (name, values) in headers.changes() {
                 let map = MapType::HttpRequestHeaders;
                 let mut values = values.iter();

@@ -88,6 +88,21 @@ impl Headers {
         self.get(":path").unwrap_or("")
     }
 
+    /// The first changed header with a value no host may forward (CR, LF,
+    /// NUL, DEL: a claim copied to a header could otherwise inject headers
+    /// upstream). Envoy's codec refuses such a request with 503 `invalid
+    /// header value for: <name>`; the glue answers the same itself, so the
+    /// protection does not depend on the host.
+    pub fn unforwardable(&self) -> Option<&str> {
+        self.touched
+            .iter()
+            .find(|name| {
+                self.get_all(name)
+                    .any(|v| v.bytes().any(|b| matches!(b, b'\r' | b'\n' | b'\0' | 0x7f)))
+            })
+            .map(String::as_str)
+    }
+
     /// For each changed name, its final values (empty: remove it).
     pub fn changes(&self) -> Vec<(String, Vec<String>)> {
         self.touched
@@ -119,6 +134,19 @@ mod tests {
         assert_eq!(m.get_joined("authorization").as_deref(), Some("a,b"));
         assert_eq!(m.get("AUTHORIZATION"), Some("a"));
         assert_eq!(m.get_joined("nope"), None);
+    }
+
+    #[test]
+    fn only_changed_headers_with_cr_lf_nul_or_del_are_unforwardable() {
+        for bad in ["a\r\nx-admin: true", "a\nb", "a\0b", "a\u{7f}b"] {
+            let mut m = h(&[("x-client", "fine")]);
+            m.add("x-sub", "alice".to_owned());
+            m.add("x-sub", bad.to_owned());
+            assert_eq!(m.unforwardable(), Some("x-sub"), "{bad:?}");
+        }
+        let mut m = h(&[("x-client", "a\nb")]); // not ours to judge
+        m.add("x-sub", "Zoë\ttab \u{2028} ✓".to_owned());
+        assert_eq!(m.unforwardable(), None);
     }
 
     #[test]

@@ -98,3 +98,26 @@ def test_zz_summary():
     # Runs after the parametrized cases (pytest keeps file order).
     print(f"\nsecond host (wasmtime): {STATS['requests']} scenario requests checked")
     assert STATS["requests"] == len(CASES)
+
+
+def test_a_claim_that_would_inject_headers_is_refused_by_the_module_itself():
+    # In Envoy the codec refuses such a header value (503); the module gives
+    # the same answer on its own, so a host that forwards values unchecked
+    # cannot be used to smuggle headers upstream.
+    from model import jwt_config, provider
+    from tokens import Tok, claims, jwks, session_keys
+    keyset = jwks(session_keys().jwk("rsa", kid="k1"))
+    cfg = jwt_config({"p": provider(keyset, claim_to_headers=[
+        {"header_name": "x-sub", "claim_name": "sub"}])})
+    h = Host(str(WASM), json.dumps(cfg))
+    assert h.configure(), h.logs
+    base = [(":authority", "api.example.com"), (":path", "/"), (":method", "GET"),
+            (":scheme", "http")]
+    for sub in ["alice\r\nx-admin: true", "alice\nx", "a\u0000b", "a\u007fb"]:
+        token = Tok(kid="k1", payload=claims(sub=sub))()
+        out = h.request(base + [("authorization", f"Bearer {token}")])
+        assert out.reply is not None, sub
+        assert (out.reply.status, out.reply.body) == (503, b"invalid header value for: x-sub"), sub
+    token = Tok(kid="k1", payload=claims(sub="alice\tsmith"))()
+    out = h.request(base + [("authorization", f"Bearer {token}")])
+    assert out.reply is None and ("x-sub", "alice\tsmith") in out.headers
