@@ -212,7 +212,7 @@ fn verify_one<'c>(
     clock: &dyn Clock,
     keys: &dyn Runtime,
 ) -> Result<(&'c Provider, Rc<Jwt>), Status> {
-    let (jwt, mut signed, hit) = match keys.cached(&token.value) {
+    let (jwt, signed, hit) = match keys.cached(&token.value) {
         Some(hit) => (hit.jwt.clone(), None, Some(hit)),
         None => {
             let (jwt, signed) = jwt::parse(&token.value)?;
@@ -276,7 +276,7 @@ fn verify_one<'c>(
     {
         return Ok((provider, jwt));
     }
-    let signed = match signed.take() {
+    let signed = match signed {
         Some(s) => s,
         None => jwt::signed_parts(&token.value)?,
     };
