@@ -90,12 +90,7 @@ fn half<C: Curve>(a: &C::Uint) -> C::Uint {
 
 /// `a - b mod n`, for `a, b < n`.
 fn sub_mod<C: Curve>(a: &C::Uint, b: &C::Uint) -> C::Uint {
-    let (diff, borrow) = a.sub(b);
-    if borrow {
-        diff.add(&C::N).0
-    } else {
-        diff
-    }
+    a.sub_mod(b, &C::N)
 }
 
 /// `a^-1 mod n` for `a` in [1, n), by binary extended Euclid; `None` for 0.

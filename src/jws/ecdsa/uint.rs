@@ -38,6 +38,30 @@ pub(crate) trait Uint: Copy + Eq + Debug + 'static {
         self.sub(b).1
     }
 
+    /// `self + b mod m`, for `self, b < m`.
+    #[inline]
+    fn add_mod(&self, b: &Self, m: &Self) -> Self {
+        let (sum, carry) = self.add(b);
+        let (less, borrow) = sum.sub(m);
+        // The true sum is below 2m: subtract m once if it is at least m.
+        if carry || !borrow {
+            less
+        } else {
+            sum
+        }
+    }
+
+    /// `self - b mod m`, for `self, b < m`.
+    #[inline]
+    fn sub_mod(&self, b: &Self, m: &Self) -> Self {
+        let (diff, borrow) = self.sub(b);
+        if borrow {
+            diff.add(m).0
+        } else {
+            diff
+        }
+    }
+
     /// Bit `i` (0 = least significant); bits past the top read as 0.
     fn bit(&self, i: usize) -> u32 {
         self.limbs().get(i / 32).map_or(0, |l| (l >> (i % 32)) & 1)

@@ -48,16 +48,12 @@ impl Field for Fe {
 
     #[inline]
     fn add(&self, b: &Fe) -> Fe {
-        let (sum, carry) = self.0.add(&b.0);
-        let (less, borrow) = sum.sub(&P);
-        // The true sum is below 2p: subtract p once if it is at least p.
-        Fe(if carry || !borrow { less } else { sum })
+        Fe(self.0.add_mod(&b.0, &P))
     }
 
     #[inline]
     fn sub(&self, b: &Fe) -> Fe {
-        let (diff, borrow) = self.0.sub(&b.0);
-        Fe(if borrow { diff.add(&P).0 } else { diff })
+        Fe(self.0.sub_mod(&b.0, &P))
     }
 
     #[inline]
