@@ -9,19 +9,16 @@ from __future__ import annotations
 import re
 import threading
 import time
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 import yaml
 
-from echo import EchoServer
-from envoy_runner import REPO, Envoy, EnvoyError, bootstrap, listener, static_cluster, wasm_filter
+from envoy_runner import REPO
 from idp_server import DISCOVERY_PATH, IdP
 from scenarios.common import BAD_ISS, EXPIRED, VERIFY_FAIL
 from tokens import Tok, claims, jwks, session_keys, tamper_sig
-from wasm_stack import (REALM, WasmStack, _require_wasm, assert_refused, check, config_errors,
-                        needs_wasm, try_configs, upstream_headers)
+from wasm_stack import (REALM, assert_refused, check, needs_wasm, try_configs, upstream_headers,
+                        wasm_stack)
 
 pytestmark = needs_wasm
 
@@ -42,24 +39,10 @@ def rbac_denied(resp) -> None:
     assert resp.header("www-authenticate") is None, resp.headers
 
 
-@contextmanager
 def stack(name: str, configs: dict[str, dict], clusters: dict[str, int]):
     """One Envoy: a wasm listener per config, a static cluster per
     (name -> local port)."""
-    _require_wasm()
-    echo = EchoServer().start()
-    extra = [static_cluster(n, port) for n, port in clusters.items()]
-    envoy = Envoy(bootstrap([listener(n, wasm_filter(c)) for n, c in configs.items()],
-                            echo.port, extra_clusters=extra), name).start()
-    try:
-        try:
-            ports = envoy.serve(configs)
-        except EnvoyError as e:
-            pytest.fail(f"the dialect configs did not load:\n{config_errors(envoy)}\n{e}")
-        yield WasmStack(envoy, ports)
-    finally:
-        envoy.stop()
-        echo.stop()
+    return wasm_stack(name, configs, clusters)
 
 
 # ---------------------------------------------------------------- jwksUri, discovery

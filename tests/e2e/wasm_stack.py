@@ -18,7 +18,8 @@ import pytest
 
 from client import Response, send
 from echo import EchoServer
-from envoy_runner import NATIVE_ONLY, WASM, Envoy, EnvoyError, bootstrap, listener, wasm_filter
+from envoy_runner import (NATIVE_ONLY, WASM, Envoy, EnvoyError, bootstrap, listener,
+                          static_cluster, wasm_filter)
 from model import HOST, Resolved
 
 REALM = f"http://{HOST}"  # the realm is http://<host><path?query>
@@ -58,17 +59,20 @@ class WasmStack:
 
 
 @contextmanager
-def wasm_stack(stack_name: str, configs: dict[str, dict]):
-    """One Envoy with a wasm listener per config (listener name = dict key)."""
+def wasm_stack(stack_name: str, configs: dict[str, dict],
+               clusters: dict[str, int] | None = None):
+    """One Envoy with a wasm listener per config (listener name = dict key),
+    and a static cluster per `clusters` entry (name -> local port)."""
     _require_wasm()
     echo = EchoServer().start()
+    extra = [static_cluster(n, port) for n, port in (clusters or {}).items()]
     envoy = Envoy(bootstrap([listener(n, wasm_filter(c)) for n, c in configs.items()],
-                            echo.port), stack_name).start()
+                            echo.port, extra_clusters=extra), stack_name).start()
     try:
         try:
             ports = envoy.serve(configs)
         except EnvoyError as e:
-            pytest.fail(f"the extension configs did not load:\n{config_errors(envoy)}\n{e}")
+            pytest.fail(f"the configs did not load:\n{config_errors(envoy)}\n{e}")
         yield WasmStack(envoy, ports)
     finally:
         envoy.stop()
