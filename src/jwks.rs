@@ -32,8 +32,8 @@ pub use json::parse_json;
 pub use pem::parse_pem;
 pub use usage::{KeyOps, KeyOrigin, KeyUse};
 
-use crate::jws::ecdsa::{self, P256, P384};
-use crate::jws::rsa::RsaKey;
+use crate::crypto::ecdsa::{self, P256, P384};
+use crate::crypto::rsa::RsaKey;
 
 /// An ordered set of verification keys. Cloning is cheap (shared).
 #[derive(Clone, Debug)]

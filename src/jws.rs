@@ -18,11 +18,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::digest::Digest;
 use sha2::{Sha256, Sha384, Sha512};
 
-use self::rsa::{Padding, RsaKey};
+use crate::crypto::rsa::{Padding, RsaKey};
 use crate::jwks::{EcKey, Jwks, KeyMaterial};
-
-pub(crate) mod ecdsa;
-pub(crate) mod rsa;
 
 /// JWS `alg` values Envoy's `jwt_authn` supports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

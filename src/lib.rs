@@ -5,7 +5,7 @@
 
 // Overflow on untrusted sizes and numbers must be handled, not wrapped or
 // trapped: arithmetic is checked, saturating or explicitly wrapping outside
-// tests (the big-number code in `jws::rsa` and `jws::ecdsa` is exempt, with
+// tests (the big-number code in `crypto::rsa` and `crypto::ecdsa` is exempt, with
 // its bounds argued in place and cross-checked against reference crates).
 #![deny(clippy::arithmetic_side_effects)]
 #![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
@@ -16,6 +16,7 @@ pub mod b64;
 pub mod cache;
 pub mod claims;
 pub mod config;
+pub mod crypto;
 pub mod discovery;
 pub mod error;
 pub mod extract;
