@@ -35,8 +35,10 @@ $(VENV)/.stamp: tests/e2e/requirements.txt
 
 venv: $(VENV)/.stamp
 
+# The library's unit tests, and the allocation test in its own binary (its
+# counting allocator must not wrap the others).
 unit:
-	cargo test --lib
+	cargo test --lib --test allocations
 
 e2e: build venv
 	$(PY) -m pytest -q tests/e2e

@@ -5,10 +5,13 @@
 //! and `crit` right after the issuer; required claims and `auth_time` after
 //! the lifetime.
 
+pub mod hardening;
+mod provider;
+
+pub use provider::{Audiences, ClaimToHeader, Keys, MaxLifetime, Provider, Providers};
+
 use crate::cache;
 use crate::claims;
-use crate::config::hardening::{without_application_prefix, Hardening};
-use crate::config::{Config, Keys, MaxLifetime, Provider};
 use crate::error::Status;
 use crate::extract::{Extractor, Token};
 use crate::jwks::Jwks;
@@ -18,33 +21,7 @@ use crate::request::Headers;
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Allowed audiences, normalised as Envoy does: an `http://` or `https://`
-/// scheme and one trailing `/` are ignored. Empty allows any audience.
-#[derive(Clone, Debug, Default)]
-pub struct Audiences(Vec<String>);
-
-fn normalize(aud: &str) -> &str {
-    let a = aud
-        .strip_prefix("http://")
-        .or_else(|| aud.strip_prefix("https://"))
-        .unwrap_or(aud);
-    a.strip_suffix('/').unwrap_or(a)
-}
-
-impl Audiences {
-    pub fn new(list: Vec<String>) -> Audiences {
-        Audiences(list.iter().map(|a| normalize(a).to_owned()).collect())
-    }
-
-    pub fn allows(&self, token_audiences: &[String]) -> bool {
-        self.0.is_empty()
-            || token_audiences
-                .iter()
-                .any(|a| self.0.iter().any(|c| c == normalize(a)))
-    }
-}
-
-/// A token that verified: its provider (index into `Config::providers`) and
+/// A token that verified: its provider (index into [`Providers`]) and
 /// its claims, kept for the rule's `authorize` conditions.
 #[derive(Debug)]
 pub struct Verified {
@@ -133,79 +110,11 @@ fn lifetime_ok(max: Option<MaxLifetime>, exp: u64, now: u64) -> bool {
     }
 }
 
-/// Hardening of the header, checked right after the issuer: nothing else
-/// about a token with a forbidden alg, type or extension is worth reporting.
-fn check_header(h: &Hardening, jwt: &Jwt) -> Result<(), Status> {
-    if h.allowed_algorithms
-        .is_some_and(|set| !set.contains(jwt.alg))
-    {
-        return Err(Status::JwtHeaderAlgNotAllowed);
-    }
-    if let Some(required) = &h.required_typ {
-        let ok = jwt
-            .typ()
-            .is_some_and(|t| without_application_prefix(t).eq_ignore_ascii_case(required));
-        if !ok {
-            return Err(Status::JwtHeaderTypNotRequired);
-        }
-    }
-    if h.reject_unknown_crit && jwt.has_crit() {
-        return Err(Status::JwtHeaderCritUnsupported);
-    }
-    Ok(())
-}
-
-/// Whether `auth_time` (seconds, any JSON number) is within `max_age`
-/// nanoseconds plus `skew` seconds of `now`; `None` if it is not a number.
-/// Whole nanoseconds in i128 keep fractional durations exact and cannot
-/// overflow for any u64/i64 time.
-fn auth_time_fresh(
-    auth_time: &serde_json::Value,
-    max_age: i128,
-    skew: u64,
-    now: u64,
-) -> Option<bool> {
-    const NANOS: i128 = 1_000_000_000;
-    let n = auth_time.as_number()?;
-    let at = match (n.as_i64(), n.as_u64()) {
-        (Some(i), _) => i128::from(i).saturating_mul(NANOS),
-        (None, Some(u)) => i128::from(u).saturating_mul(NANOS),
-        // A fraction: a saturating float conversion is exact to well under
-        // a second for any plausible time.
-        _ => (n.as_f64()? * 1e9) as i128,
-    };
-    let deadline = at
-        .saturating_add(max_age)
-        .saturating_add(i128::from(skew).saturating_mul(NANOS));
-    Some(i128::from(now).saturating_mul(NANOS) <= deadline)
-}
-
-/// Hardening of the claims, checked after the lifetime and before any key.
-fn check_claims(h: &Hardening, jwt: &Jwt, now: u64, skew: u64) -> Result<(), Status> {
-    for path in &h.required_claims {
-        match claims::get_path(&jwt.payload, path) {
-            claims::Lookup::Found(v) if !v.is_null() => {}
-            _ => return Err(Status::JwtPayloadRequiredClaimMissing),
-        }
-    }
-    if let Some(max_age) = h.max_auth_age {
-        let fresh = jwt
-            .payload
-            .get("auth_time")
-            .and_then(|t| auth_time_fresh(t, max_age, skew, now))
-            .ok_or(Status::JwtPayloadAuthTimeMissing)?;
-        if !fresh {
-            return Err(Status::JwtAuthTimeTooOld);
-        }
-    }
-    Ok(())
-}
-
 /// Verifies one token; on success returns its provider and parsed form.
 /// A token in the verified-token cache is not decoded again, and its
 /// signature is not checked again if the same keys verified it.
 fn verify_one<'c>(
-    config: &'c Config,
+    providers: &'c Providers,
     extractor: &Extractor,
     mode: Mode<'c>,
     token: &Token,
@@ -228,13 +137,13 @@ fn verify_one<'c>(
             audiences,
         } => (provider, audiences),
         Mode::ByIssuer { .. } => (
-            config
-                .provider_for_issuer(&jwt.iss)
+            providers
+                .for_issuer(&jwt.iss)
                 .ok_or(Status::JwtUnknownIssuer)?,
             None,
         ),
     };
-    check_header(&provider.hardening, &jwt)?;
+    hardening::check_header(&provider.hardening, &jwt)?;
     let now = clock.now();
     jwt.check_time(now, provider.clock_skew)?;
     if !audiences
@@ -253,7 +162,7 @@ fn verify_one<'c>(
     if !lifetime_ok(provider.max_lifetime, jwt.exp, now) {
         return Err(Status::JwtVerificationFail);
     }
-    check_claims(&provider.hardening, &jwt, now, provider.clock_skew)?;
+    hardening::check_claims(&provider.hardening, &jwt, now, provider.clock_skew)?;
     let remote;
     let (jwks, generation): (&Jwks, u64) = match &provider.keys {
         Keys::Local(jwks) => (jwks, 0),
@@ -345,7 +254,7 @@ fn apply_good(
 /// Verified tokens are appended to `verified`, and taken back out if the
 /// leaf fails, so authorization only sees tokens of passing leaves.
 pub fn authenticate(
-    config: &Config,
+    providers: &Providers,
     extractor: &Extractor,
     mode: Mode<'_>,
     headers: &mut Headers,
@@ -367,7 +276,7 @@ pub fn authenticate(
     };
     // Envoy verifies from the last token found to the first.
     while let Some(token) = tokens.pop() {
-        status = match verify_one(config, extractor, mode, &token, clock, keys) {
+        status = match verify_one(providers, extractor, mode, &token, clock, keys) {
             Ok((provider, jwt)) => {
                 apply_good(provider, extractor, &token, &jwt, headers);
                 verified.push(Verified {

@@ -5,8 +5,6 @@ use std::fmt;
 
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
-pub use crate::keystore::MAX_BODY;
-
 /// An http(s) URI split for `dispatch_http_call`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {

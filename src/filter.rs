@@ -10,11 +10,11 @@
 
 mod remote;
 
-use crate::config::Config;
+use crate::config;
 use crate::error::Status;
 use crate::request::Headers;
 use crate::response;
-use crate::rules::{self, Denied};
+use crate::rules::{self, Denied, Policy};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType};
@@ -45,7 +45,7 @@ fn log(level: LogLevel, msg: &str) {
 /// Holds the compiled configuration (`None` until `on_configure` succeeds)
 /// and this worker's mutable state (remote keys, paused requests, token cache).
 struct Root {
-    config: Option<Rc<Config>>,
+    config: Option<Rc<Policy>>,
     worker: Rc<RefCell<Worker>>,
 }
 
@@ -92,8 +92,11 @@ impl RootContext for Root {
                 return false;
             }
         };
-        match Config::from_json(text) {
-            Ok(config) => {
+        match config::compile(text) {
+            Ok(config::Compiled {
+                policy: config,
+                warnings,
+            }) => {
                 log(
                     LogLevel::Info,
                     &format!(
@@ -102,7 +105,7 @@ impl RootContext for Root {
                         config.rules.len()
                     ),
                 );
-                for w in &config.warnings {
+                for w in &warnings {
                     log(LogLevel::Warn, &format!("jwt-guard: config warning: {w}"));
                 }
                 let worker = Worker::new(&config);
@@ -147,7 +150,7 @@ impl RootContext for Root {
 }
 
 /// Evaluates again every paused request whose keys have arrived or failed.
-fn resume_ready(config: &Config, worker: &mut Worker) {
+fn resume_ready(config: &Policy, worker: &mut Worker) {
     for (context_id, since) in worker.ready_waiters() {
         // The request may be gone (client hung up): nothing to do then.
         if hostcalls::set_effective_context(context_id).is_err() {
@@ -170,7 +173,7 @@ fn resume_ready(config: &Config, worker: &mut Worker) {
 
 struct Request {
     context_id: u32,
-    config: Option<Rc<Config>>,
+    config: Option<Rc<Policy>>,
     worker: Rc<RefCell<Worker>>,
 }
 
@@ -217,7 +220,7 @@ enum Step {
 /// Evaluates the current (effective) request: reads its headers, decides,
 /// and applies the decision. `since`: for a resumed request, when it began
 /// waiting (see `remote::View`).
-fn process(config: &Config, worker: &mut Worker, since: &[(usize, u64)]) -> Step {
+fn process(config: &Policy, worker: &mut Worker, since: &[(usize, u64)]) -> Step {
     let pairs = match hostcalls::get_map_bytes(MapType::HttpRequestHeaders) {
         Ok(p) => p,
         Err(e) => {

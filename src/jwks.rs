@@ -14,12 +14,13 @@
 //! `kid`/`alg` semantics, including `alg` values that never match a token (an
 //! RSA key with `"alg": "RSA-OAEP"`), and `use`/`key_ops` are ignored exactly
 //! as Envoy ignores them (an `"use": "enc"` key still verifies) unless a
-//! provider asks otherwise (`honor_key_use`, applied with [`Jwks::filtered`]).
+//! provider asks otherwise (`honor_key_use`, see [`KeyPolicy`]).
 
 mod der;
 mod error;
 mod json;
 mod pem;
+mod policy;
 #[cfg(test)]
 pub(crate) mod testdata;
 mod usage;
@@ -30,7 +31,8 @@ use std::sync::Arc;
 pub use error::{JwksError, KeyError};
 pub use json::parse_json;
 pub use pem::parse_pem;
-pub use usage::{KeyOps, KeyOrigin, KeyUse};
+pub use policy::{weak_keys, KeyPolicy, KeyWarning, Weakness};
+pub use usage::{KeyName, KeyOps, KeyOrigin, KeyUse};
 
 use crate::crypto::ecdsa::{self, P256, P384};
 use crate::crypto::rsa::RsaKey;
@@ -141,9 +143,17 @@ impl Jwk {
     }
 
     /// `error` as a JWKS error naming this key the way parse errors do
-    /// (`key 0 (kid "k"): ...`), for configure-time key policies.
+    /// (`key 0 (kid "k"): ...`), for key policies.
     pub fn rejected(&self, error: KeyError) -> JwksError {
         usage::rejected(self.origin, self.kid(), error)
+    }
+
+    /// How errors and warnings name this key.
+    pub fn name(&self) -> KeyName {
+        KeyName {
+            origin: self.origin,
+            kid: self.kid.clone(),
+        }
     }
 
     pub(crate) fn material(&self) -> &KeyMaterial {

@@ -183,9 +183,7 @@ mod tests {
     use super::*;
 
     fn seg(json: &str) -> String {
-        let mut s = crate::b64::encode_std(json.as_bytes());
-        s = s.replace('+', "-").replace('/', "_");
-        s.trim_end_matches('=').to_owned()
+        crate::fixtures::b64url(json.as_bytes())
     }
 
     fn tok(h: &str, p: &str) -> String {

@@ -11,7 +11,23 @@
 
 use std::sync::Arc;
 
+use crate::discovery::Target;
 use crate::jwks::Jwks;
+
+/// Where a provider's remote keys come from (`remote_jwks`, or
+/// jwt-guard's `discovery`) and how to fetch them.
+#[derive(Clone, Debug)]
+pub struct Remote {
+    /// Dispatch target: an Envoy cluster name, or `host:port` on Kong.
+    pub cluster: String,
+    /// The JWKS URI, or with `discovery` the discovery document's URI.
+    pub target: Target,
+    /// True: `target` is an OpenID Provider Configuration to read `jwks_uri` from.
+    pub discovery: bool,
+    pub policy: FetchPolicy,
+    /// Shared-data key: one cache per cluster and URI across workers.
+    pub shared_key: String,
+}
 
 /// Largest JWKS or discovery body accepted (bigger ones fail the fetch).
 pub const MAX_BODY: usize = 1 << 20;

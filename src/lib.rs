@@ -31,3 +31,6 @@ pub mod rules;
 
 #[cfg(target_arch = "wasm32")]
 mod filter;
+
+#[cfg(test)]
+mod fixtures;

@@ -1,13 +1,40 @@
-//! The requirement tree of a rule and how it is evaluated, following Envoy's
-//! verifier: groups run their children in order, `requires_all` stops at the
-//! first failure, `requires_any` at the first success.
+//! The compiled policy (providers and rules) and how a request is decided:
+//! the first rule whose match fits runs its requirement tree, following
+//! Envoy's verifier (groups run their children in order, `requires_all`
+//! stops at the first failure, `requires_any` at the first success), then
+//! its `authorize` conditions.
 
-use crate::authn::{self, Audiences, Clock, Mode, Runtime, Verified};
-use crate::authz::{Failure, Refusal};
-use crate::config::Config;
+use crate::authn::{self, Audiences, Clock, Mode, Providers, Runtime, Verified};
+use crate::authz::{Authorize, Failure, Refusal};
 use crate::error::Status;
 use crate::extract::Extractor;
+use crate::matcher::RouteMatcher;
 use crate::request::Headers;
+
+/// One entry of `rules`: the first whose `match` matches decides.
+#[derive(Debug)]
+pub struct Rule {
+    pub matcher: RouteMatcher,
+    pub verifier: Verifier,
+    /// jwt-guard extension: claim conditions checked once `verifier` passed.
+    pub authorize: Option<Authorize>,
+}
+
+/// A whole configuration, compiled (by `config`) for the request path.
+#[derive(Debug)]
+pub struct Policy {
+    pub providers: Providers,
+    pub rules: Vec<Rule>,
+    pub bypass_cors_preflight: bool,
+    /// jwt-guard extension: RFC 9457 `application/problem+json` denial bodies.
+    pub problem_details: bool,
+    /// jwt-guard extension `token_cache.max_entries`: verified-token cache
+    /// size per worker (default 1000, 0 = off). See `crate::cache`.
+    pub token_cache_entries: usize,
+    /// Every header any provider sets: Envoy strips them from each request,
+    /// whatever rule applies, so a client can never inject one.
+    pub sanitize: Vec<String>,
+}
 
 /// A compiled `JwtRequirement`.
 #[derive(Clone, Debug)]
@@ -54,7 +81,7 @@ impl Verifier {
     /// passed, so a failed branch contributes nothing).
     pub fn verify(
         &self,
-        config: &Config,
+        providers: &Providers,
         headers: &mut Headers,
         clock: &dyn Clock,
         keys: &dyn Runtime,
@@ -67,23 +94,23 @@ impl Verifier {
                 audiences,
                 extractor,
             } => {
-                let Some(provider) = config.providers.get(*provider) else {
+                let Some(provider) = providers.get(*provider) else {
                     return Err(Status::JwtUnknownIssuer);
                 };
                 let mode = Mode::Provider {
                     provider,
                     audiences: audiences.as_ref(),
                 };
-                authn::authenticate(config, extractor, mode, headers, clock, keys, verified)
+                authn::authenticate(providers, extractor, mode, headers, clock, keys, verified)
             }
             Verifier::AllowMissing { extractor } | Verifier::AllowFailed { extractor } => {
                 let allow_failed = matches!(self, Verifier::AllowFailed { .. });
                 let mode = Mode::ByIssuer { allow_failed };
-                authn::authenticate(config, extractor, mode, headers, clock, keys, verified)
+                authn::authenticate(providers, extractor, mode, headers, clock, keys, verified)
             }
             Verifier::All(children) => {
                 for c in children {
-                    c.verify(config, headers, clock, keys, verified)?;
+                    c.verify(providers, headers, clock, keys, verified)?;
                 }
                 Ok(())
             }
@@ -94,7 +121,7 @@ impl Verifier {
             } => {
                 let mut statuses = Vec::with_capacity(children.len());
                 for c in children {
-                    match c.verify(config, headers, clock, keys, verified) {
+                    match c.verify(providers, headers, clock, keys, verified) {
                         Ok(()) => return Ok(()),
                         Err(s) => statuses.push(s),
                     }
@@ -141,23 +168,23 @@ pub enum Denied<'c> {
 /// `Denied::Authn(Status::JwksPending)` means: wait for remote keys, then
 /// evaluate again from the original headers.
 pub fn evaluate<'c>(
-    config: &'c Config,
+    policy: &'c Policy,
     headers: &mut Headers,
     clock: impl Clock,
     keys: &dyn Runtime,
 ) -> Result<(), Denied<'c>> {
-    for h in &config.sanitize {
+    for h in &policy.sanitize {
         headers.remove(h);
     }
-    if config.bypass_cors_preflight && is_cors_preflight(headers) {
+    if policy.bypass_cors_preflight && is_cors_preflight(headers) {
         return Ok(());
     }
-    let Some(rule) = config.rules.iter().find(|r| r.matcher.matches(headers)) else {
+    let Some(rule) = policy.rules.iter().find(|r| r.matcher.matches(headers)) else {
         return Ok(());
     };
     let mut verified = Vec::new();
     rule.verifier
-        .verify(config, headers, &clock, keys, &mut verified)
+        .verify(&policy.providers, headers, &clock, keys, &mut verified)
         .map_err(Denied::Authn)?;
     match &rule.authorize {
         None => Ok(()),

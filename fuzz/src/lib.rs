@@ -4,9 +4,8 @@
 //! once, and a fixed clock.
 
 use jwt_guard::authn::LocalKeysOnly;
-use jwt_guard::config::Config;
 use jwt_guard::request::Headers;
-use jwt_guard::rules;
+use jwt_guard::rules::{self, Policy};
 use serde_json::json;
 use std::sync::OnceLock;
 
@@ -17,8 +16,8 @@ pub const SECRET: &[u8] = b"fuzz-secret-of-at-least-32-bytes!!";
 /// Seed tokens are valid at this time.
 pub const NOW: u64 = 1_700_000_000;
 
-pub fn config() -> &'static Config {
-    static CONFIG: OnceLock<Config> = OnceLock::new();
+pub fn config() -> &'static Policy {
+    static CONFIG: OnceLock<Policy> = OnceLock::new();
     CONFIG.get_or_init(|| {
         let every_condition = json!({"all": [
             {"scopes": {"any_of": ["orders:read", "x"]}},
@@ -67,8 +66,8 @@ pub fn config() -> &'static Config {
             ]
         })
         .to_string();
-        match Config::from_json(&text) {
-            Ok(c) => c,
+        match jwt_guard::config::compile(&text) {
+            Ok(c) => c.policy,
             // The fixture itself is wrong: no point fuzzing anything.
             Err(e) => panic!("fuzz fixture config: {e}"),
         }

@@ -1,56 +1,34 @@
 use super::*;
 use crate::extract::Extractor;
-use hmac::{Hmac, KeyInit, Mac};
+use crate::fixtures::{self, merged, NOW};
+use crate::rules::Policy;
 use serde_json::{json, Value};
-use sha2::Sha256;
 
-const SECRET: &[u8] = b"a-test-secret-of-thirty-two-byte";
-const NOW: u64 = 1_700_000_000;
-const HS256: &str = "HS256";
-
-fn b64url(bytes: &[u8]) -> String {
-    crate::b64::encode_std(bytes)
-        .trim_end_matches('=')
-        .replace('+', "-")
-        .replace('/', "_")
-}
-
-/// An HS256 token with `header` members added to `{"alg": "HS256"}`.
+/// An HS256 token under the fixture secret, `{"alg": "HS256"}` plus `header`.
 fn token(header: Value, claims: Value) -> String {
-    let mut h = json!({"alg": HS256});
-    if let (Some(h), Value::Object(extra)) = (h.as_object_mut(), header) {
-        h.extend(extra);
-    }
-    let input = format!(
-        "{}.{}",
-        b64url(h.to_string().as_bytes()),
-        b64url(claims.to_string().as_bytes())
-    );
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).unwrap();
-    mac.update(input.as_bytes());
-    format!("{input}.{}", b64url(&mac.finalize().into_bytes()))
+    fixtures::hs256(header, claims)
 }
 
-fn config(extra: Value) -> Config {
-    let jwks = json!({"keys": [{"kty": "oct", "k": b64url(SECRET)}]}).to_string();
-    let mut p = json!({"issuer": "A", "audiences": ["api"], "local_jwks": {"inline_string": jwks}});
-    if let (Some(p), Value::Object(e)) = (p.as_object_mut(), extra) {
-        p.extend(e);
-    }
-    Config::from_json(&json!({"providers": {"p": p}}).to_string()).unwrap()
+/// One provider `p`: issuer "A", audience "api", the fixture key (no kid),
+/// plus the provider fields in `extra`.
+fn config(extra: Value) -> Policy {
+    let p = json!({"issuer": "A", "audiences": ["api"],
+                   "local_jwks": {"inline_string": fixtures::jwks(None)}});
+    fixtures::policy(json!({"providers": {"p": merged(p, extra)}}))
 }
 
+/// `{"iss": "A", "aud": "api", "exp": NOW + 600, "auth_time": NOW - 60}`
+/// plus `extra`.
 fn claims(extra: Value) -> Value {
-    let mut c = json!({"iss": "A", "aud": "api", "exp": NOW + 600, "auth_time": NOW - 60});
-    if let (Some(c), Value::Object(e)) = (c.as_object_mut(), extra) {
-        c.extend(e);
-    }
-    c
+    merged(
+        json!({"iss": "A", "aud": "api", "exp": NOW + 600, "auth_time": NOW - 60}),
+        extra,
+    )
 }
 
 /// Authenticates `token` with the only provider of `c`, named or found
 /// by issuer.
-fn verify_with(c: &Config, by_issuer: bool, token: &str, now: u64) -> Result<(), Status> {
+fn verify_with(c: &Policy, by_issuer: bool, token: &str, now: u64) -> Result<(), Status> {
     let p = &c.providers[0];
     let mut extractor = Extractor::default();
     extractor.add_provider(&p.issuer, &p.locations, &[]);
@@ -64,12 +42,12 @@ fn verify_with(c: &Config, by_issuer: bool, token: &str, now: u64) -> Result<(),
             audiences: None,
         }
     };
-    let mut headers = Headers::new(vec![
-        (":path".into(), "/".into()),
-        ("authorization".into(), format!("Bearer {token}")),
+    let mut headers = fixtures::headers(&[
+        (":path", "/"),
+        ("authorization", &format!("Bearer {token}")),
     ]);
     authenticate(
-        c,
+        &c.providers,
         &extractor,
         mode,
         &mut headers,
@@ -79,7 +57,7 @@ fn verify_with(c: &Config, by_issuer: bool, token: &str, now: u64) -> Result<(),
     )
 }
 
-fn verify(c: &Config, token: &str) -> Result<(), Status> {
+fn verify(c: &Policy, token: &str) -> Result<(), Status> {
     verify_with(c, false, token, NOW)
 }
 
@@ -315,13 +293,13 @@ fn the_clock_is_read_only_for_a_token_that_reaches_its_time_check() {
         audiences: None,
     };
     let reads = |auth: Option<&str>| {
-        let mut headers = Headers::new(vec![(":path".into(), "/".into())]);
+        let mut headers = fixtures::headers(&[(":path", "/")]);
         if let Some(a) = auth {
             headers.add("authorization", a.to_owned());
         }
         let clock = CountingClock(std::cell::Cell::new(0));
         let r = authenticate(
-            &c,
+            &c.providers,
             &extractor,
             mode,
             &mut headers,

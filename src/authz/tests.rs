@@ -1,39 +1,15 @@
-//! Conditions compiled from JSON and evaluated against claims, config errors
-//! for `authorize`, and a count of heap allocations during evaluation.
+//! Conditions compiled from JSON and evaluated against claims, and config
+//! errors for `authorize`. That evaluation allocates nothing is checked in
+//! its own test binary (`tests/allocations.rs`), whose counting allocator
+//! then wraps only that test.
 
 use super::*;
-use crate::config::Config;
+use crate::config::ConfigError;
+use crate::fixtures;
+use crate::rules::Policy;
 use serde_json::json;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 mod principal;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Counts this thread's allocations, to prove evaluation makes none.
-struct Counting;
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static COUNTING: Counting = Counting;
 
 const JWKS: &str =
     r#"{"keys":[{"kty":"oct","kid":"k","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMw"}]}"#;
@@ -45,13 +21,11 @@ fn providers() -> serde_json::Value {
     })
 }
 
-fn compile(authorize: serde_json::Value) -> Result<Config, String> {
-    Config::from_json(
-        &json!({"providers": providers(), "rules": [
-            {"match": {"prefix": "/"}, "requires": {"provider_name": "a"}, "authorize": authorize}
-        ]})
-        .to_string(),
-    )
+fn compile(authorize: serde_json::Value) -> Result<Policy, String> {
+    fixtures::compile(&json!({"providers": providers(), "rules": [
+        {"match": {"prefix": "/"}, "requires": {"provider_name": "a"}, "authorize": authorize}
+    ]}))
+    .map(|c| c.policy)
     .map_err(|e| e.to_string())
 }
 
@@ -289,11 +263,9 @@ fn config_errors_name_their_path() {
 #[test]
 fn provider_must_be_named_when_the_requirement_is_ambiguous() {
     let config = |requires: serde_json::Value, authorize: serde_json::Value| {
-        Config::from_json(
-            &json!({"providers": providers(), "rules": [
-                {"match": {"prefix": "/"}, "requires": requires, "authorize": authorize}]})
-            .to_string(),
-        )
+        fixtures::compile(&json!({"providers": providers(), "rules": [
+            {"match": {"prefix": "/"}, "requires": requires, "authorize": authorize}]}))
+        .map(|c| c.policy)
     };
     let any =
         json!({"requires_any": {"requirements": [{"provider_name": "a"}, {"provider_name": "b"}]}});
@@ -312,43 +284,12 @@ fn provider_must_be_named_when_the_requirement_is_ambiguous() {
             .reads,
         Reads::Provider(1)
     );
-    let e = Config::from_json(
-        &json!({"providers": providers(), "rules": [
-            {"match": {"prefix": "/"}, "authorize": {"claim": "x", "present": true}}]})
-        .to_string(),
-    )
-    .unwrap_err()
-    .to_string();
+    let e: ConfigError = fixtures::compile(&json!({"providers": providers(), "rules": [
+        {"match": {"prefix": "/"}, "authorize": {"claim": "x", "present": true}}]}))
+    .unwrap_err();
+    let e = e.to_string();
     assert!(
         e.contains("authorize needs a rule whose requires verifies a token"),
         "{e}"
     );
-}
-
-#[test]
-fn evaluation_allocates_nothing() {
-    let a = condition(json!({"all": [
-        {"scopes": {"all_of": ["orders:read"]}},
-        {"claim": "org.tier", "one_of": ["gold", "silver"]},
-        {"claim": ["https://example.com/roles"], "contains_all": ["buyer"]},
-        {"claim": "email", "matches": "[a-z]+@example\\.com"},
-        {"claim": "acr", "gte": 2},
-        {"claim_difference": ["exp", "iat"], "lte": 3600},
-        {"not": {"claim": "groups", "contains_any": ["banned"]}},
-        {"any": [{"claim": "vip", "equals": true}, {"claim": "groups", "none_of": ["guests"]}]}
-    ]}));
-    let verified = [Verified {
-        provider: 0,
-        claims: std::rc::Rc::new(claims(json!({
-            "scope": "openid orders:read", "org": {"tier": "gold"}, "https://example.com/roles": ["buyer"],
-            "email": "ann@example.com", "acr": "2", "iat": 1000, "exp": 4000, "groups": ["dev"]
-        }))),
-    }];
-    let request = no_request();
-    assert!(a.check(&verified, &request).is_ok()); // warm up (the regex builds its cache once)
-    let before = ALLOCATIONS.with(Cell::get);
-    for _ in 0..100 {
-        assert!(a.check(&verified, &request).is_ok());
-    }
-    assert_eq!(ALLOCATIONS.with(Cell::get) - before, 0);
 }

@@ -3,7 +3,7 @@
 //! ambiguous provider are configuration errors.
 
 use super::json::{err, Obj, Result};
-use super::Provider;
+use crate::authn::Provider;
 use crate::authz::{
     Authorize, Bounds, ClaimPath, ClaimTest, Condition, Literal, PrincipalPattern, Reads,
 };

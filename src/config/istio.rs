@@ -13,8 +13,9 @@ mod authn;
 mod authz;
 
 use super::json::{err, join, Obj, Result};
-use super::{Provider, Rule};
+use crate::authn::Provider;
 use crate::authz::{Authorize, Reads};
+use crate::rules::Rule;
 use serde_json::{json, Value};
 
 /// A compiled `istio` member.

@@ -3,8 +3,7 @@
 
 use super::json::{err, Obj, Result};
 use super::matchers::string_matcher;
-use super::{ClaimToHeader, Keys, MaxLifetime, Provider};
-use crate::authn::Audiences;
+use crate::authn::{Audiences, ClaimToHeader, Keys, MaxLifetime, Provider};
 use crate::extract::Locations;
 use serde_json::Value;
 
@@ -176,7 +175,8 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
         Some(s) => s,
     };
     // Envoy's own token cache: same decisions with or without it, so the
-    // settings are checked and accepted (jwt-guard keeps no cache yet).
+    // settings are checked and accepted; jwt-guard's own verified-token
+    // cache is `token_cache` at the top level.
     if let Some(mut c) = o.object("jwt_cache_config")? {
         c.u64("jwt_cache_size", u64::from(u32::MAX))?;
         c.u64("jwt_max_token_size", u64::from(u32::MAX))?;

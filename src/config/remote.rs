@@ -2,23 +2,9 @@
 //! Envoy's `remote_jwks`, or jwt-guard's `discovery` (OIDC discovery).
 
 use super::json::{err, Obj, Result};
-use crate::discovery::{parse_uri, Target};
-use crate::keystore::FetchPolicy;
+use crate::discovery::parse_uri;
+use crate::keystore::{FetchPolicy, Remote};
 use serde_json::Value;
-
-/// A provider's remote key source, compiled.
-#[derive(Clone, Debug)]
-pub struct Remote {
-    /// Dispatch target: an Envoy cluster name, or `host:port` on Kong.
-    pub cluster: String,
-    /// The JWKS URI, or with `discovery` the discovery document's URI.
-    pub target: Target,
-    /// True: `target` is an OpenID Provider Configuration to read `jwks_uri` from.
-    pub discovery: bool,
-    pub policy: FetchPolicy,
-    /// Shared-data key: one cache per cluster and URI across workers.
-    pub shared_key: String,
-}
 
 const MS: i128 = 1_000_000;
 

@@ -3,10 +3,9 @@
 
 use super::json::{err, Obj, Result};
 use super::matchers::route_match;
-use super::{Provider, Rule};
-use crate::authn::Audiences;
+use crate::authn::{Audiences, Provider};
 use crate::extract::Extractor;
-use crate::rules::Verifier;
+use crate::rules::{Rule, Verifier};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -11,7 +11,7 @@
 //! The second makes the examples reach every object and oneof branch the
 //! schema knows, so the first sees the fields the compiler reads there.
 
-use super::{asked, Config};
+use super::{asked, compile};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -245,7 +245,7 @@ fn compile_examples() -> (Vec<Value>, BTreeSet<(String, String)>) {
     let mut values = Vec::new();
     let mut asked_all = BTreeSet::new();
     for (name, text) in EXAMPLES {
-        let (res, asked) = asked::record(|| Config::from_json(text));
+        let (res, asked) = asked::record(|| compile(text));
         if let Err(e) = res {
             panic!("schema/examples/{name} does not compile: {e}");
         }
@@ -375,5 +375,5 @@ fn schema_is_draft_4_and_says_camel_case_is_accepted() {
         .replace("remote_jwks", "remoteJwks")
         .replace("http_uri", "httpUri");
     assert!(camel.contains("remoteJwks"));
-    Config::from_json(&camel).unwrap();
+    compile(&camel).unwrap();
 }

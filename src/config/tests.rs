@@ -1,4 +1,8 @@
 use super::*;
+use crate::authn::MaxLifetime;
+use crate::jwks::Jwks;
+use crate::rules::Verifier;
+use serde_json::json;
 
 fn local_keys(p: &Provider) -> &Jwks {
     match &p.keys {
@@ -6,7 +10,6 @@ fn local_keys(p: &Provider) -> &Jwks {
         Keys::Remote { .. } => panic!("expected local keys"),
     }
 }
-use serde_json::json;
 
 const JWKS: &str = r#"{"keys":[{"kty":"oct","kid":"h1","alg":"HS256","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMw"}]}"#;
 
@@ -18,8 +21,13 @@ fn provider(extra: serde_json::Value) -> serde_json::Value {
     p
 }
 
-fn compile(v: serde_json::Value) -> Result<Config, ConfigError> {
-    Config::from_json(&v.to_string())
+/// The policy of a config; see `compiled` for its warnings too.
+fn compile(v: serde_json::Value) -> Result<Policy, ConfigError> {
+    compiled(v).map(|c| c.policy)
+}
+
+fn compiled(v: serde_json::Value) -> Result<Compiled, ConfigError> {
+    crate::fixtures::compile(&v)
 }
 
 fn error_of(v: serde_json::Value) -> String {
@@ -246,15 +254,15 @@ fn require_expiration_and_max_lifetime() {
 
 #[test]
 fn not_json_or_duplicate_members_are_refused() {
-    assert!(Config::from_json("{")
+    assert!(super::compile("{")
         .unwrap_err()
         .to_string()
         .contains("not valid JSON"));
-    assert!(Config::from_json(r#"{"rules":[],"rules":[]}"#)
+    assert!(super::compile(r#"{"rules":[],"rules":[]}"#)
         .unwrap_err()
         .to_string()
         .contains("duplicate"));
-    assert!(Config::from_json("[]").is_err());
+    assert!(super::compile("[]").is_err());
 }
 
 #[test]
@@ -264,7 +272,7 @@ fn inline_bytes_holds_base64_of_the_jwks() {
     assert_eq!(local_keys(&c.providers[0]).len(), 1);
 }
 
-fn hardened(extra: serde_json::Value) -> Result<Config, ConfigError> {
+fn hardened(extra: serde_json::Value) -> Result<Policy, ConfigError> {
     compile(json!({"providers": {"idp": provider(extra)}}))
 }
 
@@ -370,7 +378,7 @@ fn required_claims_entries_must_be_dotted_paths() {
 fn with_jwks(
     keys: Vec<serde_json::Value>,
     extra: serde_json::Value,
-) -> Result<Config, ConfigError> {
+) -> Result<Policy, ConfigError> {
     let jwks = json!({ "keys": keys }).to_string();
     let mut p = json!({"local_jwks": {"inline_string": jwks}});
     if let (Some(p), serde_json::Value::Object(e)) = (p.as_object_mut(), extra) {
@@ -500,12 +508,13 @@ fn weak_local_keys_load_with_a_warning_naming_each_key() {
             {{"kty":"oct","kid":"h512","alg":"HS512","k":"{secret32}"}},
             {{"kty":"oct","k":"c2hvcnQ"}}]}}"#
     );
-    let c = compile(
+    let c = compiled(
         json!({"providers": {"p": provider(json!({"local_jwks": {"inline_string": keys}}))}}),
     )
     .unwrap();
+    let warnings: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
-        c.warnings,
+        warnings,
         [
             r#"providers.p.local_jwks: key 0 (kid "small"): RSA key has 1024 bits, below the recommended 2048 (min_rsa_key_bits refuses such keys)"#,
             r#"providers.p.local_jwks: key 2 (kid "h512"): HMAC secret has 32 bytes, shorter than the 64 HS512 needs (RFC 7518 section 3.2)"#,
@@ -513,7 +522,7 @@ fn weak_local_keys_load_with_a_warning_naming_each_key() {
         ]
     );
     let strong = format!(r#"{{"keys":[{{"kty":"oct","k":"{secret32}"}}]}}"#);
-    let c = compile(
+    let c = compiled(
         json!({"providers": {"p": provider(json!({"local_jwks": {"inline_string": strong}}))}}),
     )
     .unwrap();

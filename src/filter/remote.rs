@@ -4,12 +4,14 @@
 //! lease, and paused requests resumed when their keys arrive or fail.
 
 use super::log;
-use crate::authn::{Availability, Runtime};
+use crate::authn::{Availability, Keys, Runtime};
 use crate::cache::{Hit, TokenCache};
-use crate::config::{Config, KeyPolicy, Keys, Remote};
 use crate::discovery::{self, Target};
 use crate::jwks;
+use crate::jwks::KeyPolicy;
+use crate::keystore::Remote;
 use crate::keystore::{Attempt, KeyStore, MAX_BODY};
+use crate::rules::Policy;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, LogLevel, MapType};
 use std::cell::RefCell;
@@ -65,7 +67,7 @@ fn now_ms() -> u64 {
 }
 
 impl Worker {
-    pub fn new(config: &Config) -> Worker {
+    pub fn new(config: &Policy) -> Worker {
         let stores = config
             .providers
             .iter()
@@ -228,8 +230,8 @@ fn response_body(body_size: usize) -> Result<Vec<u8>, String> {
 fn parse_keys(body: &[u8], policy: KeyPolicy) -> Result<jwks::Jwks, String> {
     let text = std::str::from_utf8(body).map_err(|_| "JWKS is not UTF-8".to_owned())?;
     let parsed = jwks::parse(text).map_err(|e| e.to_string())?;
-    let keys = policy.apply(parsed)?;
-    for w in crate::config::hardening::weak_key_warnings(&keys) {
+    let keys = policy.apply(parsed).map_err(|e| e.to_string())?;
+    for w in crate::jwks::weak_keys(&keys) {
         log(LogLevel::Warn, &format!("jwt-guard: fetched keys: {w}"));
     }
     Ok(keys)

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::usage::{KeyName, KeyOrigin};
+
 /// Why one key was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyError {
@@ -46,8 +48,6 @@ pub enum KeyError {
         bits: u32,
         min: u32,
     },
-    /// Not an error: a warning about a weak key, worded like one.
-    Weak(String),
 }
 
 impl fmt::Display for KeyError {
@@ -98,7 +98,6 @@ impl fmt::Display for KeyError {
             KeyError::RsaBelowMinimum { bits, min } => {
                 write!(f, "RSA key has {bits} bits, below min_rsa_key_bits {min}")
             }
-            KeyError::Weak(why) => f.write_str(why),
         }
     }
 }
@@ -138,6 +137,8 @@ pub enum JwksError {
         index: usize,
     },
     NoPemBlock,
+    /// A provider's `honor_key_use` policy dropped every key.
+    NoKeyForVerification,
 }
 
 impl fmt::Display for JwksError {
@@ -152,22 +153,12 @@ impl fmt::Display for JwksError {
             ),
             JwksError::KeysNotArray => write!(f, "\"keys\" in JWKS is not an array"),
             JwksError::NoValidKey => write!(f, "no valid key in JWKS"),
-            JwksError::Key {
-                index,
-                kid: Some(kid),
-                error,
-            } => {
-                write!(f, "key {index} (kid \"{kid}\"): {error}")
+            JwksError::Key { .. } | JwksError::Certificate { .. } | JwksError::Pem { .. } => {
+                match self.key() {
+                    Some((name, error)) => write!(f, "{name}: {error}"),
+                    None => Ok(()),
+                }
             }
-            JwksError::Key {
-                index,
-                kid: None,
-                error,
-            } => write!(f, "key {index}: {error}"),
-            JwksError::Certificate { kid, error } => {
-                write!(f, "X.509 certificate for kid \"{kid}\": {error}")
-            }
-            JwksError::Pem { index, error } => write!(f, "PEM block {index}: {error}"),
             JwksError::PemUnsupportedLabel { index, label } => write!(
                 f,
                 "PEM block {index}: \"{label}\" is not a PUBLIC KEY or RSA PUBLIC KEY"
@@ -177,7 +168,28 @@ impl fmt::Display for JwksError {
             }
             JwksError::PemBadBase64 { index } => write!(f, "PEM block {index}: invalid base64"),
             JwksError::NoPemBlock => write!(f, "no PEM block found"),
+            JwksError::NoKeyForVerification => write!(
+                f,
+                "no key is left under honor_key_use: every key has \"use\" other than \"sig\" or \"key_ops\" without \"verify\""
+            ),
         }
+    }
+}
+
+impl JwksError {
+    /// For an error about one key: that key's name and what is wrong with it.
+    pub fn key(&self) -> Option<(KeyName, &KeyError)> {
+        let (origin, kid, error) = match self {
+            JwksError::Key { index, kid, error } => {
+                (KeyOrigin::Jwks { index: *index }, kid.clone(), error)
+            }
+            JwksError::Certificate { kid, error } => {
+                (KeyOrigin::Certificate, Some(kid.clone()), error)
+            }
+            JwksError::Pem { index, error } => (KeyOrigin::Pem { index: *index }, None, error),
+            _ => return None,
+        };
+        Some((KeyName { origin, kid }, error))
     }
 }
 

@@ -4,6 +4,7 @@
 //! time, and configure-time key policies name a key by its origin.
 
 use serde_json::Value;
+use std::fmt;
 
 use super::{JwksError, KeyError};
 
@@ -67,6 +68,29 @@ pub enum KeyOrigin {
     Certificate,
     /// The index-th PEM block.
     Pem { index: usize },
+}
+
+/// A key as errors and warnings name it: `key 0 (kid "k")`, `X.509
+/// certificate for kid "c"`, `PEM block 1`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyName {
+    pub origin: KeyOrigin,
+    pub kid: Option<String>,
+}
+
+impl fmt::Display for KeyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.origin, &self.kid) {
+            (KeyOrigin::Jwks { index }, Some(kid)) => write!(f, "key {index} (kid \"{kid}\")"),
+            (KeyOrigin::Jwks { index }, None) => write!(f, "key {index}"),
+            (KeyOrigin::Certificate, kid) => write!(
+                f,
+                "X.509 certificate for kid \"{}\"",
+                kid.as_deref().unwrap_or_default()
+            ),
+            (KeyOrigin::Pem { index }, _) => write!(f, "PEM block {index}"),
+        }
+    }
 }
 
 /// The error a key policy reports for `kid` from `origin`, worded like a

@@ -27,10 +27,7 @@ fn tampered(token: &str) -> String {
     let (si, sig) = token.rsplit_once('.').unwrap();
     let mut sig = crate::b64::decode_url(sig.as_bytes()).unwrap();
     *sig.last_mut().unwrap() ^= 1;
-    let enc = crate::b64::encode_std(&sig)
-        .replace('+', "-")
-        .replace('/', "_");
-    format!("{si}.{}", enc.trim_end_matches('='))
+    format!("{si}.{}", crate::fixtures::b64url(&sig))
 }
 
 #[test]

@@ -1,19 +1,14 @@
 //! Whole decisions, config JSON in, headers out, with HS256 tokens signed
 //! here: the requirement tree, forwarding and claim headers together.
 
-use super::Denied;
-use crate::config::Config;
+use super::{Denied, Policy};
 use crate::error::Status;
+use crate::fixtures::{self, merged, NOW};
 use crate::request::Headers;
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
-
-const SECRET: &[u8] = b"a-test-secret-of-thirty-two-byte";
-const NOW: u64 = 1_700_000_000;
 
 /// The decision as an authentication status (these tests set no `authorize`).
-fn evaluate(c: &Config, h: &mut Headers, now: u64) -> Result<(), Status> {
+fn evaluate(c: &Policy, h: &mut Headers, now: u64) -> Result<(), Status> {
     super::evaluate(c, h, now, &crate::authn::LocalKeysOnly).map_err(|d| match d {
         Denied::Authn(s) => s,
         Denied::Authz(f) => panic!("unexpected authorization failure: {}", f.describe()),
@@ -21,46 +16,30 @@ fn evaluate(c: &Config, h: &mut Headers, now: u64) -> Result<(), Status> {
     })
 }
 
-fn b64url(bytes: &[u8]) -> String {
-    crate::b64::encode_std(bytes)
-        .trim_end_matches('=')
-        .replace('+', "-")
-        .replace('/', "_")
-}
-
+/// An HS256 token (kid "k", the fixture secret) with the payload `claims`.
 fn token(claims: Value) -> String {
-    let head = b64url(br#"{"alg":"HS256","kid":"k"}"#);
-    let body = b64url(claims.to_string().as_bytes());
-    let input = format!("{head}.{body}");
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).unwrap();
-    mac.update(input.as_bytes());
-    format!("{input}.{}", b64url(&mac.finalize().into_bytes()))
+    fixtures::hs256(json!({"kid": "k"}), claims)
 }
 
+/// A provider of `issuer` with the fixture key (kid "k"), plus `extra`.
 fn provider(issuer: &str, extra: Value) -> Value {
-    let jwks = json!({"keys": [{"kty": "oct", "kid": "k", "k": b64url(SECRET)}]}).to_string();
-    let mut p = json!({"issuer": issuer, "local_jwks": {"inline_string": jwks}});
-    if let (Some(p), Value::Object(e)) = (p.as_object_mut(), extra) {
-        p.extend(e);
-    }
-    p
+    let jwks = fixtures::jwks(Some("k"));
+    merged(
+        json!({"issuer": issuer, "local_jwks": {"inline_string": jwks}}),
+        extra,
+    )
 }
 
-fn config(providers: Value, requires: Value) -> Config {
-    Config::from_json(
-        &json!({"providers": providers, "rules": [
-            {"match": {"prefix": "/open"}},
-            {"match": {"prefix": "/"}, "requires": requires}
-        ]})
-        .to_string(),
-    )
-    .unwrap()
+/// `/open` requires nothing; everything else `requires`.
+fn config(providers: Value, requires: Value) -> Policy {
+    fixtures::policy(json!({"providers": providers, "rules": [
+        {"match": {"prefix": "/open"}},
+        {"match": {"prefix": "/"}, "requires": requires}
+    ]}))
 }
 
 fn request(path: &str, headers: &[(&str, &str)]) -> Headers {
-    let mut v = vec![(":path".to_owned(), path.to_owned())];
-    v.extend(headers.iter().map(|(k, x)| (k.to_string(), x.to_string())));
-    Headers::new(v)
+    fixtures::headers(&[&[(":path", path)], headers].concat())
 }
 
 /// Changes a signature character away from the end, where base64's unused

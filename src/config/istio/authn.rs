@@ -4,7 +4,8 @@
 //! error paths are translated back to the fields the user wrote.
 
 use super::super::json::{err, join, ConfigError, Obj, Result};
-use super::super::{provider, requirements, Provider};
+use super::super::{provider, requirements};
+use crate::authn::Provider;
 use crate::discovery::{parse_uri, Target};
 use crate::rules::Verifier;
 use serde_json::{json, Map, Value};

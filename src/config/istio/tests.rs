@@ -4,20 +4,26 @@
 
 mod decisions;
 
+use crate::authn::Keys;
 use crate::authz::{Condition, Reads};
-use crate::config::{Config, Keys};
-use crate::rules::Verifier;
+use crate::config::Compiled;
+use crate::fixtures;
+use crate::rules::{Policy, Verifier};
 use serde_json::{json, Value};
 
 pub(super) const JWKS: &str =
     r#"{"keys":[{"kty":"oct","kid":"k","k":"YS10ZXN0LXNlY3JldC1vZi10aGlydHktdHdvLWJ5dGU"}]}"#;
 const RA: &str = "istio.request_authentication";
 
-fn compile(istio: Value) -> Result<Config, String> {
-    Config::from_json(&json!({ "istio": istio }).to_string()).map_err(|e| e.to_string())
+fn compiled(istio: Value) -> Result<Compiled, String> {
+    fixtures::compile(&json!({ "istio": istio })).map_err(|e| e.to_string())
 }
 
-fn rules(jwt_rules: Value) -> Result<Config, String> {
+fn compile(istio: Value) -> Result<Policy, String> {
+    compiled(istio).map(|c| c.policy)
+}
+
+fn rules(jwt_rules: Value) -> Result<Policy, String> {
     compile(json!({"requestAuthentication": {"jwtRules": jwt_rules}}))
 }
 
@@ -212,13 +218,13 @@ fn a_policy_becomes_the_rules_authorize_read_the_istio_way() {
 #[test]
 fn weak_key_warnings_name_the_jwks_field() {
     let short = r#"{"keys":[{"kty":"oct","kid":"k","k":"c2hvcnQ"}]}"#;
-    let c = rules(json!([{"issuer": "https://idp.example.com", "jwks": short}])).unwrap();
+    let c = compiled(json!({"requestAuthentication": {"jwtRules": [
+        {"issuer": "https://idp.example.com", "jwks": short}
+    ]}}))
+    .unwrap();
     assert_eq!(c.warnings.len(), 1);
-    assert!(
-        c.warnings[0].starts_with(&format!("{RA}.jwt_rules[0].jwks: ")),
-        "{}",
-        c.warnings[0]
-    );
+    let w = c.warnings[0].to_string();
+    assert!(w.starts_with(&format!("{RA}.jwt_rules[0].jwks: ")), "{w}");
 }
 
 fn error(istio: Value) -> String {
@@ -317,8 +323,8 @@ fn resource_wrappers_and_workload_selection_are_refused_with_the_fix() {
     assert!(
         error(json!({})).starts_with("istio: needs request_authentication or authorization_policy")
     );
-    let e =
-        Config::from_json(r#"{"istio": {"authorizationPolicy": {}}, "rules": []}"#).unwrap_err();
+    let e = crate::config::compile(r#"{"istio": {"authorizationPolicy": {}}, "rules": []}"#)
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         "istio: cannot be combined with rules: it brings its own providers and rule"

@@ -4,27 +4,17 @@
 //! denied`, a request without a token having no principal and no claims.
 
 use super::JWKS;
-use crate::config::Config;
 use crate::error::Status;
+use crate::fixtures::{self, NOW};
 use crate::request::Headers;
-use crate::rules::{evaluate, Denied};
-use hmac::{Hmac, KeyInit, Mac};
+use crate::rules::{evaluate, Denied, Policy};
 use serde_json::{json, Value};
-use sha2::Sha256;
 
-const SECRET: &[u8] = b"a-test-secret-of-thirty-two-byte";
-const NOW: u64 = 1_700_000_000;
 const ISS: &str = "https://idp.example.com";
 
-fn b64url(bytes: &[u8]) -> String {
-    crate::b64::encode_std(bytes)
-        .trim_end_matches('=')
-        .replace('+', "-")
-        .replace('/', "_")
-}
-
-/// An HS256 token of ISS for `alice`, valid at NOW, with `extra` claims
-/// (null drops one).
+/// An HS256 token (kid "k", the fixture secret) whose payload is
+/// `{"iss": ISS, "sub": "alice", "exp": NOW + 600}` with `extra` claims
+/// added or replaced (null drops one).
 fn token(extra: Value) -> String {
     let mut claims = json!({"iss": ISS, "sub": "alice", "exp": NOW + 600});
     if let (Some(c), Value::Object(e)) = (claims.as_object_mut(), extra) {
@@ -36,22 +26,15 @@ fn token(extra: Value) -> String {
             }
         }
     }
-    let input = format!(
-        "{}.{}",
-        b64url(br#"{"alg":"HS256","kid":"k"}"#),
-        b64url(claims.to_string().as_bytes())
-    );
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).unwrap();
-    mac.update(input.as_bytes());
-    format!("{input}.{}", b64url(&mac.finalize().into_bytes()))
+    fixtures::hs256(json!({"kid": "k"}), claims)
 }
 
-fn dialect(istio: Value) -> Config {
-    Config::from_json(&json!({ "istio": istio }).to_string()).unwrap()
+fn dialect(istio: Value) -> Policy {
+    fixtures::policy(json!({ "istio": istio }))
 }
 
 /// One jwtRule for ISS, plus a policy (if not null).
-fn with_policy(policy: Value) -> Config {
+fn with_policy(policy: Value) -> Policy {
     let mut istio = json!({"requestAuthentication": {"jwtRules": [
         {"issuer": ISS, "jwks": JWKS, "outputClaimToHeaders": [{"header": "x-sub", "claim": "sub"}]}
     ]}});
@@ -68,14 +51,14 @@ enum Answer {
     Forbidden,
 }
 
-fn send(c: &Config, token: Option<&str>) -> (Answer, Headers) {
+fn send(c: &Policy, token: Option<&str>) -> (Answer, Headers) {
     send_to(c, token, "GET", "/api", &[])
 }
 
 /// A request with `method` and `path` to `authority` (default
 /// `api.example.com`), plus `extra` headers.
 fn send_to(
-    c: &Config,
+    c: &Policy,
     token: Option<&str>,
     method: &str,
     path: &str,
@@ -102,7 +85,7 @@ fn send_to(
     (answer, h)
 }
 
-fn answer(c: &Config, token: Option<&str>) -> Answer {
+fn answer(c: &Policy, token: Option<&str>) -> Answer {
     send(c, token).0
 }
 
