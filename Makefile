@@ -47,8 +47,11 @@ test: unit e2e fuzz-smoke
 
 # cargo-deny (from crates.io if missing) checks licenses, bans and sources
 # against deny.toml; advisories need GitHub, see deny.toml.
+# The layering check (src/layering.rs) fails if anything outside src/config*
+# and src/filter* imports crate::config, or uses proxy_wasm outside src/filter*.
 lint: wasm-target
 	cargo fmt --check
+	cargo test --lib --quiet layering
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --release --target wasm32-wasip1 -- -D warnings
 	@command -v cargo-deny >/dev/null || cargo install cargo-deny --locked

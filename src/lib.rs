@@ -34,3 +34,5 @@ mod filter;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod layering;

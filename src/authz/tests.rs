@@ -4,7 +4,6 @@
 //! then wraps only that test.
 
 use super::*;
-use crate::config::ConfigError;
 use crate::fixtures;
 use crate::rules::Policy;
 use serde_json::json;
@@ -284,10 +283,10 @@ fn provider_must_be_named_when_the_requirement_is_ambiguous() {
             .reads,
         Reads::Provider(1)
     );
-    let e: ConfigError = fixtures::compile(&json!({"providers": providers(), "rules": [
+    let e = fixtures::compile(&json!({"providers": providers(), "rules": [
         {"match": {"prefix": "/"}, "authorize": {"claim": "x", "present": true}}]}))
-    .unwrap_err();
-    let e = e.to_string();
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains("authorize needs a rule whose requires verifies a token"),
         "{e}"
