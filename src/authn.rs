@@ -7,8 +7,10 @@
 
 pub mod hardening;
 mod provider;
+mod runtime;
 
 pub use provider::{Audiences, ClaimToHeader, Keys, MaxLifetime, Provider, Providers};
+pub use runtime::{Availability, Callout, Clock, LocalKeysOnly, Runtime, Stop};
 
 use crate::cache;
 use crate::claims;
@@ -19,7 +21,6 @@ use crate::jws::{self, KeyOutcome};
 use crate::jwt::{self, Jwt};
 use crate::request::Headers;
 use std::rc::Rc;
-use std::sync::Arc;
 
 /// A token that verified: its provider (index into [`Providers`]) and
 /// its claims, kept for the rule's `authorize` conditions.
@@ -27,60 +28,6 @@ use std::sync::Arc;
 pub struct Verified {
     pub provider: usize,
     pub claims: Rc<claims::Object>,
-}
-
-/// Remote keys of a provider as the request sees them.
-#[derive(Clone, Debug)]
-pub enum Availability {
-    /// Keys, and their generation (bumped whenever the set changes).
-    Ready(Arc<Jwks>, u64),
-    /// Being fetched (or about to be): the request should wait.
-    Pending,
-    /// The fetch failed and nothing usable is cached.
-    Unavailable,
-}
-
-/// The worker's mutable state as the request path sees it: remote keys and
-/// the verified-token cache. Implemented by the glue over its key stores and
-/// cache, and trivially (`LocalKeysOnly`) for tests and local-only configs.
-pub trait Runtime {
-    /// Keys of a provider with `remote_jwks`/`discovery` (by index).
-    fn remote_keys(&self, provider: usize) -> Availability;
-    /// A token's kid/alg matched no cached key: may the provider refetch now?
-    /// True grants it; the request then waits for the refetch.
-    fn unknown_kid(&self, provider: usize) -> bool;
-    /// This exact token, if it verified before (`crate::cache`).
-    fn cached(&self, _token: &str) -> Option<cache::Hit> {
-        None
-    }
-    /// Records a token whose signature verified.
-    fn remember(&self, _token: &str, _hit: cache::Hit) {}
-}
-
-/// The request's time (seconds since the epoch). Read through this so the
-/// glue asks the host only for requests whose token gets that far: a missing
-/// or malformed token costs no clock call.
-pub trait Clock {
-    fn now(&self) -> u64;
-}
-
-/// A fixed time (tests, and callers that already have it).
-impl Clock for u64 {
-    fn now(&self) -> u64 {
-        *self
-    }
-}
-
-/// For configs (and tests) where every provider has local keys.
-pub struct LocalKeysOnly;
-
-impl Runtime for LocalKeysOnly {
-    fn remote_keys(&self, _provider: usize) -> Availability {
-        Availability::Unavailable
-    }
-    fn unknown_kid(&self, _provider: usize) -> bool {
-        false
-    }
 }
 
 /// Which provider checks the tokens.
@@ -120,7 +67,7 @@ fn verify_one<'c>(
     token: &Token,
     clock: &dyn Clock,
     keys: &dyn Runtime,
-) -> Result<(&'c Provider, Rc<Jwt>), Status> {
+) -> Result<(&'c Provider, Rc<Jwt>), Stop> {
     let (jwt, signed, hit) = match keys.cached(&token.value) {
         Some(hit) => (hit.jwt.clone(), None, Some(hit)),
         None => {
@@ -129,7 +76,7 @@ fn verify_one<'c>(
         }
     };
     if !extractor.issuer_allowed(token, &jwt.iss) {
-        return Err(Status::JwtUnknownIssuer);
+        return Err(Status::JwtUnknownIssuer.into());
     }
     let (provider, audiences) = match mode {
         Mode::Provider {
@@ -144,39 +91,40 @@ fn verify_one<'c>(
         ),
     };
     hardening::check_header(&provider.hardening, &jwt)?;
-    let now = clock.now();
+    let now_ms = clock.now_ms().ok_or(Stop::NoClock)?;
+    let now = now_ms / 1000;
     jwt.check_time(now, provider.clock_skew)?;
     if !audiences
         .unwrap_or(&provider.audiences)
         .allows(&jwt.audiences)
     {
-        return Err(Status::JwtAudienceNotAllowed);
+        return Err(Status::JwtAudienceNotAllowed.into());
     }
     if provider
         .subjects
         .as_ref()
         .is_some_and(|m| !m.matches(&jwt.sub))
     {
-        return Err(Status::JwtVerificationFail);
+        return Err(Status::JwtVerificationFail.into());
     }
     if !lifetime_ok(provider.max_lifetime, jwt.exp, now) {
-        return Err(Status::JwtVerificationFail);
+        return Err(Status::JwtVerificationFail.into());
     }
     hardening::check_claims(&provider.hardening, &jwt, now, provider.clock_skew)?;
     let remote;
     let (jwks, generation): (&Jwks, u64) = match &provider.keys {
         Keys::Local(jwks) => (jwks, 0),
-        Keys::Remote { .. } => match keys.remote_keys(provider.index) {
+        Keys::Remote { .. } => match keys.remote_keys(provider.index, now_ms) {
             Availability::Ready(jwks, generation) => {
                 remote = jwks;
                 (&remote, generation)
             }
-            Availability::Pending => return Err(Status::JwksPending),
-            Availability::Unavailable => return Err(Status::JwksFetchFail),
+            Availability::Pending => return Err(Stop::Wait(Callout::Keys(provider.index))),
+            Availability::Unavailable => return Err(Status::JwksFetchFail.into()),
         },
     };
     if jwks.is_empty() {
-        return Err(Status::JwksNoValidKeys);
+        return Err(Status::JwksNoValidKeys.into());
     }
     // Every check above ran; only the signature verdict may be reused.
     if hit
@@ -189,7 +137,7 @@ fn verify_one<'c>(
         Some(s) => s,
         None => jwt::signed_parts(&token.value)?,
     };
-    match jws::verify_with_jwks(
+    let status = match jws::verify_with_jwks(
         jwks,
         jwt.alg,
         jwt.kid.as_deref(),
@@ -205,18 +153,20 @@ fn verify_one<'c>(
                     generation,
                 },
             );
-            Ok((provider, jwt))
+            return Ok((provider, jwt));
         }
         // A rotated key: refetch (rate-limited by the key source) and retry.
         KeyOutcome::NoKeyMatched
-            if matches!(provider.keys, Keys::Remote { .. }) && keys.unknown_kid(provider.index) =>
+            if matches!(provider.keys, Keys::Remote { .. })
+                && keys.unknown_kid(provider.index, now_ms) =>
         {
-            Err(Status::JwksPending)
+            return Err(Stop::Wait(Callout::Keys(provider.index)));
         }
-        KeyOutcome::NoKeyMatched => Err(Status::JwksKidAlgMismatch),
-        KeyOutcome::SignatureInvalid => Err(Status::JwtVerificationFail),
-        KeyOutcome::Ed25519SignatureWrongLength => Err(Status::JwtEd25519SignatureWrongLength),
-    }
+        KeyOutcome::NoKeyMatched => Status::JwksKidAlgMismatch,
+        KeyOutcome::SignatureInvalid => Status::JwtVerificationFail,
+        KeyOutcome::Ed25519SignatureWrongLength => Status::JwtEd25519SignatureWrongLength,
+    };
+    Err(status.into())
 }
 
 /// What a verified token changes in the request.
@@ -261,7 +211,7 @@ pub fn authenticate(
     clock: &dyn Clock,
     keys: &dyn Runtime,
     verified: &mut Vec<Verified>,
-) -> Result<(), Status> {
+) -> Result<(), Stop> {
     let (allow_failed, allow_missing) = match mode {
         Mode::Provider { .. } => (false, false),
         Mode::ByIssuer { allow_failed } => (allow_failed, true),
@@ -285,13 +235,14 @@ pub fn authenticate(
                 });
                 Ok(())
             }
-            Err(e) => Err(e),
+            Err(Stop::Fail(status)) => Err(status),
+            // Waiting (or no clock) beats every allowance: decide once the
+            // callout ends (or refuse).
+            Err(stop) => {
+                verified.truncate(mark);
+                return Err(stop);
+            }
         };
-        // Waiting for keys beats every allowance: decide once they are here.
-        if status == Err(Status::JwksPending) {
-            verified.truncate(mark);
-            return status;
-        }
         if status.is_err() && !allow_failed && !allow_missing {
             break;
         }
@@ -304,7 +255,7 @@ pub fn authenticate(
     if result.is_err() {
         verified.truncate(mark);
     }
-    result
+    result.map_err(Stop::Fail)
 }
 
 #[cfg(test)]

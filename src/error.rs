@@ -1,6 +1,9 @@
-//! Verification outcomes, one variant per reason, each with the exact sentence
-//! Envoy's `jwt_authn` sends as its local-reply body (from jwt_verify_lib), so
-//! clients and dashboards see the same text whichever filter answered.
+//! Why a request is refused, one variant per reason, each with one sentence:
+//! [`Status`], why a token (or its absence) did not authenticate, with the
+//! exact sentence Envoy's `jwt_authn` sends as its local-reply body (from
+//! jwt_verify_lib), so clients and dashboards see the same text whichever
+//! filter answered; and [`Fault`], the module's own failures, which refuse
+//! the request rather than let it through.
 
 use std::fmt;
 
@@ -65,9 +68,6 @@ pub enum Status {
     JwksNoValidKeys,
     /// Remote keys could not be fetched (and none are cached).
     JwksFetchFail,
-    /// Remote keys are being fetched: the request waits and is evaluated
-    /// again when the fetch ends. Never sent: the glue pauses instead.
-    JwksPending,
     // jwt-guard's provider hardening (all 401 `invalid_token`); Envoy has no
     // such checks, so the sentences follow its style instead of copying it.
     /// `alg` is not in the provider's `allowed_algorithms`.
@@ -85,6 +85,45 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in declaration order.
+    pub const ALL: [Status; 35] = [
+        Status::JwtMissed,
+        Status::JwtNotYetValid,
+        Status::JwtExpired,
+        Status::JwtBadFormat,
+        Status::JwtHeaderBadBase64,
+        Status::JwtHeaderBadJson,
+        Status::JwtHeaderBadAlg,
+        Status::JwtHeaderNotImplementedAlg,
+        Status::JwtHeaderBadKid,
+        Status::JwtPayloadBadBase64,
+        Status::JwtPayloadBadJson,
+        Status::JwtPayloadIssNotString,
+        Status::JwtPayloadSubNotString,
+        Status::JwtPayloadIatNotInteger,
+        Status::JwtPayloadIatOutOfRange,
+        Status::JwtPayloadNbfNotInteger,
+        Status::JwtPayloadNbfOutOfRange,
+        Status::JwtPayloadExpNotInteger,
+        Status::JwtPayloadExpOutOfRange,
+        Status::JwtPayloadJtiNotString,
+        Status::JwtPayloadAudNotString,
+        Status::JwtSignatureBadBase64,
+        Status::JwtUnknownIssuer,
+        Status::JwtAudienceNotAllowed,
+        Status::JwtVerificationFail,
+        Status::JwtEd25519SignatureWrongLength,
+        Status::JwksKidAlgMismatch,
+        Status::JwksNoValidKeys,
+        Status::JwksFetchFail,
+        Status::JwtHeaderAlgNotAllowed,
+        Status::JwtHeaderTypNotRequired,
+        Status::JwtHeaderCritUnsupported,
+        Status::JwtPayloadRequiredClaimMissing,
+        Status::JwtPayloadAuthTimeMissing,
+        Status::JwtAuthTimeTooOld,
+    ];
+
     /// The sentence Envoy sends as the body of its 401/403.
     pub fn message(self) -> &'static str {
         match self {
@@ -127,7 +166,6 @@ impl Status {
             Status::JwksKidAlgMismatch => "Jwks doesn't have key to match kid or alg from Jwt",
             Status::JwksNoValidKeys => "Jwks doesn't have any valid public key",
             Status::JwksFetchFail => "Jwks remote fetch is failed",
-            Status::JwksPending => "Jwks is being fetched",
             Status::JwtHeaderAlgNotAllowed => "Jwt header [alg] is not allowed for this provider",
             Status::JwtHeaderTypNotRequired => "Jwt header [typ] is not the required type",
             Status::JwtHeaderCritUnsupported => "Jwt header [crit] names an unsupported extension",
@@ -146,9 +184,107 @@ impl fmt::Display for Status {
     }
 }
 
+/// The module's own failures. Each refuses the request (closed on doubt)
+/// with a 5xx and a plain-text body, and no `WWW-Authenticate`: the client's
+/// credentials are not what failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// No configuration was accepted (`on_configure` refused it): 500.
+    NotConfigured,
+    /// The host would not hand over the request headers: 500.
+    HeadersUnreadable,
+    /// The host refused a header change the decision needs: 500.
+    HeadersNotUpdated,
+    /// A host callback re-entered while this worker's state was in use: 503.
+    Busy,
+    /// Neither the host's clock nor WASI's could be read, so no token's
+    /// time can be checked: 500.
+    NoClock,
+    /// A claim copied to a header holds CR, LF, NUL or DEL. Envoy's codec
+    /// refuses such a request with this 503 (`invalid header value for:
+    /// <name>`); the module answers the same itself, so header injection
+    /// is refused on any host.
+    InvalidHeaderValue(String),
+}
+
+impl Fault {
+    /// The HTTP status of the reply.
+    pub fn status(&self) -> u32 {
+        match self {
+            Fault::Busy | Fault::InvalidHeaderValue(_) => 503,
+            Fault::NotConfigured
+            | Fault::HeadersUnreadable
+            | Fault::HeadersNotUpdated
+            | Fault::NoClock => 500,
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::NotConfigured => f.write_str("jwt-guard is not configured"),
+            Fault::HeadersUnreadable => f.write_str("jwt-guard cannot read the request"),
+            Fault::HeadersNotUpdated => f.write_str("jwt-guard cannot update the request"),
+            Fault::Busy => f.write_str("jwt-guard is busy"),
+            Fault::NoClock => f.write_str("jwt-guard cannot read the clock"),
+            Fault::InvalidHeaderValue(name) => write!(f, "invalid header value for: {name}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Exhaustive on purpose: a new variant fails to compile here until it
+    /// is also added to `Status::ALL`.
+    fn position(s: Status) -> usize {
+        match s {
+            Status::JwtMissed => 0,
+            Status::JwtNotYetValid => 1,
+            Status::JwtExpired => 2,
+            Status::JwtBadFormat => 3,
+            Status::JwtHeaderBadBase64 => 4,
+            Status::JwtHeaderBadJson => 5,
+            Status::JwtHeaderBadAlg => 6,
+            Status::JwtHeaderNotImplementedAlg => 7,
+            Status::JwtHeaderBadKid => 8,
+            Status::JwtPayloadBadBase64 => 9,
+            Status::JwtPayloadBadJson => 10,
+            Status::JwtPayloadIssNotString => 11,
+            Status::JwtPayloadSubNotString => 12,
+            Status::JwtPayloadIatNotInteger => 13,
+            Status::JwtPayloadIatOutOfRange => 14,
+            Status::JwtPayloadNbfNotInteger => 15,
+            Status::JwtPayloadNbfOutOfRange => 16,
+            Status::JwtPayloadExpNotInteger => 17,
+            Status::JwtPayloadExpOutOfRange => 18,
+            Status::JwtPayloadJtiNotString => 19,
+            Status::JwtPayloadAudNotString => 20,
+            Status::JwtSignatureBadBase64 => 21,
+            Status::JwtUnknownIssuer => 22,
+            Status::JwtAudienceNotAllowed => 23,
+            Status::JwtVerificationFail => 24,
+            Status::JwtEd25519SignatureWrongLength => 25,
+            Status::JwksKidAlgMismatch => 26,
+            Status::JwksNoValidKeys => 27,
+            Status::JwksFetchFail => 28,
+            Status::JwtHeaderAlgNotAllowed => 29,
+            Status::JwtHeaderTypNotRequired => 30,
+            Status::JwtHeaderCritUnsupported => 31,
+            Status::JwtPayloadRequiredClaimMissing => 32,
+            Status::JwtPayloadAuthTimeMissing => 33,
+            Status::JwtAuthTimeTooOld => 34,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_status_once_in_order() {
+        for (i, s) in Status::ALL.into_iter().enumerate() {
+            assert_eq!(position(s), i, "{s:?}");
+        }
+    }
 
     #[test]
     fn sentences_match_envoy_for_the_common_outcomes() {

@@ -349,16 +349,59 @@ fn ed25519_key(x: &[u8]) -> Result<KeyMaterial, KeyError> {
     Ok(KeyMaterial::Ed25519(key))
 }
 
-/// Parses key material: JWKS JSON first, then PEM public keys.
-pub fn parse(text: &str) -> Result<Jwks, JwksError> {
+/// Every key of a document, parsed or with why it cannot be used.
+type Candidates = Vec<Result<Jwk, JwksError>>;
+
+/// The keys of a document, for [`parse`] and [`parse_fetched`] to judge:
+/// JWKS JSON first, then PEM public keys.
+fn candidates(text: &str) -> Result<Candidates, JwksError> {
     match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(value) => json::parse_value(&value),
-        Err(_) if pem::looks_like_pem(text) => parse_pem(text),
+        Ok(value) => json::candidates(&value),
+        Err(_) if pem::looks_like_pem(text) => pem::candidates(text),
         Err(e) if text.trim_start().starts_with(['{', '[']) => {
             Err(JwksError::InvalidJson(e.to_string()))
         }
         Err(_) => Err(JwksError::NotJwksNorPem),
     }
+}
+
+/// All keys, or the first one that cannot be used.
+fn strict(candidates: Candidates) -> Result<Jwks, JwksError> {
+    Jwks::from_keys(candidates.into_iter().collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Parses key material from our own configuration (`local_jwks`): JWKS
+/// JSON first, then PEM public keys. A key that cannot be used is an error
+/// naming it: a typo in one's own config must not pass unnoticed.
+pub fn parse(text: &str) -> Result<Jwks, JwksError> {
+    strict(candidates(text)?)
+}
+
+/// A key set fetched from an IdP, with the keys it holds that cannot be used.
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    pub jwks: Jwks,
+    /// Each skipped key, named, with why (to be logged).
+    pub skipped: Vec<JwksError>,
+}
+
+/// Parses a key set the world wrote (a fetched JWKS): as Envoy does, a key
+/// this filter cannot use (an unknown `kty` such as a post-quantum `AKP`, a
+/// curve such as X25519 or secp256k1, an encryption algorithm, malformed
+/// members, a weak point) is skipped, so an IdP that publishes one more key
+/// does not take every API down. An error for a document that is not a key
+/// set, or that leaves no usable key.
+pub fn parse_fetched(text: &str) -> Result<Fetched, JwksError> {
+    let (keys, skipped): (Vec<_>, Vec<_>) = candidates(text)?.into_iter().partition(Result::is_ok);
+    let keys: Vec<Jwk> = keys.into_iter().flatten().collect();
+    let skipped: Vec<JwksError> = skipped.into_iter().filter_map(Result::err).collect();
+    if keys.is_empty() && !skipped.is_empty() {
+        return Err(JwksError::NoUsableKey(skipped));
+    }
+    Ok(Fetched {
+        jwks: Jwks::from_keys(keys)?,
+        skipped,
+    })
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 //! stops at the first failure, `requires_any` at the first success), then
 //! its `authorize` conditions.
 
-use crate::authn::{self, Audiences, Clock, Mode, Providers, Runtime, Verified};
+use crate::authn::{self, Audiences, Callout, Clock, Mode, Providers, Runtime, Stop, Verified};
 use crate::authz::{Authorize, Failure, Refusal};
-use crate::error::Status;
+use crate::error::{Fault, Status};
 use crate::extract::Extractor;
 use crate::matcher::RouteMatcher;
 use crate::request::Headers;
@@ -74,19 +74,24 @@ fn any_error(statuses: &[Status]) -> Status {
     out
 }
 
+/// One evaluation's inputs and what it gathers on the way: the tokens that
+/// verified (for `authorize`) and the callouts some branch waits for.
+struct Run<'a> {
+    providers: &'a Providers,
+    clock: &'a dyn Clock,
+    keys: &'a dyn Runtime,
+    verified: Vec<Verified>,
+    /// Callouts waited for by `requires_any` branches that did not decide.
+    waits: Vec<Callout>,
+}
+
 impl Verifier {
     /// Evaluates this node against the request, changing its headers as
-    /// verified tokens require.
-    /// Tokens that verified are appended to `verified` (only by leaves that
-    /// passed, so a failed branch contributes nothing).
-    pub fn verify(
-        &self,
-        providers: &Providers,
-        headers: &mut Headers,
-        clock: &dyn Clock,
-        keys: &dyn Runtime,
-        verified: &mut Vec<Verified>,
-    ) -> Result<(), Status> {
+    /// verified tokens require. Tokens that verified are added to
+    /// `run.verified` (only by leaves that passed, so a failed branch
+    /// contributes nothing).
+    fn verify(&self, run: &mut Run<'_>, headers: &mut Headers) -> Result<(), Stop> {
+        let (providers, clock, keys) = (run.providers, run.clock, run.keys);
         match self {
             Verifier::AllowAll => Ok(()),
             Verifier::Provider {
@@ -95,22 +100,24 @@ impl Verifier {
                 extractor,
             } => {
                 let Some(provider) = providers.get(*provider) else {
-                    return Err(Status::JwtUnknownIssuer);
+                    return Err(Status::JwtUnknownIssuer.into());
                 };
                 let mode = Mode::Provider {
                     provider,
                     audiences: audiences.as_ref(),
                 };
+                let verified = &mut run.verified;
                 authn::authenticate(providers, extractor, mode, headers, clock, keys, verified)
             }
             Verifier::AllowMissing { extractor } | Verifier::AllowFailed { extractor } => {
                 let allow_failed = matches!(self, Verifier::AllowFailed { .. });
                 let mode = Mode::ByIssuer { allow_failed };
+                let verified = &mut run.verified;
                 authn::authenticate(providers, extractor, mode, headers, clock, keys, verified)
             }
             Verifier::All(children) => {
                 for c in children {
-                    c.verify(providers, headers, clock, keys, verified)?;
+                    c.verify(run, headers)?;
                 }
                 Ok(())
             }
@@ -119,22 +126,31 @@ impl Verifier {
                 allow_missing,
                 allow_missing_or_failed,
             } => {
+                let mark = run.waits.len();
                 let mut statuses = Vec::with_capacity(children.len());
+                let mut waiting = None;
                 for c in children {
-                    match c.verify(providers, headers, clock, keys, verified) {
-                        Ok(()) => return Ok(()),
-                        Err(s) => statuses.push(s),
+                    match c.verify(run, headers) {
+                        Ok(()) => {
+                            run.waits.truncate(mark);
+                            return Ok(());
+                        }
+                        Err(Stop::Fail(s)) => statuses.push(s),
+                        Err(Stop::Wait(callout)) => {
+                            run.waits.extend(waiting.replace(callout));
+                        }
+                        Err(Stop::NoClock) => return Err(Stop::NoClock),
                     }
                 }
-                // Undecided until the keys arrive, whatever the others said.
-                if statuses.contains(&Status::JwksPending) {
-                    return Err(Status::JwksPending);
+                // Undecided until the callouts end, whatever the others said.
+                if let Some(callout) = waiting {
+                    return Err(Stop::Wait(callout));
                 }
                 let status = any_error(&statuses);
                 if *allow_missing_or_failed || (*allow_missing && status == Status::JwtMissed) {
                     Ok(())
                 } else {
-                    Err(status)
+                    Err(status.into())
                 }
             }
         }
@@ -151,49 +167,84 @@ fn is_cors_preflight(headers: &Headers) -> bool {
             .is_some_and(|v| !v.is_empty())
 }
 
+/// What the filter does with a request.
+#[derive(Clone, Debug)]
+pub enum Decision<'p> {
+    /// Let it through, with the header changes evaluation made.
+    Allow,
+    /// Answer it: `response::reply` turns the reason into the reply.
+    Deny(Denial<'p>),
+    /// Pause it until these callouts end, then evaluate it again from the
+    /// headers as they arrived.
+    Wait(Vec<Callout>),
+}
+
 /// Why a request is refused.
-#[derive(Clone, Copy, Debug)]
-pub enum Denied<'c> {
+#[derive(Clone, Debug)]
+pub enum Denial<'p> {
     /// No valid token: Envoy's 401 (or 403 for audiences).
     Authn(Status),
     /// A valid token that does not meet the rule's `authorize`: 403.
-    Authz(Failure<'c>),
+    Authz(Failure<'p>),
     /// A request that does not meet an `authorize` read the Istio way
     /// (`authz::Reads::Request`): Istio's 403 `RBAC: access denied`.
     Rbac,
+    /// The module's own failure (500/503): closed on doubt.
+    Fault(Fault),
 }
 
 /// The filter's decision for a request: the first rule whose match fits
 /// decides; no matching rule means nothing is required.
-/// `Denied::Authn(Status::JwksPending)` means: wait for remote keys, then
-/// evaluate again from the original headers.
-pub fn evaluate<'c>(
-    policy: &'c Policy,
+pub fn evaluate<'p>(
+    policy: &'p Policy,
     headers: &mut Headers,
     clock: impl Clock,
     keys: &dyn Runtime,
-) -> Result<(), Denied<'c>> {
+) -> Decision<'p> {
     for h in &policy.sanitize {
         headers.remove(h);
     }
     if policy.bypass_cors_preflight && is_cors_preflight(headers) {
-        return Ok(());
+        return Decision::Allow;
     }
     let Some(rule) = policy.rules.iter().find(|r| r.matcher.matches(headers)) else {
-        return Ok(());
+        return Decision::Allow;
     };
-    let mut verified = Vec::new();
-    rule.verifier
-        .verify(&policy.providers, headers, &clock, keys, &mut verified)
-        .map_err(Denied::Authn)?;
-    match &rule.authorize {
-        None => Ok(()),
-        Some(a) => a.check(&verified, headers).map_err(|r| match r {
-            // Authorization needs a token: without one it is a missing token.
-            Refusal::NoToken => Denied::Authn(Status::JwtMissed),
-            Refusal::Failed(f) => Denied::Authz(f),
-            Refusal::Rbac => Denied::Rbac,
-        }),
+    let mut run = Run {
+        providers: &policy.providers,
+        clock: &clock,
+        keys,
+        verified: Vec::new(),
+        waits: Vec::new(),
+    };
+    match rule.verifier.verify(&mut run, headers) {
+        Ok(()) => {}
+        Err(Stop::Fail(status)) => return Decision::Deny(Denial::Authn(status)),
+        Err(Stop::Wait(callout)) => {
+            let mut waits = run.waits;
+            waits.push(callout);
+            waits.sort_by_key(|c| match c {
+                Callout::Keys(p) => *p,
+            });
+            waits.dedup();
+            return Decision::Wait(waits);
+        }
+        Err(Stop::NoClock) => return Decision::Deny(Denial::Fault(Fault::NoClock)),
+    }
+    if let Some(a) = &rule.authorize {
+        if let Err(r) = a.check(&run.verified, headers) {
+            return Decision::Deny(match r {
+                // Authorization needs a token: without one it is a missing token.
+                Refusal::NoToken => Denial::Authn(Status::JwtMissed),
+                Refusal::Failed(f) => Denial::Authz(f),
+                Refusal::Rbac => Denial::Rbac,
+            });
+        }
+    }
+    // A claim copied into a header must not smuggle header syntax upstream.
+    match headers.unforwardable() {
+        Some(name) => Decision::Deny(Denial::Fault(Fault::InvalidHeaderValue(name.to_owned()))),
+        None => Decision::Allow,
     }
 }
 
@@ -218,3 +269,5 @@ mod tests {
 
 #[cfg(test)]
 mod decision_tests;
+#[cfg(test)]
+mod stop_tests;

@@ -5,7 +5,7 @@
 
 use jwt_guard::authn::LocalKeysOnly;
 use jwt_guard::request::Headers;
-use jwt_guard::rules::{self, Policy};
+use jwt_guard::rules::{self, Decision, Policy};
 use serde_json::json;
 use std::sync::OnceLock;
 
@@ -77,5 +77,8 @@ pub fn config() -> &'static Policy {
 /// Runs one request through the whole decision; returns whether it passed.
 pub fn decide(entries: Vec<(String, String)>) -> bool {
     let mut headers = Headers::new(entries);
-    rules::evaluate(config(), &mut headers, NOW, &LocalKeysOnly).is_ok()
+    matches!(
+        rules::evaluate(config(), &mut headers, NOW, &LocalKeysOnly),
+        Decision::Allow
+    )
 }

@@ -55,6 +55,10 @@ fn verify_with(c: &Policy, by_issuer: bool, token: &str, now: u64) -> Result<(),
         &LocalKeysOnly,
         &mut Vec::new(),
     )
+    .map_err(|stop| match stop {
+        Stop::Fail(status) => status,
+        other => panic!("local keys and a clock: {other:?}"),
+    })
 }
 
 fn verify(c: &Policy, token: &str) -> Result<(), Status> {
@@ -272,13 +276,13 @@ fn lifetime_bounds_exp_minus_now_and_requires_exp() {
     assert!(!lifetime_ok(max, 160, 100));
 }
 
-/// Counts clock reads.
-struct CountingClock(std::cell::Cell<usize>);
+/// Counts clock reads; `None` plays a host whose clock fails.
+struct CountingClock(std::cell::Cell<usize>, Option<u64>);
 
 impl Clock for CountingClock {
-    fn now(&self) -> u64 {
+    fn now_ms(&self) -> Option<u64> {
         self.0.set(self.0.get() + 1);
-        NOW
+        self.1.map(|s| s * 1000)
     }
 }
 
@@ -297,7 +301,7 @@ fn the_clock_is_read_only_for_a_token_that_reaches_its_time_check() {
         if let Some(a) = auth {
             headers.add("authorization", a.to_owned());
         }
-        let clock = CountingClock(std::cell::Cell::new(0));
+        let clock = CountingClock(std::cell::Cell::new(0), Some(NOW));
         let r = authenticate(
             &c.providers,
             &extractor,
@@ -309,11 +313,46 @@ fn the_clock_is_read_only_for_a_token_that_reaches_its_time_check() {
         );
         (r, clock.0.get())
     };
-    assert_eq!(reads(None), (Err(Status::JwtMissed), 0));
+    assert_eq!(reads(None), (Err(Stop::Fail(Status::JwtMissed)), 0));
     assert_eq!(
         reads(Some("Bearer abc.def.ghi")),
-        (Err(Status::JwtHeaderBadJson), 0)
+        (Err(Stop::Fail(Status::JwtHeaderBadJson)), 0)
     );
     let good = format!("Bearer {}", token(json!({}), claims(json!({}))));
     assert_eq!(reads(Some(&good)), (Ok(()), 1));
+}
+
+#[test]
+fn a_failed_clock_stops_authentication_instead_of_reading_time_zero() {
+    let c = config(json!({}));
+    let mut extractor = Extractor::default();
+    extractor.add_provider("A", &c.providers[0].locations, &[]);
+    // At time 0 this token would pass: it expired long after 1970.
+    let expired = token(json!({}), claims(json!({"exp": NOW - 3600})));
+    for mode in [
+        Mode::Provider {
+            provider: &c.providers[0],
+            audiences: None,
+        },
+        Mode::ByIssuer { allow_failed: true },
+    ] {
+        let mut headers = fixtures::headers(&[
+            (":path", "/"),
+            ("authorization", &format!("Bearer {expired}")),
+        ]);
+        let mut verified = Vec::new();
+        let clock = CountingClock(std::cell::Cell::new(0), None);
+        let r = authenticate(
+            &c.providers,
+            &extractor,
+            mode,
+            &mut headers,
+            &clock,
+            &LocalKeysOnly,
+            &mut verified,
+        );
+        assert_eq!(r, Err(Stop::NoClock), "{mode:?}");
+        assert!(verified.is_empty());
+        assert!(headers.get("authorization").is_some(), "nothing applied");
+    }
 }

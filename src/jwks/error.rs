@@ -139,6 +139,8 @@ pub enum JwksError {
     NoPemBlock,
     /// A provider's `honor_key_use` policy dropped every key.
     NoKeyForVerification,
+    /// A fetched set in which every key was skipped, each with why.
+    NoUsableKey(Vec<JwksError>),
 }
 
 impl fmt::Display for JwksError {
@@ -168,6 +170,14 @@ impl fmt::Display for JwksError {
             }
             JwksError::PemBadBase64 { index } => write!(f, "PEM block {index}: invalid base64"),
             JwksError::NoPemBlock => write!(f, "no PEM block found"),
+            JwksError::NoUsableKey(skipped) => {
+                f.write_str("no usable key in JWKS")?;
+                for (i, e) in skipped.iter().enumerate() {
+                    f.write_str(if i == 0 { ": " } else { "; " })?;
+                    write!(f, "{e}")?;
+                }
+                Ok(())
+            }
             JwksError::NoKeyForVerification => write!(
                 f,
                 "no key is left under honor_key_use: every key has \"use\" other than \"sig\" or \"key_ops\" without \"verify\""

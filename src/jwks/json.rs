@@ -1,32 +1,36 @@
 //! JWKS JSON, following Envoy's `Jwks::createFromJwksCore` and `extractJwk*`
-//! (`source/common/jwt/jwks.cc`), but failing on any key Envoy would skip.
+//! (`source/common/jwt/jwks.cc`). Each key is read on its own: a local set
+//! fails on any key Envoy would skip, a fetched set skips it (`super::parse`,
+//! `super::parse_fetched`).
 
 use serde_json::{Map, Value};
 
 use super::{
-    der, ec_key_from_coordinates, ed25519_key, pem, rsa_key, Curve, Jwk, Jwks, JwksError, KeyError,
-    KeyMaterial, KeyOps, KeyOrigin, KeyUse,
+    der, ec_key_from_coordinates, ed25519_key, pem, rsa_key, Candidates, Curve, Jwk, Jwks,
+    JwksError, KeyError, KeyMaterial, KeyOps, KeyOrigin, KeyUse,
 };
 use crate::b64;
 
 /// Parses a JWKS JSON document (Envoy's `Jwks::JWKS` input): `{"keys": [...]}`
-/// or a map of kid to PEM X.509 certificate.
+/// or a map of kid to PEM X.509 certificate. Strict: any bad key is an error.
 pub fn parse_json(text: &str) -> Result<Jwks, JwksError> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| JwksError::InvalidJson(e.to_string()))?;
-    parse_value(&value)
+    super::strict(candidates(&value)?)
 }
 
-pub(super) fn parse_value(value: &Value) -> Result<Jwks, JwksError> {
+/// Every key of the document, each parsed or with why it cannot be used;
+/// an error only for the document itself.
+pub(super) fn candidates(value: &Value) -> Result<Candidates, JwksError> {
     let object = value.as_object().ok_or(JwksError::NotAnObject)?;
     let Some(keys) = object.get("keys") else {
         if is_x509_map(object) {
-            return parse_x509_map(object);
+            return Ok(x509_map(object));
         }
         return Err(JwksError::NoKeys);
     };
     let keys = keys.as_array().ok_or(JwksError::KeysNotArray)?;
-    let parsed = keys
+    Ok(keys
         .iter()
         .enumerate()
         .map(|(index, key)| {
@@ -40,8 +44,7 @@ pub(super) fn parse_value(value: &Value) -> Result<Jwks, JwksError> {
                 error,
             })
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Jwks::from_keys(parsed)
+        .collect())
 }
 
 /// Envoy's `GetString`: absent is `None`, any non-string is an error (Envoy
@@ -201,8 +204,8 @@ fn is_x509_map(object: &Map<String, Value>) -> bool {
         })
 }
 
-fn parse_x509_map(object: &Map<String, Value>) -> Result<Jwks, JwksError> {
-    let keys = object
+fn x509_map(object: &Map<String, Value>) -> Candidates {
+    object
         .iter()
         .map(|(kid, cert)| {
             let error = |error| JwksError::Certificate {
@@ -222,8 +225,7 @@ fn parse_x509_map(object: &Map<String, Value>) -> Result<Jwks, JwksError> {
                 _ => Err(error(KeyError::CertificateKeyNotRsa)),
             }
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Jwks::from_keys(keys)
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! one key without kid or alg, usable as jwt_verify_lib uses a PEM key: by
 //! key type. Text outside the blocks is ignored, as OpenSSL does.
 
-use super::{der, Jwk, Jwks, JwksError, KeyOrigin};
+use super::{der, Candidates, Jwk, Jwks, JwksError, KeyOrigin};
 use crate::b64;
 
 const BEGIN: &str = "-----BEGIN ";
@@ -41,13 +41,20 @@ pub(super) fn first_block(text: &str, label: &str) -> Option<Vec<u8>> {
     b64::decode_std(body.as_bytes()).filter(|der| !der.is_empty())
 }
 
-/// Parses one or more PEM public keys, in order.
+/// Parses one or more PEM public keys, in order. Strict: any bad block is
+/// an error.
 pub fn parse_pem(text: &str) -> Result<Jwks, JwksError> {
+    super::strict(candidates(text)?)
+}
+
+/// Every block as a key or with why it cannot be used; an error only for a
+/// text that is not PEM at all (no block, an unterminated one).
+pub(super) fn candidates(text: &str) -> Result<Candidates, JwksError> {
     let blocks = blocks(text)?;
     if blocks.is_empty() {
         return Err(JwksError::NoPemBlock);
     }
-    let keys = blocks
+    Ok(blocks
         .into_iter()
         .enumerate()
         .map(|(index, (label, body))| {
@@ -65,8 +72,7 @@ pub fn parse_pem(text: &str) -> Result<Jwks, JwksError> {
             let material = material.map_err(|error| JwksError::Pem { index, error })?;
             Ok(Jwk::new(KeyOrigin::Pem { index }, None, None, material))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Jwks::from_keys(keys)
+        .collect())
 }
 
 #[cfg(test)]

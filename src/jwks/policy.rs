@@ -133,3 +133,78 @@ pub fn weak_keys(jwks: &Jwks) -> Vec<KeyWarning> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testdata::{EC256_JWK, RSA1024_E3_JWK, RSA_JWK};
+    use super::*;
+
+    fn set() -> Jwks {
+        let small = RSA1024_E3_JWK.replacen('{', r#"{"kid": "small", "#, 1);
+        crate::jwks::parse(&format!(r#"{{"keys":[{small},{RSA_JWK},{EC256_JWK}]}}"#)).unwrap()
+    }
+
+    const MIN_2048: KeyPolicy = KeyPolicy {
+        min_rsa_key_bits: 2048,
+        honor_key_use: false,
+    };
+
+    #[test]
+    fn local_keys_below_the_minimum_refuse_the_set() {
+        assert_eq!(
+            MIN_2048.apply(set()).unwrap_err().to_string(),
+            r#"key 0 (kid "small"): RSA key has 1024 bits, below min_rsa_key_bits 2048"#
+        );
+        assert_eq!(KeyPolicy::default().apply(set()).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn fetched_keys_below_the_minimum_are_dropped_and_named() {
+        let mut skipped = Vec::new();
+        let kept = MIN_2048.apply_fetched(set(), &mut skipped).unwrap();
+        let kids: Vec<_> = kept.keys().iter().map(|k| k.kid()).collect();
+        assert_eq!(kids, [Some("rsa1"), Some("ec256")]);
+        let skipped: Vec<String> = skipped.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            skipped,
+            [r#"key 0 (kid "small"): RSA key has 1024 bits, below min_rsa_key_bits 2048"#]
+        );
+        let small = crate::jwks::parse(&format!(r#"{{"keys":[{RSA1024_E3_JWK}]}}"#)).unwrap();
+        assert_eq!(
+            MIN_2048.apply_fetched(small, &mut Vec::new()).unwrap_err(),
+            JwksError::NoValidKey
+        );
+    }
+
+    #[test]
+    fn honor_key_use_leaving_no_key_is_an_error_either_way() {
+        let enc = crate::jwks::parse(&format!(
+            r#"{{"keys":[{}]}}"#,
+            EC256_JWK.replacen('{', r#"{"use": "enc", "#, 1)
+        ))
+        .unwrap();
+        let policy = KeyPolicy {
+            min_rsa_key_bits: 0,
+            honor_key_use: true,
+        };
+        assert_eq!(
+            policy.apply(enc.clone()).unwrap_err(),
+            JwksError::NoKeyForVerification
+        );
+        assert_eq!(
+            policy.apply_fetched(enc, &mut Vec::new()).unwrap_err(),
+            JwksError::NoKeyForVerification
+        );
+    }
+
+    #[test]
+    fn weak_keys_are_named_with_their_weakness() {
+        let warnings: Vec<String> = weak_keys(&set()).iter().map(ToString::to_string).collect();
+        assert_eq!(
+            warnings,
+            [
+                r#"key 0 (kid "small"): RSA key has 1024 bits, below the recommended 2048 (min_rsa_key_bits refuses such keys)"#
+            ]
+        );
+    }
+}

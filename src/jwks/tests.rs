@@ -117,3 +117,106 @@ fn clones_share_keys() {
     let b = a.clone();
     assert!(std::ptr::eq(a.keys().as_ptr(), b.keys().as_ptr()));
 }
+
+/// Keys an IdP may publish beside its signing keys, that this filter cannot
+/// use, each with the reason a strict parse gives for it.
+fn unusable() -> Vec<(&'static str, &'static str)> {
+    vec![
+        // PayPal's published set carries one of these.
+        (
+            r#"{"kty":"OKP","kid":"x25519","crv":"X25519","use":"enc","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}"#,
+            r#"key 1 (kid "x25519"): unsupported crv "X25519" for an OKP key"#,
+        ),
+        (
+            r#"{"kty":"EC","kid":"k1","crv":"secp256k1","x":"WfaGaJNTeQ1cFSnfwHcU3fuZm_SKzGsXTTqDVAIXR80","y":"eQwl4wpkTyvMmQa8ydmVBVMgVVU4OqGNtNKJL6Zx_ik"}"#,
+            r#"key 2 (kid "k1"): unsupported crv "secp256k1" for an EC key"#,
+        ),
+        (
+            r#"{"kty":"AKP","kid":"pq","alg":"ML-DSA-44","pub":"AAAA"}"#,
+            r#"key 3 (kid "pq"): unsupported kty "AKP""#,
+        ),
+        (
+            r#"{"kty":"EC","kid":"ecdh","crv":"P-256","alg":"ECDH-ES","x":"77K-zpuI3JbjDKbPq5VdZKebbZFzBdt0r-GQtcTc8JU","y":"UvFuoxsOLDi7lfYkApGjmhnykB08jQOr-kgEEMJOQPs"}"#,
+            r#"key 4 (kid "ecdh"): alg "ECDH-ES" is not an ES* algorithm for an EC key"#,
+        ),
+        (
+            r#"{"kty":"RSA","kid":"bad-n","n":"!!!","e":"AQAB"}"#,
+            r#"key 5 (kid "bad-n"): RSA modulus "n" is not valid base64url"#,
+        ),
+        (
+            r#"{"kty":"EC","kid":"off-curve","crv":"P-256","x":"77K-zpuI3JbjDKbPq5VdZKebbZFzBdt0r-GQtcTc8JU","y":"UvFuoxsOLDi7lfYkApGjmhnykB08jQOr-kgEEMJOQPA"}"#,
+            r#"key 6 (kid "off-curve"): EC public key is not a point on P-256"#,
+        ),
+        (
+            r#"{"kty":"RSA","kid":"short","n":"xQ","e":"AQAB"}"#,
+            r#"key 7 (kid "short"): invalid RSA public key: modulus is too short"#,
+        ),
+        (
+            r#"{"kid":"no-kty"}"#,
+            r#"key 8 (kid "no-kty"): missing "kty""#,
+        ),
+        (r#""not a key""#, "key 9: not a JSON object"),
+    ]
+}
+
+/// A set with the fixture RSA key first, the unusable keys, then EC P-256.
+fn mixed() -> String {
+    let bad: Vec<&str> = unusable().iter().map(|(k, _)| *k).collect();
+    format!(r#"{{"keys":[{RSA_JWK},{},{EC256_JWK}]}}"#, bad.join(","))
+}
+
+#[test]
+fn a_fetched_set_skips_each_key_it_cannot_use_and_names_it() {
+    let fetched = parse_fetched(&mixed()).unwrap();
+    let kids: Vec<_> = fetched.jwks.keys().iter().map(Jwk::kid).collect();
+    assert_eq!(kids, [Some("rsa1"), Some("ec256")]);
+    let skipped: Vec<String> = fetched.skipped.iter().map(ToString::to_string).collect();
+    let want: Vec<&str> = unusable().iter().map(|(_, why)| *why).collect();
+    assert_eq!(skipped, want);
+    // The keys kept still verify their tokens.
+    for token in [TOK_RS256, TOK_ES256] {
+        let (jwt, signed) = crate::jwt::parse(token).unwrap();
+        let outcome = crate::jws::verify_with_jwks(
+            &fetched.jwks,
+            jwt.alg,
+            jwt.kid.as_deref(),
+            signed.signing_input.as_bytes(),
+            &signed.signature,
+        );
+        assert_eq!(outcome, crate::jws::KeyOutcome::Verified, "{token}");
+    }
+}
+
+#[test]
+fn local_keys_stay_strict_about_the_same_set() {
+    assert_eq!(
+        parse(&mixed()).unwrap_err().to_string(),
+        unusable()[0].1,
+        "the first unusable key is the error"
+    );
+}
+
+#[test]
+fn a_fetched_set_fails_only_when_no_usable_key_is_left() {
+    let only_bad = format!(r#"{{"keys":[{}]}}"#, unusable()[0].0);
+    let e = parse_fetched(&only_bad).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        r#"no usable key in JWKS: key 0 (kid "x25519"): unsupported crv "X25519" for an OKP key"#
+    );
+    assert_eq!(
+        parse_fetched(r#"{"keys":[]}"#).unwrap_err(),
+        JwksError::NoValidKey
+    );
+    // Document-level problems fail the fetch as before.
+    for (doc, want) in [
+        ("<html>", JwksError::NotJwksNorPem),
+        (r#"{"keys":{}}"#, JwksError::KeysNotArray),
+        (r#"{"nokeys":1}"#, JwksError::NoKeys),
+        ("[1]", JwksError::NotAnObject),
+    ] {
+        assert_eq!(parse_fetched(doc).unwrap_err(), want, "{doc}");
+    }
+    let fetched = parse_fetched(&format!(r#"{{"keys":[{EC256_JWK}]}}"#)).unwrap();
+    assert!(fetched.skipped.is_empty());
+}

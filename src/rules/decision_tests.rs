@@ -1,7 +1,7 @@
 //! Whole decisions, config JSON in, headers out, with HS256 tokens signed
 //! here: the requirement tree, forwarding and claim headers together.
 
-use super::{Denied, Policy};
+use super::{Decision, Denial, Policy};
 use crate::error::Status;
 use crate::fixtures::{self, merged, NOW};
 use crate::request::Headers;
@@ -9,11 +9,11 @@ use serde_json::{json, Value};
 
 /// The decision as an authentication status (these tests set no `authorize`).
 fn evaluate(c: &Policy, h: &mut Headers, now: u64) -> Result<(), Status> {
-    super::evaluate(c, h, now, &crate::authn::LocalKeysOnly).map_err(|d| match d {
-        Denied::Authn(s) => s,
-        Denied::Authz(f) => panic!("unexpected authorization failure: {}", f.describe()),
-        Denied::Rbac => panic!("unexpected RBAC denial"),
-    })
+    match super::evaluate(c, h, now, &crate::authn::LocalKeysOnly) {
+        Decision::Allow => Ok(()),
+        Decision::Deny(Denial::Authn(s)) => Err(s),
+        other => panic!("not an authentication decision: {other:?}"),
+    }
 }
 
 /// An HS256 token (kid "k", the fixture secret) with the payload `claims`.
@@ -264,10 +264,10 @@ struct Caching {
 }
 
 impl crate::authn::Runtime for Caching {
-    fn remote_keys(&self, _provider: usize) -> crate::authn::Availability {
+    fn remote_keys(&self, _provider: usize, _now_ms: u64) -> crate::authn::Availability {
         crate::authn::Availability::Unavailable
     }
-    fn unknown_kid(&self, _provider: usize) -> bool {
+    fn unknown_kid(&self, _provider: usize, _now_ms: u64) -> bool {
         false
     }
     fn cached(&self, token: &str) -> Option<crate::cache::Hit> {
@@ -293,10 +293,11 @@ fn cached_verdicts_skip_only_the_signature_and_time_is_checked_on_every_hit() {
     let bearer = format!("Bearer {}", good("A"));
     let run = |now: u64| {
         let mut h = request("/", &[("authorization", &bearer), ("x-sub", "spoof")]);
-        let r = super::evaluate(&c, &mut h, now, &rt).map_err(|d| match d {
-            Denied::Authn(s) => s,
-            Denied::Authz(_) | Denied::Rbac => panic!("no authorize here"),
-        });
+        let r = match super::evaluate(&c, &mut h, now, &rt) {
+            Decision::Allow => Ok(()),
+            Decision::Deny(Denial::Authn(s)) => Err(s),
+            other => panic!("no authorize here: {other:?}"),
+        };
         (r, h.get_joined("x-sub"))
     };
     assert_eq!(run(NOW), (Ok(()), Some("alice".to_owned())));
@@ -309,5 +310,8 @@ fn cached_verdicts_skip_only_the_signature_and_time_is_checked_on_every_hit() {
     // A different token (a changed signature character) is not a hit.
     let forged = format!("Bearer {}", tamper_signature(&good("A")));
     let mut h = request("/", &[("authorization", &forged)]);
-    assert!(super::evaluate(&c, &mut h, NOW, &rt).is_err());
+    assert!(matches!(
+        super::evaluate(&c, &mut h, NOW, &rt),
+        Decision::Deny(Denial::Authn(Status::JwtVerificationFail))
+    ));
 }

@@ -7,7 +7,7 @@ use super::JWKS;
 use crate::error::Status;
 use crate::fixtures::{self, NOW};
 use crate::request::Headers;
-use crate::rules::{evaluate, Denied, Policy};
+use crate::rules::{evaluate, Decision, Denial, Policy};
 use serde_json::{json, Value};
 
 const ISS: &str = "https://idp.example.com";
@@ -77,10 +77,11 @@ fn send_to(
     }
     let mut h = Headers::new(h);
     let answer = match evaluate(c, &mut h, NOW, &crate::authn::LocalKeysOnly) {
-        Ok(()) => Answer::Allowed,
-        Err(Denied::Authn(s)) => Answer::Unauthorized(s),
-        Err(Denied::Rbac) => Answer::Forbidden,
-        Err(Denied::Authz(f)) => panic!("a plain authorize answer: {}", f.describe()),
+        Decision::Allow => Answer::Allowed,
+        Decision::Deny(Denial::Authn(s)) => Answer::Unauthorized(s),
+        Decision::Deny(Denial::Rbac) => Answer::Forbidden,
+        Decision::Deny(Denial::Authz(f)) => panic!("a plain authorize answer: {}", f.describe()),
+        other => panic!("not a decision the dialect makes with local keys: {other:?}"),
     };
     (answer, h)
 }
@@ -320,7 +321,10 @@ fn of_several_tokens_the_first_providers_is_the_principal() {
             format!("Bearer {}", token(json!({}))),
         ),
     ]);
-    assert!(evaluate(&c, &mut h, NOW, &crate::authn::LocalKeysOnly).is_ok());
+    assert!(matches!(
+        evaluate(&c, &mut h, NOW, &crate::authn::LocalKeysOnly),
+        Decision::Allow
+    ));
     assert_eq!(answer(&c, Some(&token(json!({})))), Answer::Forbidden);
 }
 

@@ -1,0 +1,92 @@
+//! What authentication needs from outside a pure computation: the time,
+//! remote keys and the verified-token cache, and how it stops when it
+//! cannot decide yet (waiting for a callout) or at all (no clock).
+
+use crate::cache;
+use crate::error::Status;
+use crate::jwks::Jwks;
+use std::sync::Arc;
+
+/// A callout a request must wait for before it can be decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Callout {
+    /// The remote keys (`remote_jwks` or `discovery`) of the provider at
+    /// this index.
+    Keys(usize),
+}
+
+/// Why authenticating did not pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The token, or its absence, fails for this reason.
+    Fail(Status),
+    /// The answer depends on a callout still under way: decide when it ends.
+    /// Beats every allowance (`requires_any`, `allow_missing*`).
+    Wait(Callout),
+    /// The request's time is unknown (the host's clock failed): nothing is
+    /// decided at a guessed time, the request is refused.
+    NoClock,
+}
+
+impl From<Status> for Stop {
+    fn from(status: Status) -> Stop {
+        Stop::Fail(status)
+    }
+}
+
+/// Remote keys of a provider as the request sees them.
+#[derive(Clone, Debug)]
+pub enum Availability {
+    /// Keys, and their generation (bumped whenever the set changes).
+    Ready(Arc<Jwks>, u64),
+    /// Being fetched (or about to be): the request should wait.
+    Pending,
+    /// The fetch failed and nothing usable is cached.
+    Unavailable,
+}
+
+/// The worker's mutable state as the request path sees it: remote keys and
+/// the verified-token cache. Implemented by the callout worker's view, and
+/// trivially (`LocalKeysOnly`) for tests and local-only configs. Time is
+/// passed in: the view reads no clock of its own.
+pub trait Runtime {
+    /// Keys of a provider with `remote_jwks`/`discovery` (by index) at
+    /// `now_ms`.
+    fn remote_keys(&self, provider: usize, now_ms: u64) -> Availability;
+    /// A token's kid/alg matched no cached key: may the provider refetch now?
+    /// True grants it; the request then waits for the refetch.
+    fn unknown_kid(&self, provider: usize, now_ms: u64) -> bool;
+    /// This exact token, if it verified before (`crate::cache`).
+    fn cached(&self, _token: &str) -> Option<cache::Hit> {
+        None
+    }
+    /// Records a token whose signature verified.
+    fn remember(&self, _token: &str, _hit: cache::Hit) {}
+}
+
+/// The request's time. Read through this so the glue asks the host only for
+/// requests whose token gets that far: a missing or malformed token costs no
+/// clock call.
+pub trait Clock {
+    /// Milliseconds since the epoch; `None` when the host cannot tell.
+    fn now_ms(&self) -> Option<u64>;
+}
+
+/// A fixed time in whole seconds (tests, and callers that already have it).
+impl Clock for u64 {
+    fn now_ms(&self) -> Option<u64> {
+        self.checked_mul(1000)
+    }
+}
+
+/// For configs (and tests) where every provider has local keys.
+pub struct LocalKeysOnly;
+
+impl Runtime for LocalKeysOnly {
+    fn remote_keys(&self, _provider: usize, _now_ms: u64) -> Availability {
+        Availability::Unavailable
+    }
+    fn unknown_kid(&self, _provider: usize, _now_ms: u64) -> bool {
+        false
+    }
+}
