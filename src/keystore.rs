@@ -29,9 +29,6 @@ pub struct Remote {
     pub shared_key: String,
 }
 
-/// Largest JWKS or discovery body accepted (bigger ones fail the fetch).
-pub const MAX_BODY: usize = 1 << 20;
-
 /// Grace beyond the dispatch timeout: the host answers every call by its
 /// timeout, so a fetch silent for longer is lost and must not block anyone.
 const STUCK_GRACE_MS: u64 = 1000;
@@ -275,6 +272,21 @@ impl KeyStore {
         self.refetch_requested = false;
         self.not_before = now_ms.saturating_add(self.policy.failed_refetch_ms);
         Attempt::Settled
+    }
+
+    /// Another worker's round, which requests here were waiting on, ended in
+    /// failure at `at_ms` (shared data says so): they get their answer now
+    /// (the stale keys, or a 401), and no round starts here before
+    /// failed_refetch_ms, as after a failed round of this worker's own.
+    pub fn failed_elsewhere(&mut self, at_ms: u64) {
+        self.last_failure = Some(at_ms);
+        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+        self.retry_scheduled = false;
+        self.waiting_since = None;
+        self.refetch_requested = false;
+        self.not_before = self
+            .not_before
+            .max(at_ms.saturating_add(self.policy.failed_refetch_ms));
     }
 
     /// After a failed round, until failed_refetch_ms has passed: requests

@@ -1,7 +1,10 @@
 //! jwt-guard: JWT authentication and claims authorization for proxy-wasm gateways.
 //!
-//! Everything except `filter` is the pure verification core: no host calls,
-//! time passed in, natively testable with `cargo test`.
+//! Everything except `filter` is the pure core: no host calls, time passed
+//! in, natively testable with `cargo test`. `config` compiles the plugin
+//! configuration into the types the request path runs (`rules::Policy`);
+//! `rules` decides a request; `callout` keeps what waits on HTTP calls;
+//! `filter`, the only code that talks to the host, glues them to proxy-wasm.
 
 // Overflow on untrusted sizes and numbers must be handled, not wrapped or
 // trapped: arithmetic is checked, saturating or explicitly wrapping outside
@@ -14,6 +17,7 @@ pub mod authn;
 pub mod authz;
 pub mod b64;
 pub mod cache;
+pub mod callout;
 pub mod claims;
 pub mod config;
 pub mod crypto;

@@ -72,6 +72,12 @@ pub trait Clock {
     fn now_ms(&self) -> Option<u64>;
 }
 
+impl<C: Clock + ?Sized> Clock for &C {
+    fn now_ms(&self) -> Option<u64> {
+        (**self).now_ms()
+    }
+}
+
 /// A fixed time in whole seconds (tests, and callers that already have it).
 impl Clock for u64 {
     fn now_ms(&self) -> Option<u64> {

@@ -178,6 +178,29 @@ fn settled_failure_without_prefetch_refetches_on_a_request_after_the_interval() 
 }
 
 #[test]
+fn a_round_lost_elsewhere_answers_waiters_and_backs_off_here_too() {
+    // This worker waits (another one holds the lease and fetches).
+    let mut s = KeyStore::new(policy());
+    s.mark_waiting(100);
+    assert!(s.due(100) && s.waiting_since() == Some(100));
+    s.failed_elsewhere(2_000);
+    assert_eq!(s.waiting_since(), None);
+    assert_eq!(
+        (s.last_failure(), s.consecutive_failures()),
+        (Some(2_000), 1)
+    );
+    // Requests are answered at once until failed_refetch_ms has passed.
+    s.mark_waiting(2_100);
+    assert!(!s.due(2_100) && s.backing_off(2_100) && !s.pending());
+    assert!(s.due(3_000) && !s.backing_off(3_000));
+    // Stale keys keep serving meanwhile.
+    let mut s = loaded(policy());
+    s.mark_waiting(10_500);
+    s.failed_elsewhere(11_000);
+    assert!(s.keys(11_000).is_some() && !s.due(11_500));
+}
+
+#[test]
 fn unknown_kid_rate_limited() {
     let mut s = loaded(FetchPolicy {
         unknown_kid_refetch_ms: 30_000,

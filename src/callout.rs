@@ -1,0 +1,198 @@
+//! The callout worker: everything one worker does that waits on an HTTP
+//! call, as a pure state machine behind a small [`Host`] (time, dispatch,
+//! shared data, log). The glue adapts proxy-wasm to `Host`; the tests use a
+//! fake one.
+//!
+//! A request that cannot be decided until a callout ends is parked here
+//! ([`Worker::wait`]) with what it waits for ([`Callout`]). Calls are
+//! started from ticks and their answers routed by token ([`Worker::tick`],
+//! [`Worker::on_response`]); a callout *settles* when its round ends, with
+//! keys or with a final failure, on this worker or, through shared data, on
+//! another. [`Worker::ready`] then hands the parked requests back, also
+//! those that waited a full fetch budget, so no request waits longer than
+//! its fetch timeout whichever worker holds the fetch.
+//!
+//! Nothing here assumes which context dispatched a call, which context
+//! receives its answer, or how a paused request is resumed: the worker only
+//! says which requests are ready. On Envoy the glue resumes them from the
+//! root context; on a host where only a request's own callbacks may act on
+//! it (Kong's ngx_wasm_module has no effective-context switch), the glue
+//! would dispatch from the request's context and act on it there.
+//!
+//! Today's callouts fetch a provider's remote keys (`remote_jwks`, or
+//! `discovery` and then its `jwks_uri`): one [`keys::KeyFetch`] each. A new
+//! kind (token introspection) is a new [`Callout`] variant and a new job
+//! behind it, with the same waiting, tick, answer and sharing machinery.
+
+mod keys;
+mod view;
+mod waiters;
+
+pub use view::View;
+
+use crate::authn::Callout;
+use crate::cache::TokenCache;
+use crate::discovery::Target;
+use crate::rules::Policy;
+use keys::KeyFetch;
+use waiters::Waiters;
+
+/// Largest answer body read; a bigger one fails the call unread.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// A log line's severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// One HTTP call to make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call<'a> {
+    /// The upstream: an Envoy cluster name, or `host:port` on Kong.
+    pub cluster: &'a str,
+    pub method: &'static str,
+    pub target: &'a Target,
+    /// Request headers beyond the pseudo-headers of `method` and `target`.
+    pub headers: &'a [(&'static str, &'static str)],
+    pub timeout_ms: u64,
+}
+
+/// How a call ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The upstream answered with this status and body.
+    Http { status: u16, body: Vec<u8> },
+    /// The body was larger than [`MAX_BODY`] (not read).
+    TooLarge(usize),
+    /// No answer: connection failure, reset, timeout, or a dispatch the
+    /// host failed (Kong reports those with no headers). Why, for the log.
+    NoAnswer(String),
+}
+
+/// A shared-data value (absent: `None`) and its version.
+pub type Shared = (Option<Vec<u8>>, Option<u32>);
+
+/// What the worker needs from its host.
+pub trait Host {
+    /// Milliseconds since the epoch; `None` when the host cannot tell.
+    fn now_ms(&self) -> Option<u64>;
+    /// Sends a call; its answer comes back through [`Worker::on_response`]
+    /// with the token returned here.
+    fn dispatch(&mut self, call: &Call<'_>) -> Result<u32, String>;
+    /// A shared-data value and its version; `None` when the host has no
+    /// shared data (each worker then fetches on its own).
+    fn shared_get(&self, key: &str) -> Option<Shared>;
+    /// Sets `key` if its version is still `cas` (`None`: whatever it is);
+    /// false when the host refused.
+    fn shared_set(&mut self, key: &str, value: &[u8], cas: Option<u32>) -> bool;
+    fn log(&self, level: Level, message: &str);
+}
+
+/// A parked request to evaluate again: every callout it waited for has
+/// settled, or it waited its full budget. `done` lists the callouts it must
+/// not wait for again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resume {
+    pub context_id: u32,
+    pub done: Vec<Callout>,
+}
+
+/// All mutable state of one worker for one configuration: its remote key
+/// fetches, its parked requests and its verified-token cache.
+#[derive(Default)]
+pub struct Worker {
+    fetches: Vec<KeyFetch>,
+    waiters: Waiters,
+    cache: TokenCache,
+}
+
+impl Worker {
+    pub fn new(policy: &Policy) -> Worker {
+        Worker {
+            fetches: policy.providers.iter().filter_map(KeyFetch::new).collect(),
+            waiters: Waiters::default(),
+            cache: TokenCache::new(policy.token_cache_entries),
+        }
+    }
+
+    /// Remote keys need the root's tick to fetch and share them.
+    pub fn needs_ticks(&self) -> bool {
+        !self.fetches.is_empty()
+    }
+
+    /// Periodic work: expire lost calls, pick up what other workers fetched
+    /// or lost, start the fetches that are due.
+    pub fn tick(&mut self, host: &mut dyn Host) {
+        let Some(now) = host.now_ms() else {
+            // No time, no schedule: requests are refused meanwhile (their
+            // own clock read fails too).
+            return;
+        };
+        for f in &mut self.fetches {
+            f.tick(host, now);
+        }
+    }
+
+    /// A call answered. Returns whether it was one of ours.
+    pub fn on_response(&mut self, host: &mut dyn Host, token: u32, answer: Answer) -> bool {
+        let Some(f) = self.fetches.iter_mut().find(|f| f.owns(token)) else {
+            return false;
+        };
+        // Without a clock the answer is still taken; its keys expire at once.
+        let now = host.now_ms().unwrap_or(0);
+        f.on_answer(host, answer, now);
+        true
+    }
+
+    /// Parks a request until `callouts` settle (or their budget runs out).
+    /// `done`: callouts it already waited for, not to be waited on again.
+    pub fn wait(&mut self, context_id: u32, callouts: &[Callout], done: Vec<Callout>, now: u64) {
+        let mut waits = Vec::with_capacity(callouts.len());
+        let mut budget = 0u64;
+        for c in callouts {
+            let Callout::Keys(provider) = *c;
+            if let Some(f) = self.fetch_mut(provider) {
+                f.keys.mark_waiting(now);
+                waits.push((*c, f.settled));
+                budget = budget.max(f.budget_ms());
+            }
+        }
+        self.waiters
+            .park(context_id, waits, done, now.saturating_add(budget));
+    }
+
+    /// Parked requests whose callouts have all settled, or whose budget ran
+    /// out, removed from the parking list.
+    pub fn ready(&mut self, now: u64) -> Vec<Resume> {
+        let fetches = &self.fetches;
+        let settled = |c: Callout| {
+            let Callout::Keys(provider) = c;
+            fetches
+                .iter()
+                .find(|f| f.provider == provider)
+                .map(|f| f.settled)
+        };
+        self.waiters.ready(now, settled)
+    }
+
+    /// Requests parked now.
+    pub fn parked(&self) -> usize {
+        self.waiters.len()
+    }
+
+    /// What one evaluation sees: remote keys and the token cache. `done`:
+    /// callouts this request must not wait for again ([`Resume::done`]).
+    pub fn view<'a>(&'a mut self, done: &'a [Callout]) -> View<'a> {
+        View::new(self, done)
+    }
+
+    fn fetch_mut(&mut self, provider: usize) -> Option<&mut KeyFetch> {
+        self.fetches.iter_mut().find(|f| f.provider == provider)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,317 @@
+//! One remote provider's keys on one worker: the calls of a fetch round
+//! (the discovery document, then the JWKS), the key store deciding when to
+//! fetch ([`KeyStore`]), and sharing with the other workers through shared
+//! data under `Remote::shared_key`:
+//! - the key: the last JWKS fetched, as fetched (workers install it);
+//! - `#lease`: until when one worker fetches (compare-and-swap), so the
+//!   process makes one fetch however many workers want keys;
+//! - `#failed`: when a round last failed, so workers waiting on another's
+//!   round are answered when it ends, not when their own would have.
+
+use super::{Answer, Call, Host, Level, MAX_BODY};
+use crate::authn::{Keys, Provider};
+use crate::discovery::{self, Target};
+use crate::jwks::{self, Jwks, KeyPolicy};
+use crate::keystore::{Attempt, KeyStore, Remote};
+
+/// Beyond the fetch budget, how long a lease outlives a silent fetcher.
+const LEASE_GRACE_MS: u64 = 1_000;
+
+const ACCEPT_JSON: &[(&str, &str)] = &[("accept", "application/json")];
+
+/// What a fetch round is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    /// Waiting for the discovery document (token of the call).
+    Discovery(u32),
+    /// Waiting for the JWKS (token of the call).
+    Jwks(u32),
+}
+
+pub(super) struct KeyFetch {
+    pub(super) provider: usize,
+    remote: Remote,
+    policy: KeyPolicy,
+    issuer: String,
+    pub(super) keys: KeyStore,
+    phase: Phase,
+    /// Bumped whenever a round ends (keys, or its final failure; here or on
+    /// another worker): requests parked before a bump have had their answer.
+    pub(super) settled: u64,
+    /// Version of the shared keys last installed.
+    shared_cas: Option<u32>,
+    /// Version of the shared failure record last read.
+    failed_cas: Option<u32>,
+    lease_held: bool,
+}
+
+impl KeyFetch {
+    /// The fetch state of a provider with remote keys (`None` for local).
+    pub(super) fn new(p: &Provider) -> Option<KeyFetch> {
+        let Keys::Remote { remote, policy } = &p.keys else {
+            return None;
+        };
+        Some(KeyFetch {
+            provider: p.index,
+            remote: (**remote).clone(),
+            policy: *policy,
+            issuer: p.issuer.clone(),
+            keys: KeyStore::new(remote.policy.clone()),
+            phase: Phase::Idle,
+            settled: 0,
+            shared_cas: None,
+            failed_cas: None,
+            lease_held: false,
+        })
+    }
+
+    /// How long a round may take: a call's timeout, two with discovery.
+    pub(super) fn budget_ms(&self) -> u64 {
+        let calls = if self.remote.discovery { 2 } else { 1 };
+        self.remote.policy.timeout_ms.saturating_mul(calls)
+    }
+
+    pub(super) fn owns(&self, token: u32) -> bool {
+        matches!(self.phase, Phase::Discovery(t) | Phase::Jwks(t) if t == token)
+    }
+
+    pub(super) fn tick(&mut self, host: &mut dyn Host, now: u64) {
+        // The host answers every call by its timeout, but never wait forever.
+        if self.phase != Phase::Idle {
+            if let Some(attempt) = self.keys.expire_stuck(now) {
+                self.phase = Phase::Idle;
+                self.log_failure(host, now, "no answer (the call was lost)");
+                self.end_round(host, attempt, now);
+            }
+        }
+        // Reading shared data copies the JWKS: only when keys are wanted.
+        if self.phase == Phase::Idle && (self.keys.keys(now).is_none() || self.keys.due(now)) {
+            self.sync_from_shared(host, now);
+        }
+        if self.phase == Phase::Idle && self.keys.due(now) && self.acquire_lease(host, now) {
+            self.keys.start(now);
+            let phase: fn(u32) -> Phase = if self.remote.discovery {
+                Phase::Discovery
+            } else {
+                Phase::Jwks
+            };
+            let target = self.remote.target.clone();
+            self.dispatch(host, &target, phase, now);
+        }
+    }
+
+    /// The answer to this fetch's call in flight.
+    pub(super) fn on_answer(&mut self, host: &mut dyn Host, answer: Answer, now: u64) {
+        let discovery = matches!(self.phase, Phase::Discovery(_));
+        self.phase = Phase::Idle;
+        let body = match answer {
+            Answer::Http { status: 200, body } => body,
+            Answer::Http { status, .. } => {
+                return self.fail(host, now, &format!("HTTP status {status}"))
+            }
+            Answer::TooLarge(size) => {
+                let why = format!("body of {size} bytes exceeds {MAX_BODY}");
+                return self.fail(host, now, &why);
+            }
+            Answer::NoAnswer(why) => return self.fail(host, now, &why),
+        };
+        if discovery {
+            match discovery::parse_document(&body, &self.issuer) {
+                Ok(target) => self.dispatch(host, &target, Phase::Jwks, now),
+                Err(e) => self.fail(host, now, &e.to_string()),
+            }
+            return;
+        }
+        match self.parse(host, &body, true) {
+            Ok(jwks) => {
+                self.publish(host, &body);
+                self.keys.succeeded(jwks, now);
+                self.settled = self.settled.saturating_add(1);
+                self.release_lease(host);
+            }
+            Err(why) => self.fail(host, now, &why),
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        host: &mut dyn Host,
+        target: &Target,
+        phase: fn(u32) -> Phase,
+        now: u64,
+    ) {
+        let call = Call {
+            cluster: &self.remote.cluster,
+            method: "GET",
+            target,
+            headers: ACCEPT_JSON,
+            timeout_ms: self.remote.policy.timeout_ms,
+        };
+        match host.dispatch(&call) {
+            Ok(token) => self.phase = phase(token),
+            Err(e) => {
+                let why = format!("cannot dispatch to \"{}\": {e}", self.remote.cluster);
+                self.fail(host, now, &why);
+            }
+        }
+    }
+
+    /// Reads a fetched (or shared) JWKS: keys this filter cannot use, and
+    /// keys the provider's policy drops, are skipped, and named in one
+    /// warning when `log` (the worker that fetched it), with weak keys.
+    fn parse(&self, host: &dyn Host, body: &[u8], log: bool) -> Result<Jwks, String> {
+        let text = std::str::from_utf8(body).map_err(|_| "JWKS is not UTF-8".to_owned())?;
+        let fetched = jwks::parse_fetched(text).map_err(|e| e.to_string())?;
+        let mut skipped = fetched.skipped;
+        let kept = self.policy.apply_fetched(fetched.jwks, &mut skipped);
+        let named: Vec<String> = skipped.iter().map(ToString::to_string).collect();
+        let keys = kept.map_err(|e| match named.is_empty() {
+            true => e.to_string(),
+            false => format!("{e} (skipped: {})", named.join("; ")),
+        })?;
+        if log {
+            if !named.is_empty() {
+                let msg = format!(
+                    "jwt-guard: keys from {}: skipped {} key(s) it cannot use: {}",
+                    self.uri(),
+                    named.len(),
+                    named.join("; ")
+                );
+                host.log(Level::Warn, &msg);
+            }
+            for w in jwks::weak_keys(&keys) {
+                host.log(Level::Warn, &format!("jwt-guard: fetched keys: {w}"));
+            }
+        }
+        Ok(keys)
+    }
+
+    fn uri(&self) -> String {
+        format!(
+            "{}{}",
+            self.remote.target.authority, self.remote.target.path
+        )
+    }
+
+    fn log_failure(&self, host: &dyn Host, now: u64, why: &str) {
+        let stale = if self.keys.keys(now).is_some() {
+            "; serving the cached keys"
+        } else {
+            ""
+        };
+        let msg = format!(
+            "jwt-guard: fetching keys from {} failed: {why}{stale}",
+            self.uri()
+        );
+        host.log(Level::Warn, &msg);
+    }
+
+    fn fail(&mut self, host: &mut dyn Host, now: u64, why: &str) {
+        self.phase = Phase::Idle;
+        self.log_failure(host, now, why);
+        let attempt = self.keys.failed(now);
+        self.end_round(host, attempt, now);
+    }
+
+    /// After a failure: a final one ends the round here and, through shared
+    /// data, for the workers waiting on it.
+    fn end_round(&mut self, host: &mut dyn Host, attempt: Attempt, now: u64) {
+        if attempt == Attempt::Settled {
+            self.settled = self.settled.saturating_add(1);
+            let key = self.failed_key();
+            if host.shared_set(&key, now.to_string().as_bytes(), None) {
+                self.failed_cas = host.shared_get(&key).and_then(|(_, cas)| cas);
+            }
+            self.release_lease(host);
+        }
+    }
+
+    /// Installs keys another worker published, if newer than ours; ends the
+    /// wait of requests here if the round they waited on failed elsewhere.
+    fn sync_from_shared(&mut self, host: &mut dyn Host, now: u64) {
+        if let Some((Some(value), cas)) = host.shared_get(&self.remote.shared_key) {
+            if cas.is_none() || cas != self.shared_cas {
+                self.shared_cas = cas;
+                if let Ok(jwks) = self.parse(host, &value, false) {
+                    self.keys.install(jwks, now);
+                    self.settled = self.settled.saturating_add(1);
+                }
+            }
+        }
+        let Some(since) = self.keys.waiting_since() else {
+            return;
+        };
+        let Some((Some(value), cas)) = host.shared_get(&self.failed_key()) else {
+            return;
+        };
+        if cas.is_some() && cas == self.failed_cas {
+            return;
+        }
+        self.failed_cas = cas;
+        let at = std::str::from_utf8(&value)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok());
+        // Only a round that ended after these requests began to wait.
+        if let Some(at) = at.filter(|at| *at >= since) {
+            self.keys.failed_elsewhere(at);
+            self.settled = self.settled.saturating_add(1);
+        }
+    }
+
+    fn publish(&mut self, host: &mut dyn Host, body: &[u8]) {
+        if host.shared_set(&self.remote.shared_key, body, None) {
+            self.shared_cas = host
+                .shared_get(&self.remote.shared_key)
+                .and_then(|(_, cas)| cas);
+        }
+    }
+
+    fn lease_key(&self) -> String {
+        format!("{}#lease", self.remote.shared_key)
+    }
+
+    fn failed_key(&self) -> String {
+        format!("{}#failed", self.remote.shared_key)
+    }
+
+    /// One worker fetches at a time: the lease is a deadline in shared data,
+    /// taken with compare-and-swap.
+    fn acquire_lease(&mut self, host: &mut dyn Host, now: u64) -> bool {
+        let key = self.lease_key();
+        let Some((value, cas)) = host.shared_get(&key) else {
+            return true; // no shared data on this host: fetch alone
+        };
+        let expires = value
+            .and_then(|v| String::from_utf8(v).ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        if expires > now && !self.lease_held {
+            return false;
+        }
+        let until = now
+            .saturating_add(self.budget_ms())
+            .saturating_add(LEASE_GRACE_MS);
+        // A missing key has no version; `Some(0)` would not guard it, so
+        // create it first and take it with the version we then read.
+        let cas = match cas {
+            Some(c) => Some(c),
+            None => {
+                host.shared_set(&key, b"0", None);
+                match host.shared_get(&key) {
+                    Some((_, c)) => c,
+                    None => return true,
+                }
+            }
+        };
+        self.lease_held = host.shared_set(&key, until.to_string().as_bytes(), cas);
+        self.lease_held
+    }
+
+    fn release_lease(&mut self, host: &mut dyn Host) {
+        if self.lease_held {
+            host.shared_set(&self.lease_key(), b"0", None);
+            self.lease_held = false;
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The callout worker against a fake host: calls are recorded and answered
+//! by the test, time is set by the test, shared data is a map several fake
+//! workers can share. Requests go through `rules::evaluate` with the
+//! worker's view, as the glue sends them.
+
+mod fetching;
+mod sharing;
+
+use super::*;
+use crate::error::Status;
+use crate::fixtures::{self, NOW};
+use crate::rules::{evaluate, Decision, Denial};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Shared data as a host keeps it: value and version per key.
+type Store = Rc<RefCell<HashMap<String, (Vec<u8>, u32)>>>;
+
+/// A call the worker made, not answered yet.
+#[derive(Clone, Debug)]
+struct Sent {
+    token: u32,
+    path: String,
+    authority: String,
+    timeout_ms: u64,
+}
+
+struct FakeHost {
+    now: Option<u64>,
+    next_token: u32,
+    sent: Vec<Sent>,
+    shared: Option<Store>,
+    logs: RefCell<Vec<(Level, String)>>,
+}
+
+impl FakeHost {
+    fn new(shared: Option<Store>) -> FakeHost {
+        FakeHost {
+            now: Some(NOW * 1000),
+            next_token: 1,
+            sent: Vec::new(),
+            shared,
+            logs: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.now.expect("the test set no clock")
+    }
+
+    fn advance(&mut self, ms: u64) {
+        self.now = Some(self.now() + ms);
+    }
+
+    fn logged(&self, needle: &str) -> usize {
+        self.logs
+            .borrow()
+            .iter()
+            .filter(|(_, m)| m.contains(needle))
+            .count()
+    }
+}
+
+impl Host for FakeHost {
+    fn now_ms(&self) -> Option<u64> {
+        self.now
+    }
+
+    fn dispatch(&mut self, call: &Call<'_>) -> Result<u32, String> {
+        let token = self.next_token;
+        self.next_token += 1;
+        self.sent.push(Sent {
+            token,
+            path: call.target.path.clone(),
+            authority: call.target.authority.clone(),
+            timeout_ms: call.timeout_ms,
+        });
+        Ok(token)
+    }
+
+    fn shared_get(&self, key: &str) -> Option<Shared> {
+        let store = self.shared.as_ref()?.borrow();
+        Some(match store.get(key) {
+            Some((v, cas)) => (Some(v.clone()), Some(*cas)),
+            None => (None, None),
+        })
+    }
+
+    fn shared_set(&mut self, key: &str, value: &[u8], cas: Option<u32>) -> bool {
+        let Some(store) = &self.shared else {
+            return false;
+        };
+        let mut store = store.borrow_mut();
+        let current = store.get(key).map(|(_, c)| *c);
+        if cas.is_some() && cas != current {
+            return false;
+        }
+        let next = current.map_or(1, |c| c + 1);
+        store.insert(key.to_owned(), (value.to_vec(), next));
+        true
+    }
+
+    fn log(&self, level: Level, message: &str) {
+        self.logs.borrow_mut().push((level, message.to_owned()));
+    }
+}
+
+/// A policy whose only rule requires the only provider `p`, which fetches
+/// its keys (timeout 2 s), with
+/// `remote` fields added to `remote_jwks` (or `discovery` when it has
+/// `discovery: true`).
+fn policy(remote: Value) -> crate::rules::Policy {
+    let discovery = remote.get("discovery").is_some();
+    let mut r = fixtures::merged(
+        json!({"http_uri": {"uri": "https://idp.test/jwks.json", "cluster": "idp", "timeout": "2s"}}),
+        remote,
+    );
+    if let Some(o) = r.as_object_mut() {
+        o.remove("discovery");
+    }
+    let source = if discovery {
+        "discovery"
+    } else {
+        "remote_jwks"
+    };
+    fixtures::policy(json!({
+        "providers": {"p": {"issuer": "https://idp.test", source: r}},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]
+    }))
+}
+
+/// A token of the provider's issuer signed with the fixture secret.
+fn token(kid: &str) -> String {
+    fixtures::hs256(
+        json!({"kid": kid}),
+        json!({"iss": "https://idp.test", "exp": NOW + 3600}),
+    )
+}
+
+/// A JWKS body with the fixture secret under each kid.
+fn keys(kids: &[&str]) -> Vec<u8> {
+    let k = fixtures::b64url(fixtures::SECRET);
+    let keys: Vec<Value> = kids
+        .iter()
+        .map(|kid| json!({"kty": "oct", "kid": kid, "k": k}))
+        .collect();
+    json!({ "keys": keys }).to_string().into_bytes()
+}
+
+/// Answers the `i`-th call the host saw.
+fn answer(w: &mut Worker, host: &mut FakeHost, i: usize, a: Answer) -> bool {
+    let token = host.sent[i].token;
+    w.on_response(host, token, a)
+}
+
+fn ok(body: Vec<u8>) -> Answer {
+    Answer::Http { status: 200, body }
+}
+
+/// What the glue does with one request: evaluate it (again, for a resumed
+/// one, with `done`), park it if it must wait. Returns the decision.
+fn send(
+    w: &mut Worker,
+    p: &crate::rules::Policy,
+    host: &FakeHost,
+    ctx: u32,
+    token: &str,
+    done: &[Callout],
+) -> Decision<'static> {
+    let mut headers = fixtures::headers(&[
+        (":path", "/"),
+        ("authorization", &format!("Bearer {token}")),
+    ]);
+    let clock = host.now() / 1000;
+    let decision = {
+        let view = w.view(done);
+        owned(evaluate(p, &mut headers, clock, &view))
+    };
+    if let Decision::Wait(callouts) = &decision {
+        w.wait(ctx, callouts, done.to_vec(), host.now());
+    }
+    decision
+}
+
+/// The decision without borrows of the policy (enough for these tests).
+fn owned(d: Decision<'_>) -> Decision<'static> {
+    match d {
+        Decision::Allow => Decision::Allow,
+        Decision::Wait(c) => Decision::Wait(c),
+        Decision::Deny(Denial::Authn(s)) => Decision::Deny(Denial::Authn(s)),
+        Decision::Deny(Denial::Fault(f)) => Decision::Deny(Denial::Fault(f)),
+        Decision::Deny(other) => panic!("no authorize in these policies: {other:?}"),
+    }
+}
+
+/// Resumes every ready request, as the glue does; returns the decisions.
+fn resume(
+    w: &mut Worker,
+    p: &crate::rules::Policy,
+    host: &FakeHost,
+    token: &str,
+) -> Vec<(u32, Decision<'static>)> {
+    w.ready(host.now())
+        .into_iter()
+        .map(|r| (r.context_id, send(w, p, host, r.context_id, token, &r.done)))
+        .collect()
+}
+
+fn denied(status: Status) -> Decision<'static> {
+    Decision::Deny(Denial::Authn(status))
+}
+
+fn is(d: &Decision<'_>, want: &Decision<'_>) -> bool {
+    format!("{d:?}") == format!("{want:?}")
+}
+
+fn waits(d: &Decision<'_>) -> bool {
+    matches!(d, Decision::Wait(c) if c == &[Callout::Keys(0)])
+}

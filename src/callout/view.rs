@@ -1,0 +1,64 @@
+//! What one evaluation sees of the worker ([`crate::authn::Runtime`]):
+//! remote keys, refetches on unknown key ids, the verified-token cache.
+
+use super::Worker;
+use crate::authn::{Availability, Callout, Runtime};
+use crate::cache::Hit;
+use std::cell::RefCell;
+
+/// The worker as one request's evaluation sees it. Interior mutability:
+/// evaluation holds `&dyn Runtime`, and asking for keys may schedule a fetch.
+pub struct View<'a> {
+    worker: RefCell<&'a mut Worker>,
+    /// Callouts this request already waited for: their round has ended, so
+    /// it is answered with what is there instead of waiting again.
+    done: &'a [Callout],
+}
+
+impl<'a> View<'a> {
+    pub(super) fn new(worker: &'a mut Worker, done: &'a [Callout]) -> View<'a> {
+        View {
+            worker: RefCell::new(worker),
+            done,
+        }
+    }
+}
+
+impl Runtime for View<'_> {
+    fn remote_keys(&self, provider: usize, now: u64) -> Availability {
+        let mut worker = self.worker.borrow_mut();
+        let Some(f) = worker.fetch_mut(provider) else {
+            return Availability::Unavailable;
+        };
+        if !f.keys.fresh(now) {
+            // Expired but still served (stale-if-error): refresh meanwhile.
+            f.keys.mark_waiting(now);
+        }
+        if let Some(keys) = f.keys.keys(now) {
+            return Availability::Ready(keys.clone(), f.keys.generation());
+        }
+        // The last round failed moments ago: answer now, don't queue up.
+        if f.keys.backing_off(now) || self.done.contains(&Callout::Keys(provider)) {
+            return Availability::Unavailable;
+        }
+        Availability::Pending
+    }
+
+    fn unknown_kid(&self, provider: usize, now: u64) -> bool {
+        if self.done.contains(&Callout::Keys(provider)) {
+            return false;
+        }
+        let mut worker = self.worker.borrow_mut();
+        worker
+            .fetch_mut(provider)
+            .is_some_and(|f| f.keys.unknown_kid(now))
+    }
+
+    fn cached(&self, token: &str) -> Option<Hit> {
+        self.worker.borrow().cache.get(token)
+    }
+
+    fn remember(&self, token: &str, hit: Hit) {
+        self.worker.borrow_mut().cache.insert(token, hit);
+    }
+}
