@@ -14,6 +14,7 @@ The fetch counts the lead reports are printed in the session summary:
 from __future__ import annotations
 
 import http.client
+import os
 import threading
 import time
 import urllib.parse
@@ -23,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
 from client import Response, diff
 from echo import EchoServer
@@ -31,7 +33,7 @@ from envoy_runner import (Envoy, EnvoyError, bootstrap, listener, native_filter,
 from idp_server import DISCOVERY_PATH, JWKS_PATH, IdP
 from model import HOST, jwt_config
 from scenarios.common import EXPIRED, MISSING, NO_KEY, VERIFY_FAIL
-from tokens import ISS, Tok, claims, jwks, session_keys, tamper_sig
+from tokens import ISS, Tok, b64url, claims, jwks, session_keys, tamper_sig
 from wasm_stack import (REALM, WasmStack, _require_wasm, assert_refused, check,
                         config_errors, needs_wasm, try_configs)
 
@@ -424,6 +426,111 @@ def test_slow_idp_times_out_without_hanging():
         poll("a request passes once the IdP is fast",
              lambda: passes_or_refused(s, old_token(), FETCH_FAILED),
              timeout=10, interval=0.1)
+
+
+def timed_burst(port: int, n: int, token: str) -> list:
+    """Like `burst`, but each result is (status, body, seconds from the
+    barrier to the answer)."""
+    barrier = threading.Barrier(n, timeout=20)
+    results: list = [None] * n
+
+    def one(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        try:
+            conn.connect()
+            barrier.wait()
+            t0 = time.monotonic()
+            conn.putrequest("GET", "/", skip_host=True, skip_accept_encoding=True)
+            conn.putheader("host", HOST)
+            conn.putheader("authorization", f"Bearer {token}")
+            conn.endheaders()
+            r = conn.getresponse()
+            body = r.read().decode(errors="replace")
+            results[i] = (r.status, body, time.monotonic() - t0)
+        except Exception as e:  # noqa: BLE001 (reported, not hidden)
+            results[i] = f"{type(e).__name__}: {e}"
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results
+
+
+@pytest.mark.parametrize("prefetch", [False, True], ids=["remote_jwks", "async_fetch"])
+def test_hanging_idp_holds_no_request_past_the_timeout_on_any_worker(prefetch):
+    """An IdP that accepts connections and never answers, two workers: every
+    request waiting for keys gets its 401 by the 2 s fetch timeout, whichever
+    worker holds the fetch (native jwt_authn answers after 2.0 s)."""
+    idp = IdP(jwks(OLD))
+    idp.set_delay(600_000)  # accepts, reads, never answers
+    extra = {"async_fetch": {"failed_refetch_duration": "0.5s"}} if prefetch else {}
+    with remote_stack(f"hang-{'async' if prefetch else 'plain'}",
+                      {"w": remote_config(idp, timeout="2s", **extra)}, {"idp": idp},
+                      concurrency=2) as s:
+        if prefetch:
+            idp.wait_count(JWKS_PATH, 1, timeout=5)  # the start-up fetch is hanging
+        worst = 0.0
+        for _ in range(3):
+            results = timed_burst(s.ports["w"], 16, old_token())
+            bad = [r for r in results if not (isinstance(r, tuple) and r[:2] == (401, FETCH_FAILED))]
+            assert not bad, f"{len(bad)} of 16 not 401 {FETCH_FAILED!r}, e.g. {bad[:3]}"
+            worst = max(worst, *(r[2] for r in results))
+        print(f"\nhanging IdP, 2 workers ({'async_fetch' if prefetch else 'remote_jwks'}): "
+              f"slowest 401 after {worst:.2f}s (timeout 2s); IdP saw {idp.count()} fetch(es)")
+        assert worst < 2 + 0.5, f"a request waited {worst:.2f}s for keys (timeout 2s)"
+        per_worker = worker_connections(s.envoy)
+        assert len([n for n in per_worker.values() if n > 0]) == 2, \
+            f"a worker got no request: {per_worker}"
+        s.alive()
+
+
+# A JWKS as IdPs publish them: signing keys beside keys no JWT verifier here
+# can use (PayPal's set carries an X25519 key), and malformed ones.
+def _unusable_keys() -> list[dict]:
+    x = x25519.X25519PrivateKey.generate().public_key().public_bytes_raw()
+    k1 = ec.generate_private_key(ec.SECP256K1()).public_key().public_numbers()
+    p256 = K.jwk("ec256")
+    rsa = K.jwk("rsa2")
+    return [
+        {"kty": "OKP", "crv": "X25519", "kid": "x25519", "use": "enc", "x": b64url(x)},
+        {"kty": "EC", "crv": "secp256k1", "kid": "k256k1",
+         "x": b64url(k1.x.to_bytes(32, "big")), "y": b64url(k1.y.to_bytes(32, "big"))},
+        {"kty": "AKP", "alg": "ML-DSA-44", "kid": "pq", "pub": b64url(os.urandom(1312))},
+        dict(p256, kid="ecdh", alg="ECDH-ES", use="enc"),
+        dict(rsa, kid="bad-n", n="!!not-base64!!"),
+        dict(p256, kid="off-curve", y=p256["x"]),
+        {"kty": "RSA", "kid": "short", "n": b64url(b"\xc5" * 32), "e": "AQAB"},
+        {"kid": "no-kty"},
+    ]
+
+
+def test_a_jwks_with_keys_it_cannot_use_still_serves_its_signing_keys():
+    """The fetched set mixes usable and unusable keys: tokens of the usable
+    ones pass, in jwt-guard and in native jwt_authn alike; one warning per
+    fetch names every skipped key."""
+    signing = [K.jwk("rsa", kid="k1"), K.jwk("ec256", kid="es", alg="ES256")]
+    keys = _unusable_keys()
+    text = jwks(keys[0], signing[0], *keys[1:5], signing[1], *keys[5:])
+    ours, native = IdP(text), IdP(text)
+    es_token = Tok(alg="ES256", key="ec256", kid="es", payload=claims())()
+    with remote_stack("mixed-jwks",
+                      {"w": remote_config(ours, "idp-w"), "native": remote_config(native, "idp-n")},
+                      {"idp-w": ours, "idp-n": native}) as s:
+        for name in ("w", "native"):
+            check(s.send(name, "/", old_token()), 200)
+            check(s.send(name, "/", es_token), 200)
+            refused(s.send(name, "/", Tok(alg="RS256", key="rsa2", kid="bad-n")()), NO_KEY)
+        log = s.envoy.log_path.read_text()
+        skipped = [ln for ln in log.splitlines() if "skipped 8 key(s) it cannot use" in ln]
+        # jwt-guard fetched at the first token and once more for the unknown kid.
+        assert ours.count() == 2, ours.count()
+        assert len(skipped) == ours.count(), f"one warning per fetch; found {len(skipped)}"
+        for kid in ("x25519", "k256k1", "pq", "ecdh", "bad-n", "off-curve", "short", "no-kty"):
+            assert f'(kid "{kid}")' in skipped[0], kid
 
 
 # ---------------------------------------------------------------- retry / async_fetch
