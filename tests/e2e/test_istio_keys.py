@@ -1,7 +1,7 @@
 """The Istio dialect, continued (see test_istio.py): keys fetched from a
 `jwksUri` or discovered from the issuer, through the cluster istiod would
-name (`outbound|<port>||<host>`); the README's side-by-side example, loaded
-as written; and dialect configs the module must refuse, by JSON path.
+name (`outbound|<port>||<host>`); the side-by-side example of
+docs/istio-dialect.md, loaded as written; and dialect configs the module must refuse, by JSON path.
 """
 
 from __future__ import annotations
@@ -76,23 +76,24 @@ def test_jwks_uri_and_discovery_through_the_cluster_istiod_names():
         idp.stop()
 
 
-# ---------------------------------------------------------------- the README example
+# ---------------------------------------------------------------- the docs example
 
-SECTION = "#### Istio: paste your `RequestAuthentication` and `AuthorizationPolicy` (`istio`)"
+PAGE = "docs/istio-dialect.md"
+SECTION = "## Side by side: the resources you have and the WasmPlugin that replaces them"
 
 
-def readme_example() -> tuple[list[dict], dict]:
-    """The two YAML blocks of the README's side-by-side: the Istio
+def docs_example() -> tuple[list[dict], dict]:
+    """The two YAML blocks of the docs' side-by-side: the Istio
     resources, and the WasmPlugin."""
-    text = (REPO / "README.md").read_text()
+    text = (REPO / PAGE).read_text()
     start = text.index(SECTION)
-    section = text[start:text.index("\n#### ", start + len(SECTION))]
+    section = text[start:text.index("\n## ", start + len(SECTION))]
     istio_yaml, plugin_yaml = re.findall(r"```yaml\n(.*?)```", section, re.S)[:2]
     return list(yaml.safe_load_all(istio_yaml)), yaml.safe_load(plugin_yaml)
 
 
-def test_readme_plugin_config_is_the_istio_specs_pasted():
-    resources, plugin = readme_example()
+def test_docs_plugin_config_is_the_istio_specs_pasted():
+    resources, plugin = docs_example()
     specs = {r["kind"]: {k: v for k, v in r["spec"].items() if k != "selector"}
              for r in resources}
     pasted = plugin["spec"]["pluginConfig"]["istio"]
@@ -102,7 +103,7 @@ def test_readme_plugin_config_is_the_istio_specs_pasted():
 
 
 class _Keys(BaseHTTPRequestHandler):
-    """Serves the JWKS at any path (the README's is /.well-known/jwks.json)."""
+    """Serves the JWKS at any path (the docs' is /.well-known/jwks.json)."""
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         body = jwks(KEY).encode()
@@ -116,8 +117,8 @@ class _Keys(BaseHTTPRequestHandler):
         pass
 
 
-def test_readme_plugin_config_gives_the_answers_the_readme_states():
-    _, plugin = readme_example()
+def test_docs_plugin_config_gives_the_answers_the_docs_state():
+    _, plugin = docs_example()
     config = plugin["spec"]["pluginConfig"]
     rule = config["istio"]["requestAuthentication"]["jwtRules"][0]
     iss, aud = rule["issuer"], rule["audiences"][0]
@@ -125,25 +126,25 @@ def test_readme_plugin_config_gives_the_answers_the_readme_states():
     threading.Thread(target=keys.serve_forever, daemon=True).start()
     good = {"aud": aud, "scope": "openid orders:read"}
     try:
-        # The cluster the README names for https://idp.example.com (a local,
+        # The cluster the docs name for https://idp.example.com (a local,
         # plain-HTTP stand-in: the module speaks HTTP to the cluster).
-        with stack("istio-readme", {"readme": config},
+        with stack("istio-docs", {"docs": config},
                    {"outbound|443||idp.example.com": keys.server_address[1]}) as s:
-            resp = s.send("readme", "/", token(iss, **good))
+            resp = s.send("docs", "/", token(iss, **good))
             check(resp, 200)
             seen = upstream_headers(resp)
             assert seen.get("x-user") == ["alice"]
             assert "authorization" not in seen
-            rbac_denied(s.send("readme"))
-            rbac_denied(s.send("readme", "/", token(iss, aud=aud, scope="openid")))
-            rbac_denied(s.send("readme", "/", token(iss, **good, groups=["contractors"])))
-            check(s.send("readme", "/", token(iss, **good, groups=["staff"])), 200)
+            rbac_denied(s.send("docs"))
+            rbac_denied(s.send("docs", "/", token(iss, aud=aud, scope="openid")))
+            rbac_denied(s.send("docs", "/", token(iss, **good, groups=["contractors"])))
+            check(s.send("docs", "/", token(iss, **good, groups=["staff"])), 200)
             now = int(time.time())
-            check(s.send("readme", "/", token(iss, **good, iat=now - 7200, exp=now - 3600)),
+            check(s.send("docs", "/", token(iss, **good, iat=now - 7200, exp=now - 3600)),
                   401, body=EXPIRED, www_authenticate=INVALID)
-            check(s.send("readme", "/", tamper_sig(token(iss, **good))), 401,
+            check(s.send("docs", "/", tamper_sig(token(iss, **good))), 401,
                   body=VERIFY_FAIL, www_authenticate=INVALID)
-            check(s.send("readme", "/", token("https://evil.example.com", **good)), 401,
+            check(s.send("docs", "/", token("https://evil.example.com", **good)), 401,
                   body=BAD_ISS, www_authenticate=INVALID)
     finally:
         keys.shutdown()

@@ -3,8 +3,9 @@ validator (the `jsonschema` package), next to the module's own compiler:
 
 - the schema is a valid draft-4 schema (Kong 3.5+ validates filter configs
   with draft-4 and refuses other drafts);
-- the schema's examples, envoy/demo.json's filter config and the README's
-  configuration examples pass the schema and load into the module;
+- the schema's examples, envoy/demo.json's filter config and the
+  configuration examples of the README and the docs/ pages pass the schema
+  and load into the module;
 - invalid configs are refused by both, the module naming the JSON path.
 
 That every field the compiler reads is in the schema, and every schema
@@ -34,7 +35,7 @@ MINIMAL = json.loads((REPO / "schema" / "examples" / "minimal.json").read_text()
 
 
 def with_real_keys(cfg):
-    """README examples elide the JWKS (`"{\\"keys\\":[ ... ]}"`, `"..."`):
+    """Docs examples elide the JWKS (`"{\\"keys\\":[ ... ]}"`, `"..."`):
     put a real one in, so the module can load them."""
     cfg = copy.deepcopy(cfg)
 
@@ -71,27 +72,39 @@ def test_demo_config_validates_and_loads():
     assert_valid(cfg, "envoy/demo.json")
 
 
-# ---------------------------------------------------------------- README
+# ---------------------------------------------------------------- docs
 
-def readme_configs() -> list[tuple[str, dict]]:
-    """The configuration examples of the README, from "Loading it into
-    Envoy" up to the RFC 8725 section but for "Deploy": the Envoy YAML's
-    configuration value
-    and every JSON block that is a config, a `"providers": {...}` fragment or
-    a provider fragment. Reply bodies are left out."""
-    text = (REPO / "README.md").read_text()
-    # The Deploy section shows deploy/ files: test_deploy.py checks those.
-    deploy = text.index("## Deploy: Envoy, Istio, Kong")
-    text = text[:deploy] + text[text.index("\n## ", deploy + 1):]
-    start = text.index("## Loading it into Envoy")
-    end = text.index("## Envoy's behaviour versus")
+# Pages whose code blocks are deploy/ files: test_deploy.py checks those
+# configs, and test_docs_snippets.py that the blocks equal the files.
+DEPLOY_PAGES = ("docs/deploy-envoy.md", "docs/deploy-istio.md", "docs/deploy-kong.md")
+
+
+def doc_pages() -> list[str]:
+    pages = ["README.md"] + sorted(str(p.relative_to(REPO)) for p in (REPO / "docs").glob("*.md"))
+    return [p for p in pages if p not in DEPLOY_PAGES]
+
+
+def envoy_yaml_config(body: str) -> dict:
+    """The jwt-guard config of an Envoy YAML block: the wasm filter's
+    configuration value, in an `http_filters:` list or a list of filters."""
+    doc = yaml.safe_load(body)
+    filters = doc["http_filters"] if isinstance(doc, dict) else doc
+    wasm = [f for f in filters if f["name"] == "envoy.filters.http.wasm"]
+    assert len(wasm) == 1, body[:80]
+    return json.loads(wasm[0]["typed_config"]["config"]["configuration"]["value"])
+
+
+def doc_configs(page: str) -> list[tuple[str, dict]]:
+    """The configuration examples of one page: an Envoy YAML's
+    configuration value and every JSON block that is a config, a
+    `"providers": {...}` fragment or a provider fragment. Reply bodies are
+    left out."""
+    text = (REPO / page).read_text()
     out = []
-    for n, (lang, body) in enumerate(re.findall(r"```(\w+)\n(.*?)```", text[start:end], re.S)):
-        name = f"README block {n} ({lang})"
+    for n, (lang, body) in enumerate(re.findall(r"```(\w+)\n(.*?)```", text, re.S)):
+        name = f"{page} block {n} ({lang})"
         if lang == "yaml" and "configuration:" in body:
-            filters = yaml.safe_load(body)["http_filters"]
-            value = filters[0]["typed_config"]["config"]["configuration"]["value"]
-            out.append((name, json.loads(value)))
+            out.append((name, envoy_yaml_config(body)))
             continue
         if lang != "json":
             continue
@@ -108,10 +121,14 @@ def readme_configs() -> list[tuple[str, dict]]:
     return out
 
 
-def test_readme_examples_validate_and_load():
-    configs = readme_configs()
-    # The Envoy YAML, the remote keys, the authorize and the hardening examples.
-    assert len(configs) >= 4, [n for n, _ in configs]
+def test_docs_examples_validate_and_load():
+    configs = [c for page in doc_pages() for c in doc_configs(page)]
+    # The README's Envoy YAML, the minimal config, the remote keys, the
+    # authorize and the hardening examples.
+    assert len(configs) >= 5, [n for n, _ in configs]
+    pages = {name.partition(" block ")[0] for name, _ in configs}
+    assert {"README.md", "docs/configuration.md", "docs/remote-keys.md",
+            "docs/authorization.md", "docs/hardening.md"} <= pages, pages
     for name, cfg in configs:
         assert schema_errors(cfg) == [], name
         assert_valid(with_real_keys(cfg), name)
