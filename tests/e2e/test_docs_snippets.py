@@ -1,6 +1,6 @@
-"""Docs that cannot drift from deploy/: on the deploy pages (and, once it
-shows one, the README), every code block but the shell commands is preceded
-by a marker naming its source,
+"""Docs that cannot drift from deploy/: on the deploy pages and in the
+README, every code block but the shell commands is preceded by a marker
+naming its source,
 
     <!-- deploy/kong/kong.yml -->              the whole file
     <!-- deploy/envoy/envoy.yaml#wasm-filter -->  the lines between
@@ -22,6 +22,8 @@ from envoy_runner import REPO
 # Page -> the deploy files its blocks show. Every block on these pages but
 # `sh` must carry a marker.
 PAGES = {
+    # The one complete Envoy example of the README is deploy/envoy/envoy.yaml's.
+    "README.md": {"deploy/envoy/envoy.yaml"},
     "docs/deploy-envoy.md": {"deploy/envoy/envoy.yaml"},
     "docs/deploy-istio.md": {"deploy/istio/wasmplugin.yaml", "deploy/istio/serviceentry.yaml"},
     "docs/deploy-kong.md": {"deploy/kong/kong.conf", "deploy/kong/kong.yml"},
@@ -65,7 +67,7 @@ def test_every_config_block_names_its_source(page):
 
 
 def test_the_deploy_pages_show_every_deploy_file():
-    assert set().union(*PAGES.values()) == {
+    assert set().union(*(refs for page, refs in PAGES.items() if page != "README.md")) == {
         "deploy/envoy/envoy.yaml", "deploy/istio/wasmplugin.yaml",
         "deploy/istio/serviceentry.yaml", "deploy/kong/kong.conf", "deploy/kong/kong.yml"}
 
@@ -82,3 +84,12 @@ def test_an_edited_file_would_be_caught():
     assert body == source(ref)
     assert body.replace("fail_open: false", "fail_open: true") != source(ref)
     assert "fail_open: false" in body
+
+
+def test_the_readme_example_is_the_deploy_filter():
+    refs = [ref for ref, _, _ in blocks("README.md") if ref]
+    assert refs == ["deploy/envoy/envoy.yaml#wasm-filter", "deploy/envoy/envoy.yaml#idp-cluster"]
+    page, ref, body = next(m for m in marked() if m[0] == "README.md")
+    assert body == source(ref)
+    assert body.replace('"orders-api"', '"other-api"') != source(ref)
+    assert '"audiences": ["orders-api"]' in body

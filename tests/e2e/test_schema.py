@@ -134,6 +134,16 @@ def test_docs_examples_validate_and_load():
         assert_valid(with_real_keys(cfg), name)
 
 
+def test_readme_envoy_example_validates_and_loads():
+    """The one Envoy example the README shows (test_docs_snippets.py holds
+    it equal to deploy/envoy/envoy.yaml)."""
+    configs = doc_configs("README.md")
+    assert [name for name, _ in configs] == ["README.md block 1 (yaml)"], configs
+    name, cfg = configs[0]
+    assert schema_errors(cfg) == [], name
+    assert_valid(with_real_keys(cfg), name)
+
+
 # ---------------------------------------------------------------- invalid
 
 def _provider(**fields):
