@@ -39,7 +39,7 @@ from tokens import Rel, Tok  # noqa: E402
 
 KID = "demo-1"
 
-# jwt-guard's additive fields (README, "jwt-guard extensions"): Envoy's own
+# jwt-guard's additive fields (docs/configuration.md, "Beyond Envoy"): Envoy's own
 # jwt_authn refuses a config that has any of them.
 EXTENSION_TOP = ("problem_details",)
 EXTENSION_RULE = ("authorize",)
