@@ -30,10 +30,9 @@ mod waiters;
 
 pub use view::View;
 
-use crate::authn::Callout;
+use crate::authn::{Callout, Providers};
 use crate::cache::TokenCache;
 use crate::discovery::Target;
-use crate::rules::Policy;
 use keys::KeyFetch;
 use waiters::Waiters;
 
@@ -110,11 +109,13 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(policy: &Policy) -> Worker {
+    /// The worker for these providers, with a verified-token cache of
+    /// `token_cache_entries` (`rules::Policy` holds both).
+    pub fn new(providers: &Providers, token_cache_entries: usize) -> Worker {
         Worker {
-            fetches: policy.providers.iter().filter_map(KeyFetch::new).collect(),
+            fetches: providers.iter().filter_map(KeyFetch::new).collect(),
             waiters: Waiters::default(),
-            cache: TokenCache::new(policy.token_cache_entries),
+            cache: TokenCache::new(token_cache_entries),
         }
     }
 

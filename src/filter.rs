@@ -102,7 +102,7 @@ impl RootContext for Root {
         for w in &compiled.warnings {
             log(LogLevel::Warn, &format!("jwt-guard: config warning: {w}"));
         }
-        let worker = Worker::new(&policy);
+        let worker = Worker::new(&policy.providers, policy.token_cache_entries);
         if worker.needs_ticks() && hostcalls::set_tick_period(TICK).is_err() {
             let msg =
                 "jwt-guard: config error: the host refuses a tick period, needed for remote keys";

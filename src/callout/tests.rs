@@ -131,6 +131,10 @@ fn policy(remote: Value) -> crate::rules::Policy {
     }))
 }
 
+fn worker(p: &crate::rules::Policy) -> Worker {
+    Worker::new(&p.providers, p.token_cache_entries)
+}
+
 /// A token of the provider's issuer signed with the fixture secret.
 fn token(kid: &str) -> String {
     fixtures::hs256(

@@ -5,7 +5,7 @@ use super::*;
 #[test]
 fn a_hundred_waiters_share_one_fetch_and_all_pass_when_it_answers() {
     let p = policy(json!({}));
-    let mut w = Worker::new(&p);
+    let mut w = worker(&p);
     let mut host = FakeHost::new(None);
     let t = token("k");
     for ctx in 0..100 {
@@ -43,7 +43,7 @@ fn a_hundred_waiters_share_one_fetch_and_all_pass_when_it_answers() {
 #[test]
 fn an_unknown_kid_causes_one_refetch_then_is_refused() {
     let p = policy(json!({}));
-    let mut w = Worker::new(&p);
+    let mut w = worker(&p);
     let mut host = FakeHost::new(None);
     send(&mut w, &p, &host, 1, &token("k1"), &[]);
     w.tick(&mut host);
@@ -80,7 +80,7 @@ fn an_unknown_kid_causes_one_refetch_then_is_refused() {
 #[test]
 fn a_fetch_that_never_answers_settles_within_its_timeout() {
     let p = policy(json!({}));
-    let mut w = Worker::new(&p);
+    let mut w = worker(&p);
     let mut host = FakeHost::new(None);
     let t = token("k");
     send(&mut w, &p, &host, 1, &t, &[]);
@@ -111,7 +111,7 @@ fn a_fetch_that_never_answers_settles_within_its_timeout() {
 #[test]
 fn failure_then_recovery() {
     let p = policy(json!({}));
-    let mut w = Worker::new(&p);
+    let mut w = worker(&p);
     let mut host = FakeHost::new(None);
     let t = token("k");
     send(&mut w, &p, &host, 1, &t, &[]);
@@ -150,7 +150,7 @@ fn failure_then_recovery() {
 #[test]
 fn bad_answers_fail_the_fetch_and_stale_keys_keep_serving() {
     let p = policy(json!({"cache_duration": "10s"}));
-    let mut w = Worker::new(&p);
+    let mut w = worker(&p);
     let mut host = FakeHost::new(None);
     let t = token("k");
     send(&mut w, &p, &host, 1, &t, &[]);
@@ -201,7 +201,7 @@ fn bad_answers_fail_the_fetch_and_stale_keys_keep_serving() {
 #[test]
 fn a_fetched_set_with_unusable_keys_serves_the_usable_ones_and_says_which_it_skipped() {
     let p = policy(json!({}));
-    let mut w = Worker::new(&p);
+    let mut w = worker(&p);
     let mut host = FakeHost::new(None);
     let t = token("k");
     send(&mut w, &p, &host, 1, &t, &[]);
@@ -227,7 +227,7 @@ fn a_fetched_set_with_unusable_keys_serves_the_usable_ones_and_says_which_it_ski
 fn discovery_reads_the_document_then_its_jwks_uri_within_a_budget_of_two_calls() {
     let p = policy(json!({"discovery": true, "http_uri": {
         "uri": "https://idp.test/.well-known/openid-configuration", "cluster": "idp", "timeout": "2s"}}));
-    let mut w = Worker::new(&p);
+    let mut w = worker(&p);
     let mut host = FakeHost::new(None);
     let t = token("k");
     send(&mut w, &p, &host, 1, &t, &[]);
@@ -252,7 +252,7 @@ fn discovery_reads_the_document_then_its_jwks_uri_within_a_budget_of_two_calls()
 #[test]
 fn a_missing_clock_stops_the_worker_and_refuses_requests() {
     let p = policy(json!({}));
-    let mut w = Worker::new(&p);
+    let mut w = worker(&p);
     let mut host = FakeHost::new(None);
     host.now = None;
     w.tick(&mut host);

@@ -7,8 +7,8 @@ use super::*;
 fn pair(p: &crate::rules::Policy) -> ((Worker, FakeHost), (Worker, FakeHost)) {
     let store: Store = Rc::default();
     (
-        (Worker::new(p), FakeHost::new(Some(store.clone()))),
-        (Worker::new(p), FakeHost::new(Some(store))),
+        (worker(p), FakeHost::new(Some(store.clone()))),
+        (worker(p), FakeHost::new(Some(store))),
     )
 }
 
@@ -116,8 +116,8 @@ fn an_old_failure_does_not_answer_requests_that_began_to_wait_after_it() {
 #[test]
 fn without_shared_data_each_worker_fetches_alone() {
     let p = policy(json!({}));
-    let (mut a, mut ha) = (Worker::new(&p), FakeHost::new(None));
-    let (mut b, mut hb) = (Worker::new(&p), FakeHost::new(None));
+    let (mut a, mut ha) = (worker(&p), FakeHost::new(None));
+    let (mut b, mut hb) = (worker(&p), FakeHost::new(None));
     let t = token("k");
     send(&mut a, &p, &ha, 1, &t, &[]);
     send(&mut b, &p, &hb, 2, &t, &[]);
