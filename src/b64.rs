@@ -3,8 +3,9 @@
 //! Envoy (through jwt_verify_lib and absl) decodes token segments and JWK
 //! members leniently: ASCII whitespace is skipped anywhere, trailing `=`
 //! padding is optional, and the unused low bits of the last character are not
-//! checked. The alphabet is still strict: a URL-safe decode rejects `+` and
-//! `/`. We match that so a token Envoy accepts is accepted here and vice versa.
+//! checked. Padding that is present must be complete, though (`aA==`, not
+//! `aA=`), and the alphabet is strict: a URL-safe decode rejects `+` and `/`.
+//! We match that so a token Envoy accepts is accepted here and vice versa.
 
 /// Which 64-character alphabet to decode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +32,7 @@ fn value(alphabet: Alphabet, c: u8) -> Option<u32> {
 }
 
 /// Decodes `input`, returning `None` for any character outside the alphabet,
-/// misplaced padding, or a dangling single character.
+/// misplaced or incomplete padding, or a dangling single character.
 pub fn decode(alphabet: Alphabet, input: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity((input.len() / 4).saturating_mul(3).saturating_add(3));
     let mut acc: u32 = 0;
@@ -63,13 +64,14 @@ pub fn decode(alphabet: Alphabet, input: &[u8]) -> Option<Vec<u8>> {
         3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
         _ => return None,
     }
-    // Padding, when present, must not exceed what completes the last quantum.
-    let max_padding = match n {
+    // As absl: no padding at all, or exactly what completes the last quantum
+    // (one `=` where two are needed is refused, as is any after a full one).
+    let full_padding = match n {
         2 => 2,
         3 => 1,
         _ => 0,
     };
-    if padding > max_padding {
+    if padding != 0 && padding != full_padding {
         return None;
     }
     Some(out)
@@ -149,6 +151,42 @@ mod tests {
         assert!(decode_url(b"aGk==").is_none());
         assert!(decode_url(b"aGlk=").is_none());
         assert!(decode_url(b"a,b").is_none());
+    }
+
+    #[test]
+    fn padding_is_absent_or_exactly_what_completes_the_last_quantum() {
+        // absl (Envoy's decoder): two characters left over take `==`, three
+        // take `=`, a full quantum takes none; whitespace may sit in between.
+        for ok in [
+            &b"aA"[..],
+            b"aA==",
+            b"aA= =",
+            b"aA=\n=",
+            b"aA ==",
+            b"aGk",
+            b"aGk=",
+            b"aGk= ",
+        ] {
+            assert!(decode_url(ok).is_some(), "{}", String::from_utf8_lossy(ok));
+        }
+        for bad in [
+            &b"aA="[..],
+            b"aA= ",
+            b"aA===",
+            b"aGk==",
+            b"aGlk=",
+            b"aA=a=",
+            b"=",
+            b"==",
+        ] {
+            assert!(
+                decode_url(bad).is_none(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert!(decode_std(b"aA=").is_none());
+        assert_eq!(decode_std(b"aA==").unwrap(), b"h");
     }
 
     #[test]

@@ -261,6 +261,33 @@ mod tests {
     }
 
     #[test]
+    fn a_segment_with_one_equals_sign_where_two_are_needed_is_bad_base64() {
+        // Each of these segments ends in a two-character quantum: Envoy takes
+        // it bare or with `==`, and refuses a single `=`.
+        let h = seg(r#"{"alg":"RS256","kid":"k"}"#);
+        let p = seg(r#"{"a":1}"#);
+        let s = "c2lnbg"; // "sign"
+        assert!([h.len(), p.len(), s.len()].iter().all(|n| n % 4 == 2));
+        let cases = [
+            (format!("{h}=.{p}.{s}"), Status::JwtHeaderBadBase64),
+            (format!("{h}.{p}=.{s}"), Status::JwtPayloadBadBase64),
+            (format!("{h}.{p}.{s}="), Status::JwtSignatureBadBase64),
+            (format!("{h}.{p}.{s}=."), Status::JwtSignatureBadBase64),
+        ];
+        for (token, status) in cases {
+            assert_eq!(parse(&token).unwrap_err(), status, "{token}");
+        }
+        for token in [
+            format!("{h}==.{p}==.{s}=="),
+            format!("{h}.{p}.{s}= ="),
+            format!("{h}.{p}.{s}"),
+        ] {
+            let (_, signed) = parse(&token).unwrap();
+            assert_eq!(signed.signature, b"sign", "{token}");
+        }
+    }
+
+    #[test]
     fn typ_and_crit_are_kept_from_the_header_without_being_checked() {
         let t = tok(r#"{"alg":"RS256","typ":"at+jwt","crit":["b64"]}"#, "{}");
         let (jwt, _) = parse(&t).unwrap();

@@ -66,7 +66,8 @@ TokenSource = Union[str, Callable[[], str]]
 
 @dataclass
 class Probe:
-    """One hostile request: `token` as `Authorization: Bearer` on `config`."""
+    """One hostile request: `token` as `Authorization: Bearer` on `config`,
+    or placed in `headers`."""
     case: str                 # the ATTACKS.md row it belongs to
     variant: str
     token: TokenSource
@@ -76,10 +77,33 @@ class Probe:
     path: str = "/"
     # A 2xx answer needs a reason: it is never a forgery, and the table says why.
     accepted_because: str = ""
+    # Sent instead of `Authorization: Bearer`: (name, value) pairs in which
+    # `{t}` is the token and `{t2}`, `{t3}`... the tokens of `more`.
+    headers: list | None = None
+    more: tuple = ()
 
     @property
     def id(self) -> str:
         return f"{self.case}/{self.variant}"
+
+    def request(self) -> tuple[str | None, list | None, str]:
+        """The bearer token (None when `headers` carry the tokens), the extra
+        headers, and the token text for messages; minted once, so both sides
+        get the same tokens."""
+        token = _mint(self.token)
+        if self.headers is None:
+            return token, None, token
+        values = {"t": token, **{f"t{i}": _mint(m) for i, m in enumerate(self.more, 2)}}
+        headers = []
+        for name, value in self.headers:
+            for key, text in values.items():
+                value = value.replace("{" + key + "}", text)
+            headers.append((name, value))
+        return None, headers, token
+
+
+def _mint(source: TokenSource) -> str:
+    return source() if callable(source) else source
 
 
 class Probes(list):
@@ -117,14 +141,14 @@ class AttackStack:
 
     def run(self, probe: Probe) -> None:
         """Send the probe to both sides and check both answers."""
-        token = probe.token() if callable(probe.token) else probe.token
+        bearer, headers, token = probe.request()
         if probe.ours.status // 100 == 2:
             assert probe.accepted_because, f"{probe.id}: a 2xx expectation needs a reason"
         problems = []
-        wasm = self.send("wasm", probe.config, token, probe.path)
+        wasm = self.send("wasm", probe.config, bearer, probe.path, headers)
         problems += _mismatch("jwt-guard", wasm, probe.ours)
         if probe.native is not None:
-            native = self.send("native", probe.config, token, probe.path)
+            native = self.send("native", probe.config, bearer, probe.path, headers)
             want = probe.ours if probe.native == SAME else probe.native
             problems += _mismatch("native", native, want)
             if probe.native == SAME and not problems:

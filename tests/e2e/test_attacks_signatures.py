@@ -18,11 +18,14 @@ from attack_tokens import (CURVES, ED25519_L, SMALL_ORDER, WeakRsa, be, ecdsa_to
                            trailing_bits, with_sig)
 from model import jwt_config, provider
 from scenarios.common import NO_KEY, VERIFY_FAIL
-from tokens import Tok, compact_json, jwks, session_keys, space_in_sig
+from envoy_runner import Envoy, bootstrap, listener, native_filter
+from tokens import Tok, compact_json, json_len_mod3, jwks, session_keys, space_in_sig
 from wasm_stack import assert_refused, check, try_configs
 
 K = session_keys()
 SIG_B64 = "Jwt signature is an invalid Base64url encoded"
+PAYLOAD_B64 = "Jwt payload is an invalid Base64url encoded"
+HEADER_B64 = "Jwt header is an invalid Base64url encoded"
 ED_LEN = "Jwt ED25519 signature is wrong length"
 SMALL_ORDER_ERROR = "Ed25519 public key is a small-order point"
 DENY = Answer(401, VERIFY_FAIL)
@@ -36,12 +39,28 @@ def _single(keyset: str) -> dict:
     return jwt_config({"p": provider(keyset)})
 
 
+def _pad(member: str) -> str:
+    return member + "=" * (-len(member) % 4)
+
+
+def _padded_jwk(name: str, **kw) -> dict:
+    """The public JWK of key `name` with every base64url member padded."""
+    jwk = K.jwk(name, **kw)
+    return {m: _pad(v) if m in ("n", "e", "x", "y", "k") else v for m, v in jwk.items()}
+
+
 LISTENS = {
     "main": Listen(_single(jwks(K.jwk("rsa", kid="rsa"), K.jwk("ec256", kid="ec"),
                                 K.jwk("ec384", kid="ec384"), K.jwk("ec521", kid="ec521")))),
     "ed": Listen(_single(jwks(K.jwk("ed", kid="ed")))),
     "weak": Listen(_single(jwks(W512.jwk("w512"), W1024.jwk("w1024"), E3_JWK,
                                 {"kty": "oct", "k": "AQ", "kid": "short"}))),
+    # Tokens in a header without prefix and in a cookie.
+    "locations": Listen(jwt_config({"p": provider(jwks(K.jwk("rsa", kid="rsa")),
+                                                  from_headers=[{"name": "x-jwt"}],
+                                                  from_cookies=["jwt"])})),
+    # Every key member carrying its complete `=` padding.
+    "padded-jwks": Listen(_single(jwks(*(_padded_jwk(n, kid=n) for n in ("rsa", "ec256", "hs"))))),
     # Configs jwt-guard refuses (see test_jwt_guard_refuses_*): native only.
     "small-order": Listen(_single(jwks(small_order_jwk("identity"))), wasm=False),
     "rsa-511": Listen(_single(jwks(W511.jwk("w511"), K.jwk("rsa", kid="rsa"))), wasm=False),
@@ -139,6 +158,65 @@ probe("base64-non-canonical", "header-padded-after-signing", _header_edit(lambda
 probe("base64-non-canonical", "padded-before-signing", Tok(kid="rsa", pad=True), 200,
       accepted_because="the signature covers the padded text")
 
+# ---------------------------------------------------------------- base64 padding
+
+
+def _padded(part: str, pad: str, rest: int = 1, **tok):
+    """A token signed with a published key, `pad` added to its `part`
+    segment (to the header or payload before signing, so the signature
+    covers it); a header or payload segment is `rest` bytes over a multiple
+    of 3 (rest 1: a 2-character last quantum, whose padding is `==`)."""
+    def make() -> str:
+        kw = {"kid": "rsa", "payload": std_claims(), **tok}
+        if part == "payload":
+            kw["payload"] = json_len_mod3(rest, **kw["payload"])
+        if part == "header":
+            alg = kw.get("alg", "RS256")
+            kw.update(raw_header=json_len_mod3(rest, alg=alg, kid=kw["kid"]), sign_alg=alg)
+        return Tok(**kw, append={part: pad})()
+    return make
+
+
+COMPLETE = "complete padding is optional, and allowed, in both decoders"
+PADDING = "base64-padding-length"
+# RS256 (256 bytes), ES256 and EdDSA (64) signatures end in a 2-character
+# quantum, HS256 (32 bytes) in a 3-character one, ES384 (96) in none.
+for alg, key, kid, config in (("RS256", "rsa", "rsa", "main"), ("ES256", "ec256", "ec", "main"),
+                              ("EdDSA", "ed", "ed", "ed")):
+    probe(PADDING, f"{alg}-signature-one-pad-of-two",
+          _padded("signature", "=", alg=alg, key=key, kid=kid), Answer(401, SIG_B64),
+          config=config)
+    probe(PADDING, f"{alg}-signature-two-pads",
+          _padded("signature", "==", alg=alg, key=key, kid=kid), 200, config=config,
+          accepted_because=COMPLETE)
+probe(PADDING, "RS256-signature-two-pads-apart", _padded("signature", "= ="), 200,
+      accepted_because=COMPLETE + " (whitespace between them is skipped)")
+probe(PADDING, "HS256-signature-one-pad",
+      _padded("signature", "=", alg="HS256", key=bytes([1]), kid="short"), 200,
+      config="weak", accepted_because=COMPLETE)
+probe(PADDING, "HS256-signature-two-pads-of-one",
+      _padded("signature", "==", alg="HS256", key=bytes([1]), kid="short"),
+      Answer(401, SIG_B64), config="weak")
+probe(PADDING, "ES384-signature-pad-after-full-quantum",
+      _padded("signature", "=", alg="ES384", key="ec384", kid="ec384"), Answer(401, SIG_B64))
+probe(PADDING, "payload-one-pad-of-two-signed", _padded("payload", "="),
+      Answer(401, PAYLOAD_B64))
+probe(PADDING, "payload-two-pads-signed", _padded("payload", "=="), 200,
+      accepted_because=COMPLETE + " (the signature covers the padded text)")
+probe(PADDING, "payload-two-pads-of-one-signed", _padded("payload", "==", rest=2),
+      Answer(401, PAYLOAD_B64))
+probe(PADDING, "payload-pad-after-full-quantum-signed", _padded("payload", "=", rest=0),
+      Answer(401, PAYLOAD_B64))
+probe(PADDING, "header-one-pad-of-two-signed", _padded("header", "="), Answer(401, HEADER_B64))
+probe(PADDING, "cookie-signature-one-pad-of-two", _padded("signature", "="),
+      Answer(401, SIG_B64), config="locations", headers=[("cookie", "jwt={t}")])
+probe(PADDING, "header-without-prefix-payload-one-pad-of-two", _padded("payload", "="),
+      Answer(401, PAYLOAD_B64), config="locations", headers=[("x-jwt", "{t}")])
+for alg, key in (("RS256", "rsa"), ("ES256", "ec256"), ("HS256", "hs")):
+    probe(PADDING, f"padded-jwk-members-{alg}", Tok(alg=alg, key=key, kid=key,
+                                                     payload=std_claims()), 200,
+          config="padded-jwks", accepted_because=COMPLETE + " (JWK members too)")
+
 # ---------------------------------------------------------------- Ed25519
 
 
@@ -195,11 +273,29 @@ def test_attack(stack, p):
 
 # ---------------------------------------------------------------- one side only
 
+# JWK members padded with one `=` where two are needed (k: 64 bytes, n: 256)
+# or two where one is (x: 32 bytes): both filters refuse the configuration.
+SHORT_PADDED_JWKS = {
+    "jwk-k-one-pad-of-two": (
+        _single(jwks({**K.jwk("hs", kid="hs"), "k": K.jwk("hs")["k"] + "="})),
+        'key 0 (kid "hs"): HMAC key "k" is not valid base64url',
+        "Jwks Oct key is an invalid Base64"),
+    "jwk-n-one-pad-of-two": (
+        _single(jwks({**K.jwk("rsa", kid="rsa"), "n": K.jwk("rsa")["n"] + "="})),
+        'key 0 (kid "rsa"): RSA modulus "n" is not valid base64url',
+        "Jwks RSA [n] or [e] field is missing or has a parse error"),
+    "jwk-x-two-pads-of-one": (
+        _single(jwks({**K.jwk("ec256", kid="ec"), "x": K.jwk("ec256")["x"] + "=="})),
+        'key 0 (kid "ec"): EC coordinate "x" is not valid base64url',
+        "Jwks EC [x] or [y] field is an invalid Base64"),
+}
+
 REFUSED = {
     **{f"ed25519-{name}": (_single(jwks(small_order_jwk(name))), SMALL_ORDER_ERROR)
        for name in SMALL_ORDER},
     "rsa-511-bit": (_single(jwks(W511.jwk("w511"), K.jwk("rsa", kid="rsa"))),
                     'key 0 (kid "w511"): invalid RSA public key: modulus is too short'),
+    **{name: (config, ours) for name, (config, ours, _) in SHORT_PADDED_JWKS.items()},
 }
 
 
@@ -211,6 +307,20 @@ def refusals():
 @pytest.mark.parametrize("name", list(REFUSED))
 def test_jwt_guard_refuses_the_key_at_configure_time(refusals, name):
     assert_refused(refusals[name], REFUSED[name][1])
+
+
+def test_native_refuses_jwk_members_with_incomplete_padding():
+    envoys = {name: Envoy(bootstrap([listener("native", native_filter(config))], echo_port=9),
+                          f"attacks-native-refused-{name}").start()
+              for name, (config, _, _) in SHORT_PADDED_JWKS.items()}
+    try:
+        for name, envoy in envoys.items():
+            rc = envoy.wait_exit_or_ready(timeout=60)
+            assert rc is not None, f"{name}: native jwt_authn accepted the JWKS"
+            assert SHORT_PADDED_JWKS[name][2] in envoy.log_text(), envoy.tail(5)
+    finally:
+        for envoy in envoys.values():
+            envoy.stop()
 
 
 def test_native_accepts_a_small_order_ed25519_key_and_a_forgery(stack):

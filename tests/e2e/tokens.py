@@ -170,6 +170,8 @@ class Tok:
     raw_header: exact header JSON text instead of building one.
     pad: base64 `=` padding on every segment, the signature computed over
          the padded header.payload text.
+    append: text added to the end of segments: "header" and "payload" before
+         signing (the signature covers it), "signature" after.
     transform: applied to the finished compact token (malformed variants).
     """
 
@@ -181,6 +183,7 @@ class Tok:
     raw_header: str | None = None
     sign_alg: str | None = None
     pad: bool = False
+    append: dict = field(default_factory=dict)
     transform: Callable[[str], str] | None = None
 
     def __call__(self) -> str:
@@ -196,12 +199,25 @@ class Tok:
         body = (self.payload.encode() if isinstance(self.payload, str)
                 else compact_json(_resolve(self.payload)))
         enc = b64pad if self.pad else b64url
-        signing_input = f"{enc(head)}.{enc(body)}".encode()
+        extra = {"header": "", "payload": "", "signature": "", **self.append}
+        signing_input = (f"{enc(head)}{extra['header']}."
+                         f"{enc(body)}{extra['payload']}").encode()
         key = self.key if not isinstance(self.key, str) or self.key.startswith("-----") \
             else keys.private(self.key)
         sig = sign(self.sign_alg or self.alg, key, signing_input)
-        token = f"{signing_input.decode()}.{enc(sig)}"
+        token = f"{signing_input.decode()}.{enc(sig)}{extra['signature']}"
         return self.transform(token) if self.transform else token
+
+
+def json_len_mod3(rest: int, **members: Any) -> str:
+    """Compact JSON of `members` plus a filler member `_`, its length in
+    bytes being 3n + rest: base64url of it ends in a 2-character quantum
+    (rest 1, full padding `==`), a 3-character one (rest 2, `=`) or none."""
+    for n in range(3):
+        text = compact_json(_resolve({**members, "_": "x" * n})).decode()
+        if len(text.encode()) % 3 == rest:
+            return text
+    raise AssertionError("unreachable: three fillers cover every length mod 3")
 
 
 def unsigned(header: dict, payload: dict, sig: str = "") -> str:

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from model import Req, Scenario, jwt_config, provider
 from tokens import (AUD, ISS, Rel, Tok, b64url, claims, drop_sig, hs256_confusion,
-                    jwks, non_canonical_sig, pad_all, segments, session_keys,
-                    space_in_sig, std_b64_sig, tamper_sig, unsigned)
+                    json_len_mod3, jwks, non_canonical_sig, pad_all, segments,
+                    session_keys, space_in_sig, std_b64_sig, tamper_sig, unsigned)
 
 from .common import (ALG_UNSUPPORTED, BAD_FORM, BAD_JSON, NO_KEY, VERIFY_FAIL,
                      deny, ok)
 
 K = session_keys()
 ED_WRONG_LEN = "Jwt ED25519 signature is wrong length"
+HEADER_B64 = "Jwt header is an invalid Base64url encoded"
+PAYLOAD_B64 = "Jwt payload is an invalid Base64url encoded"
+SIG_B64 = "Jwt signature is an invalid Base64url encoded"
 ALG_REQUIRED = "Jwt header [alg] field is required and must be a string"
 
 
@@ -171,4 +174,67 @@ def _dots() -> Scenario:
     return Scenario("malformed_dots", jwt_config({"p": prov}), reqs)
 
 
-SCENARIOS = [_keys(), *_no_kid_order(), _alg_attacks(), _shapes(), _dots()]
+def _padding() -> Scenario:
+    """Observed: a segment's `=` padding is optional, but when present it
+    must be complete (absl): a segment ending in a 2-character quantum takes
+    `==` (one `=` is refused), a 3-character one `=`, a full quantum none;
+    whitespace between the `=` is skipped. RS256 signatures (256 bytes) end
+    in a 2-character quantum, HS256 (32 bytes) in a 3-character one, ES384
+    (96 bytes) in none. Header and payload padding is signed, so only the
+    base64 decides."""
+    keyset = jwks(K.jwk("rsa", kid="rsa"), K.jwk("hs", kid="hs"), K.jwk("ec384", kid="ec384"))
+    prov = provider(keyset, from_headers=[{"name": "x-jwt"},
+                                          {"name": "authorization", "value_prefix": "Bearer "}],
+                    from_cookies=["jwt"], from_params=["access_token"])
+
+    def sig(suffix: str, **tok) -> Tok:
+        return Tok(**{"kid": "rsa", **tok}, append={"signature": suffix})
+
+    def payload(rest: int, suffix: str):
+        # Built when sent, so that iat/exp are current.
+        return lambda: Tok(kid="rsa", payload=json_len_mod3(rest, **claims()),
+                           append={"payload": suffix})()
+
+    def header(suffix: str) -> Tok:
+        return Tok(raw_header=json_len_mod3(1, alg="RS256", typ="JWT", kid="rsa"),
+                   sign_alg="RS256", append={"header": suffix})
+
+    def x(name: str, status: int, token, body: str | None = None) -> Req:
+        return Req(name, status, headers=[("x-jwt", "{t}")], tokens={"t": token}, body=body)
+
+    one_short = sig("=")
+    reqs = [
+        x("sig-one-pad-where-two-needed", 401, one_short, SIG_B64),
+        x("sig-two-pads", 200, sig("==")),
+        x("sig-two-pads-apart", 200, sig("= =")),
+        x("sig-space-then-two-pads", 200, sig(" ==")),
+        x("sig-three-pads", 401, sig("==="), SIG_B64),
+        x("sig-one-pad-then-empty-segment", 401, sig("=."), SIG_B64),
+        Req("bearer-sig-one-pad-where-two-needed", 401, headers=[("authorization",
+                                                                   "Bearer {t}")],
+            tokens={"t": one_short}, body=SIG_B64),
+        Req("cookie-sig-one-pad-where-two-needed", 401, headers=[("cookie", "jwt={t}")],
+            tokens={"t": one_short}, body=SIG_B64),
+        Req("param-sig-one-pad-where-two-needed", 401, path="/?access_token={t}",
+            tokens={"t": one_short}, body=SIG_B64),
+        x("hs256-sig-one-pad", 200, sig("=", alg="HS256", key="hs", kid="hs")),
+        x("hs256-sig-two-pads-where-one-needed", 401,
+          sig("==", alg="HS256", key="hs", kid="hs"), SIG_B64),
+        x("es384-sig-pad-after-full-quantum", 401,
+          sig("=", alg="ES384", key="ec384", kid="ec384"), SIG_B64),
+        x("payload-one-pad-where-two-needed", 401, payload(1, "="), PAYLOAD_B64),
+        x("payload-two-pads", 200, payload(1, "==")),
+        x("payload-two-pads-where-one-needed", 401, payload(2, "=="), PAYLOAD_B64),
+        x("payload-one-pad", 200, payload(2, "=")),
+        x("payload-pad-after-full-quantum", 401, payload(0, "="), PAYLOAD_B64),
+        Req("cookie-payload-one-pad-where-two-needed", 401, headers=[("cookie", "jwt={t}")],
+            tokens={"t": payload(1, "=")}, body=PAYLOAD_B64),
+        x("payload-pad-in-the-middle", 401,
+          Tok(kid="rsa", transform=lambda t: t.replace(".", ".e30=", 1)), PAYLOAD_B64),
+        x("header-one-pad-where-two-needed", 401, header("="), HEADER_B64),
+        x("header-two-pads", 200, header("==")),
+    ]
+    return Scenario("b64_padding", jwt_config({"p": prov}), reqs)
+
+
+SCENARIOS = [_keys(), *_no_kid_order(), _alg_attacks(), _shapes(), _dots(), _padding()]
