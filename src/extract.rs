@@ -137,36 +137,27 @@ impl Extractor {
     }
 
     /// Every token present, headers first, then query parameters, then cookies.
+    /// Each value of a repeated header is a token of its own, as in Envoy
+    /// (two `x-jwt` headers: two tokens, both verified), except for headers
+    /// Envoy's codec joins into one value before any filter runs.
     pub fn extract(&self, headers: &Headers) -> Vec<Token> {
         let mut out = Vec::new();
         for (i, loc) in self.headers.iter().enumerate() {
-            let Some(value) = headers.get_joined(&loc.name) else {
-                continue;
-            };
-            let token = if loc.prefix.is_empty() {
-                value
+            let joined;
+            let values: Vec<&str> = if joined_by_envoy(&loc.name) {
+                joined = headers.get_joined(&loc.name);
+                joined.as_deref().into_iter().collect()
             } else {
-                // Envoy searches for the prefix anywhere in the value,
-                // case-sensitively, then skips to the first base64url (or
-                // dot) character and keeps everything from there on.
-                let Some(pos) = value.find(&loc.prefix) else {
-                    continue;
-                };
-                let rest = value
-                    .get(pos..)
-                    .and_then(|v| v.get(loc.prefix.len()..))
-                    .unwrap_or("");
-                match rest.find(|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                {
-                    Some(start) => rest.get(start..).unwrap_or("").to_owned(),
-                    // Nothing token-like: Envoy keeps the whole value.
-                    None => value,
-                }
+                headers.get_all(&loc.name).collect()
             };
-            out.push(Token {
-                value: token,
-                source: Source::Header(i),
-            });
+            for value in values {
+                if let Some(token) = header_token(value, &loc.prefix) {
+                    out.push(Token {
+                        value: token,
+                        source: Source::Header(i),
+                    });
+                }
+            }
         }
         if !self.params.is_empty() {
             let params = query_params(headers.path());
@@ -219,6 +210,103 @@ impl Extractor {
             }
             Source::Cookie(_) => {}
         }
+    }
+}
+
+/// Request headers Envoy keeps inline (1.40 lists them at start-up as its
+/// `request header map`): its codecs join repeated ones into one value with
+/// `,` before filters see them, so two `Authorization` headers are one
+/// (malformed) token. Under Envoy the host hands them over joined already;
+/// joining here too gives the same tokens on hosts that do not. Sorted.
+const JOINED_BY_ENVOY: [&str; 63] = [
+    "accept",
+    "accept-encoding",
+    "access-control-request-headers",
+    "access-control-request-method",
+    "access-control-request-private-network",
+    "authentication",
+    "authorization",
+    "cache-control",
+    "cdn-loop",
+    "connection",
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "expect",
+    "grpc-accept-encoding",
+    "grpc-timeout",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-range",
+    "if-unmodified-since",
+    "keep-alive",
+    "origin",
+    "pragma",
+    "proxy-connection",
+    "proxy-status",
+    "referer",
+    "te",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "via",
+    "x-client-trace-id",
+    "x-envoy-attempt-count",
+    "x-envoy-decorator-operation",
+    "x-envoy-downstream-service-cluster",
+    "x-envoy-downstream-service-node",
+    "x-envoy-expected-rq-timeout-ms",
+    "x-envoy-external-address",
+    "x-envoy-force-trace",
+    "x-envoy-hedge-on-per-try-timeout",
+    "x-envoy-internal",
+    "x-envoy-ip-tags",
+    "x-envoy-is-timeout-retry",
+    "x-envoy-max-retries",
+    "x-envoy-original-host",
+    "x-envoy-original-path",
+    "x-envoy-original-url",
+    "x-envoy-retriable-header-names",
+    "x-envoy-retriable-status-codes",
+    "x-envoy-retry-grpc-on",
+    "x-envoy-retry-on",
+    "x-envoy-upstream-alt-stat-name",
+    "x-envoy-upstream-rq-per-try-timeout-ms",
+    "x-envoy-upstream-rq-timeout-alt-response",
+    "x-envoy-upstream-rq-timeout-ms",
+    "x-envoy-upstream-stream-duration-ms",
+    "x-forwarded-client-cert",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-port",
+    "x-forwarded-proto",
+    "x-request-id",
+];
+
+/// Whether Envoy's codec joins repeated `name` headers (`name` lower-case).
+fn joined_by_envoy(name: &str) -> bool {
+    JOINED_BY_ENVOY.binary_search(&name).is_ok()
+}
+
+/// The token in one header value: the whole value without a prefix; with
+/// one, `None` when the value lacks it.
+fn header_token(value: &str, prefix: &str) -> Option<String> {
+    if prefix.is_empty() {
+        return Some(value.to_owned());
+    }
+    // Envoy searches for the prefix anywhere in the value, case-sensitively,
+    // then skips to the first base64url (or dot) character and keeps
+    // everything from there on.
+    let pos = value.find(prefix)?;
+    let rest = value
+        .get(pos..)
+        .and_then(|v| v.get(prefix.len()..))
+        .unwrap_or("");
+    match rest.find(|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        Some(start) => Some(rest.get(start..).unwrap_or("").to_owned()),
+        // Nothing token-like: Envoy keeps the whole value.
+        None => Some(value.to_owned()),
     }
 }
 
@@ -393,6 +481,93 @@ mod tests {
         assert!(!e.issuer_allowed(&t[0], ""));
         let e = ext(default_locs(), "");
         assert!(e.issuer_allowed(&t[0], "anything"));
+    }
+
+    fn x_jwt_and_x_auth() -> Extractor {
+        let locs = Locations {
+            headers: vec![
+                ("x-jwt".into(), String::new()),
+                ("x-auth".into(), "Token ".into()),
+            ],
+            ..Locations::default()
+        };
+        ext(locs, "i")
+    }
+
+    fn values(tokens: &[Token]) -> Vec<&str> {
+        tokens.iter().map(|t| t.value.as_str()).collect()
+    }
+
+    #[test]
+    fn each_value_of_a_repeated_header_is_a_token_of_its_own() {
+        let e = x_jwt_and_x_auth();
+        let t = e.extract(&hs(&[
+            (":path", "/"),
+            ("x-jwt", "a.b.c"),
+            ("other", "x"),
+            ("X-JWT", "d.e.f"),
+            ("x-jwt", ""),
+        ]));
+        assert_eq!(values(&t), vec!["a.b.c", "d.e.f", ""]);
+        assert!(t.iter().all(|t| t.source == Source::Header(1)));
+    }
+
+    #[test]
+    fn each_value_of_a_repeated_prefixed_header_is_searched_for_the_prefix() {
+        let e = x_jwt_and_x_auth();
+        let t = e.extract(&hs(&[
+            (":path", "/"),
+            ("x-auth", "Token a.b.c"),
+            ("x-auth", "d.e.f"),
+            ("x-auth", "x Token  !g.h.i"),
+        ]));
+        assert_eq!(values(&t), vec!["a.b.c", "g.h.i"]);
+    }
+
+    #[test]
+    fn headers_envoy_joins_stay_one_token_joined_with_a_comma() {
+        let e = ext(default_locs(), "i");
+        let t = e.extract(&hs(&[
+            (":path", "/"),
+            ("authorization", "Bearer a.b.c"),
+            ("Authorization", "Bearer d.e.f"),
+        ]));
+        assert_eq!(values(&t), vec!["a.b.c,Bearer d.e.f"]);
+        // As the host hands it over under Envoy: the same token.
+        let t = e.extract(&hs(&[
+            (":path", "/"),
+            ("authorization", "Bearer a.b.c,Bearer d.e.f"),
+        ]));
+        assert_eq!(values(&t), vec!["a.b.c,Bearer d.e.f"]);
+    }
+
+    #[test]
+    fn envoys_joined_headers_are_a_sorted_lower_case_list() {
+        assert!(JOINED_BY_ENVOY.windows(2).all(|w| w[0] < w[1]));
+        assert!(JOINED_BY_ENVOY
+            .iter()
+            .all(|n| !n.bytes().any(|b| b.is_ascii_uppercase())));
+        for name in ["authorization", "accept", "x-request-id", "origin"] {
+            assert!(joined_by_envoy(name), "{name}");
+        }
+        for name in ["x-jwt", "cookie", "proxy-authorization", "x-authorization"] {
+            assert!(!joined_by_envoy(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn removing_a_header_token_removes_every_value_of_the_header() {
+        let e = x_jwt_and_x_auth();
+        let mut h = hs(&[
+            (":path", "/"),
+            ("x-jwt", "a"),
+            ("x-jwt", "b"),
+            ("x-auth", "c"),
+        ]);
+        let t = e.extract(&h);
+        e.remove(&t[1], &mut h);
+        assert_eq!(h.get("x-jwt"), None);
+        assert_eq!(h.get("x-auth"), Some("c"));
     }
 
     #[test]

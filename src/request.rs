@@ -49,7 +49,8 @@ impl Headers {
         out
     }
 
-    /// Every value of `name`, in order.
+    /// Every value of `name`, in order: what Envoy's `get(name)` gives a
+    /// filter (for a token header, one token per value).
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.entries
             .iter()
@@ -134,6 +135,13 @@ mod tests {
         assert_eq!(m.get_joined("authorization").as_deref(), Some("a,b"));
         assert_eq!(m.get("AUTHORIZATION"), Some("a"));
         assert_eq!(m.get_joined("nope"), None);
+    }
+
+    #[test]
+    fn get_all_gives_every_value_of_a_repeated_header_in_order() {
+        let m = h(&[("x-jwt", "a"), ("x", "1"), ("X-Jwt", ""), ("x-jwt", "c")]);
+        assert_eq!(m.get_all("x-jwt").collect::<Vec<_>>(), vec!["a", "", "c"]);
+        assert_eq!(m.get_all("nope").count(), 0);
     }
 
     #[test]

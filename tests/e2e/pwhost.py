@@ -21,6 +21,46 @@ PLUGIN_CONFIGURATION = 7
 ACTION_CONTINUE = 0
 
 
+# Request headers Envoy 1.40 keeps inline (its start-up log lists them as the
+# `request header map`): its codecs join repeated ones into one value with
+# `,` before any filter sees them, so two `Authorization` headers reach a
+# filter as one. Every other header keeps one entry per value.
+ENVOY_JOINED = frozenset("""
+    accept accept-encoding access-control-request-headers access-control-request-method
+    access-control-request-private-network authentication authorization cache-control
+    cdn-loop connection content-encoding content-length content-type expect
+    grpc-accept-encoding grpc-timeout if-match if-modified-since if-none-match if-range
+    if-unmodified-since keep-alive origin pragma proxy-connection proxy-status referer te
+    transfer-encoding upgrade user-agent via x-client-trace-id x-envoy-attempt-count
+    x-envoy-decorator-operation x-envoy-downstream-service-cluster
+    x-envoy-downstream-service-node x-envoy-expected-rq-timeout-ms x-envoy-external-address
+    x-envoy-force-trace x-envoy-hedge-on-per-try-timeout x-envoy-internal x-envoy-ip-tags
+    x-envoy-is-timeout-retry x-envoy-max-retries x-envoy-original-host x-envoy-original-path
+    x-envoy-original-url x-envoy-retriable-header-names x-envoy-retriable-status-codes
+    x-envoy-retry-grpc-on x-envoy-retry-on x-envoy-upstream-alt-stat-name
+    x-envoy-upstream-rq-per-try-timeout-ms x-envoy-upstream-rq-timeout-alt-response
+    x-envoy-upstream-rq-timeout-ms x-envoy-upstream-stream-duration-ms
+    x-forwarded-client-cert x-forwarded-for x-forwarded-host x-forwarded-port
+    x-forwarded-proto x-request-id
+""".split())
+
+
+def as_envoy_codec_joins(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The header list as Envoy's header map holds it: repeated headers of
+    ENVOY_JOINED become one, at the first one's place, values joined by `,`."""
+    out: list[tuple[str, str]] = []
+    first: dict[str, int] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key in ENVOY_JOINED and key in first:
+            at = first[key]
+            out[at] = (out[at][0], f"{out[at][1]},{value}")
+        else:
+            first.setdefault(key, len(out))
+            out.append((name, value))
+    return out
+
+
 @dataclass
 class Reply:
     status: int
@@ -147,7 +187,8 @@ class Host:
         values = [v for k, v in self.headers if k == name] if kind == REQUEST_HEADERS else []
         if not values:
             return NOT_FOUND
-        return self._give(",".join(values).encode(), ret_ptr, ret_size)
+        # Envoy answers with the first value of a repeated header.
+        return self._give(values[0].encode(), ret_ptr, ret_size)
 
     def _replace(self, kind: int, kp: int, ks: int, vp: int, vs: int) -> int:
         if kind != REQUEST_HEADERS:
@@ -183,9 +224,9 @@ class Host:
 
     def request(self, headers: list[tuple[str, str]]) -> Outcome:
         ctx, self.next_id = self.next_id, self.next_id + 1
-        self.headers, self.reply, first_log = list(headers), None, len(self.logs)
+        self.headers, self.reply, first_log = as_envoy_codec_joins(headers), None, len(self.logs)
         self.x["proxy_on_context_create"](self.store, ctx, 1)
-        action = self.x["proxy_on_request_headers"](self.store, ctx, len(headers), 1)
+        action = self.x["proxy_on_request_headers"](self.store, ctx, len(self.headers), 1)
         self.x["proxy_on_done"](self.store, ctx)
         self.x["proxy_on_delete"](self.store, ctx)
         if self.reply is None and action != ACTION_CONTINUE:

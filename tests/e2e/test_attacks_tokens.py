@@ -17,7 +17,8 @@ from model import provider
 from scenarios.common import (ALG_UNSUPPORTED, BAD_AUD, BAD_FORM, BAD_ISS, EXPIRED, NO_KEY,
                               NOT_YET, VERIFY_FAIL)
 from tokens import (Rel, Tok, b64url, claims, compact_json, jwks, session_keys, sign,
-                    unsigned)
+                    tamper_sig, unsigned)
+from wasm_stack import check, upstream_headers
 
 K = session_keys()
 CRIT = "Jwt header [crit] names an unsupported extension"
@@ -44,6 +45,13 @@ LISTENS = {
     }, "rules": [{"match": {"prefix": f"/{n}/"}, "requires": {"provider_name": n}}
                  for n in ("a", "b", "aud-a", "aud-b")]
        + [{"match": {"prefix": "/"}, "requires": {"provider_name": "a"}}]}),
+    # Tokens in a custom header, which a client may repeat; claims copied.
+    "repeated": Listen({"providers": {"p": provider(MAIN, from_headers=[{"name": "x-jwt"}],
+                                                    claim_to_headers=[
+                                                        {"header_name": "x-sub",
+                                                         "claim_name": "sub"}])},
+                        "rules": [{"match": {"prefix": "/"},
+                                   "requires": {"provider_name": "p"}}]}),
 }
 
 DENY = Answer(401, VERIFY_FAIL)
@@ -224,6 +232,31 @@ for name, crit in (("unknown-uri", ["https://example.com/ext"]), ("registered-ex
           config="crit")
 
 
+# ---------------------------------------------------------------- repeated headers
+
+ALICE = Tok(kid="rsa", payload=claims(sub="alice"))
+BOB = Tok(kid="rsa", payload=claims(sub="bob"))
+TWO_X_JWT = [("x-jwt", "{t}"), ("x-jwt", "{t2}")]
+SECOND = {
+    "forged": (Tok(kid="rsa", payload=claims(sub="admin"), transform=tamper_sig), DENY),
+    "attacker-signed-published-kid": (by_evil("rsa"), DENY),
+    "expired": (Tok(kid="rsa", payload=claims(sub="admin", exp=Rel(-3600))),
+                Answer(401, EXPIRED)),
+    "alg-none": (lambda: unsigned({"alg": "none"}, std_claims(sub="admin")),
+                 Answer(401, BAD_FORM)),
+    "empty": ("", Answer(401, BAD_FORM)),
+}
+for name, (bad, answer) in SECOND.items():
+    probe("repeated-token-headers", f"valid-then-{name}", ALICE, answer, config="repeated",
+          headers=TWO_X_JWT, more=(bad,))
+    probe("repeated-token-headers", f"{name}-then-valid", bad, answer, config="repeated",
+          headers=TWO_X_JWT, more=(ALICE,))
+probe("repeated-token-headers", "two-valid", ALICE, 200, config="repeated", headers=TWO_X_JWT,
+      more=(BOB,), accepted_because="both tokens verify; each adds its own claim headers")
+probe("repeated-token-headers", "two-authorization-headers-both-valid", ALICE,
+      Answer(401, BAD_FORM), headers=[("authorization", "Bearer {t}"),
+                                      ("authorization", "Bearer {t2}")], more=(BOB,))
+
 CASES = PROBES.cases
 
 
@@ -233,3 +266,16 @@ stack, healthy = module_fixtures("attacks-tokens", LISTENS)
 @pytest.mark.parametrize("p", PROBES, ids=[p.id for p in PROBES])
 def test_attack(stack, p):
     stack.run(p)
+
+
+def test_repeated_token_headers_add_claim_headers_once_per_token(stack):
+    # The last token found is verified first, so its claims come first; the
+    # client's own x-sub is dropped and x-jwt goes with every value.
+    alice, bob = ALICE(), BOB()
+    for side in ("wasm", "native"):
+        resp = stack.send(side, "repeated", None, headers=[
+            ("x-sub", "root"), ("x-jwt", alice), ("x-jwt", bob)])
+        check(resp, 200)
+        seen = upstream_headers(resp)
+        assert seen["x-sub"] == ["bob", "alice"], side
+        assert "x-jwt" not in seen, side

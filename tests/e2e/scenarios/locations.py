@@ -4,10 +4,10 @@ token for the upstream (forward true/false)."""
 
 from __future__ import annotations
 
-from model import Req, Scenario, bearer, jwt_config, provider
-from tokens import Rel, Tok, claims, jwks, session_keys
+from model import Req, Scenario, bearer, jwt_config, provider, rule
+from tokens import Rel, Tok, claims, jwks, session_keys, tamper_sig
 
-from .common import BAD_FORM, EXPIRED, MISSING, VERIFY_FAIL, deny, ok
+from .common import BAD_FORM, BAD_ISS, EXPIRED, MISSING, VERIFY_FAIL, deny, ok
 
 K = session_keys()
 KEYS = jwks(K.jwk("rsa", kid="rsa"))
@@ -137,4 +137,129 @@ def _forward_true() -> Scenario:
     return Scenario("loc_forward_true", jwt_config({"p": prov}), reqs)
 
 
-SCENARIOS = [_default_locations(), _custom_locations(), _forward_true()]
+# Tokens for repeated headers: claims a / b tell which token set a header.
+ISS2 = "https://other.example.com"
+TA = Tok(kid="rsa", payload=claims(sub="alice", a="1"))
+TB = Tok(kid="rsa", payload=claims(sub="bob", b="2"))
+T_FORGED = Tok(kid="rsa", payload=claims(sub="mallory", a="1"), transform=tamper_sig)
+T_EXPIRED = Tok(kid="rsa", payload=claims(sub="old", exp=Rel(-3600)))
+T_OTHER = Tok(key="rsa2", kid="rsa2", payload=claims(iss=ISS2, sub="otto", b="2"))
+CLAIMS = [{"header_name": "x-sub", "claim_name": "sub"},
+          {"header_name": "x-a", "claim_name": "a"},
+          {"header_name": "x-b", "claim_name": "b"}]
+
+
+def _rep(name: str, status: int, headers: list, body: str | None = None, path: str = "/",
+         **kw) -> Req:
+    """Tokens {a} {b} {f} (forged) {e} (expired) {o} (other issuer)."""
+    toks = {"a": TA, "b": TB, "f": T_FORGED, "e": T_EXPIRED, "o": T_OTHER}
+    used = {k: v for k, v in toks.items() if any("{" + k + "}" in h[1] for h in headers)}
+    return Req(name, status, path=path, headers=headers, tokens=used, body=body, **kw)
+
+
+def _xjwt(*names: str) -> list:
+    return [("x-jwt", "{" + n + "}") for n in names]
+
+
+def _repeated_headers() -> Scenario:
+    """Observed: each value of a repeated header that Envoy's codec does not
+    join (x-jwt, x-auth) is a token of its own; every token is verified, from
+    the last found to the first, the first failure answers; claim and
+    payload headers are added once per token; removal (forward: false)
+    drops the header with all its values. Headers the codec joins with `,`
+    (Authorization, Authentication) stay one token."""
+    prov = provider(KEYS, from_headers=[{"name": "x-jwt"},
+                                        {"name": "x-auth", "value_prefix": "Token "},
+                                        {"name": "authentication"}],
+                    claim_to_headers=CLAIMS, forward_payload_header="x-jwt-payload")
+    both = {"x-a": "1", "x-b": "2"}
+    gone = ["x-jwt", "x-auth"]
+    reqs = [
+        _rep("two-valid", 200, _xjwt("a", "b"), upstream_has=both, upstream_lacks=gone),
+        _rep("same-token-twice", 200, _xjwt("a", "a"), upstream_lacks=["x-jwt", "x-b"]),
+        _rep("three-values", 200, _xjwt("a", "b", "a"), upstream_has={"x-b": "2"},
+             upstream_lacks=gone),
+        _rep("valid-then-forged", 401, _xjwt("a", "f"), VERIFY_FAIL),
+        _rep("forged-then-valid", 401, _xjwt("f", "a"), VERIFY_FAIL),
+        _rep("valid-then-expired", 401, _xjwt("a", "e"), EXPIRED),
+        _rep("expired-then-valid", 401, _xjwt("e", "a"), EXPIRED),
+        # Two bad tokens: the last one is checked first and answers.
+        _rep("forged-then-expired", 401, _xjwt("f", "e"), EXPIRED),
+        _rep("expired-then-forged", 401, _xjwt("e", "f"), VERIFY_FAIL),
+        _rep("valid-then-empty", 401, [("x-jwt", "{a}"), ("x-jwt", "")], BAD_FORM),
+        _rep("empty-then-valid", 401, [("x-jwt", ""), ("x-jwt", "{a}")], BAD_FORM),
+        _rep("valid-then-garbage", 401, [("x-jwt", "{a}"), ("x-jwt", "abc")], BAD_FORM),
+        _rep("two-tokens-in-one-value", 401, [("x-jwt", "{a},{b}")], BAD_FORM),
+        _rep("claim-headers-spoofed", 200, _xjwt("a", "b") + [("x-sub", "root"), ("x-a", "9")],
+             upstream_has=both),
+        _rep("prefixed-two-valid", 200, [("x-auth", "Token {a}"), ("x-auth", "Token {b}")],
+             upstream_has=both, upstream_lacks=gone),
+        _rep("prefixed-value-without-prefix-skipped", 200,
+             [("x-auth", "{a}"), ("x-auth", "Token {b}")], upstream_has={"x-b": "2"},
+             upstream_lacks=["x-a", "x-auth"]),
+        _rep("prefixed-forged-without-prefix-skipped", 200,
+             [("x-auth", "{f}"), ("x-auth", "Token {b}")], upstream_has={"x-b": "2"},
+             upstream_lacks=["x-a", "x-auth"]),
+        _rep("prefixed-valid-then-forged", 401,
+             [("x-auth", "Token {a}"), ("x-auth", "Token {f}")], VERIFY_FAIL),
+        _rep("two-locations-repeated", 200,
+             [("x-jwt", "{a}"), ("x-auth", "Token {b}"), ("x-jwt", "{b}")],
+             upstream_lacks=gone),
+        _rep("joined-by-envoy-two-values", 401,
+             [("authentication", "{a}"), ("authentication", "{b}")], BAD_FORM),
+        _rep("joined-by-envoy-one-value", 200, [("authentication", "{a}")],
+             upstream_has={"x-a": "1"}, upstream_lacks=["authentication"]),
+    ]
+    return Scenario("loc_repeated_headers", jwt_config({"p": prov}), reqs)
+
+
+def _repeated_headers_forwarded() -> Scenario:
+    prov = provider(KEYS, forward=True, from_headers=[{"name": "x-jwt"}],
+                    claim_to_headers=CLAIMS)
+    reqs = [
+        _rep("two-valid-both-kept", 200, _xjwt("a", "b"), upstream_has={"x-a": "1", "x-b": "2"}),
+        _rep("valid-then-forged", 401, _xjwt("a", "f"), VERIFY_FAIL),
+    ]
+    return Scenario("loc_repeated_headers_forward", jwt_config({"p": prov}), reqs)
+
+
+def _repeated_headers_providers() -> Scenario:
+    """Two providers (other issuers and keys) reading the same header, under
+    each kind of requirement."""
+    p1 = provider(KEYS, from_headers=[{"name": "x-jwt"}], claim_to_headers=CLAIMS)
+    p2 = provider(jwks(K.jwk("rsa2", kid="rsa2")), issuer=ISS2,
+                  from_headers=[{"name": "x-jwt"}], claim_to_headers=CLAIMS)
+    both = [{"provider_name": "p1"}, {"provider_name": "p2"}]
+    rules = [rule("/p1", {"provider_name": "p1"}),
+             rule("/any", {"requires_any": {"requirements": both}}),
+             rule("/all", {"requires_all": {"requirements": both}}),
+             rule("/missing", {"allow_missing": {}}),
+             rule("/failed", {"allow_missing_or_failed": {}})]
+    reqs = [
+        _rep("provider-two-valid", 200, _xjwt("a", "b"), path="/p1",
+             upstream_has={"x-a": "1", "x-b": "2"}),
+        _rep("provider-other-issuer-second", 401, _xjwt("a", "o"), BAD_ISS, path="/p1"),
+        _rep("provider-other-issuer-first", 401, _xjwt("o", "a"), BAD_ISS, path="/p1"),
+        _rep("any-two-valid", 200, _xjwt("a", "b"), path="/any"),
+        _rep("any-one-issuer-each", 401, _xjwt("a", "o"), BAD_ISS, path="/any"),
+        # p1 verifies both and removes x-jwt: p2 then finds no token.
+        _rep("all-two-valid", 401, _xjwt("a", "b"), MISSING, path="/all"),
+        _rep("all-one-issuer-each", 401, _xjwt("a", "o"), BAD_ISS, path="/all"),
+        # allow_missing: each token is checked by its issuer's provider and
+        # every token is tried; the first token's result decides.
+        _rep("missing-one-issuer-each", 200, _xjwt("a", "o"), path="/missing",
+             upstream_has={"x-a": "1", "x-b": "2"}, upstream_lacks=["x-jwt"]),
+        _rep("missing-valid-then-forged", 200, _xjwt("a", "f"), path="/missing",
+             upstream_has={"x-a": "1"}, upstream_lacks=["x-jwt", "x-b"]),
+        _rep("missing-forged-then-valid", 401, _xjwt("f", "a"), VERIFY_FAIL, path="/missing"),
+        _rep("failed-forged-then-valid", 200, _xjwt("f", "a"), path="/failed",
+             upstream_has={"x-a": "1"}, upstream_lacks=["x-jwt"]),
+        _rep("failed-one-issuer-each", 200, _xjwt("o", "a"), path="/failed",
+             upstream_has={"x-a": "1", "x-b": "2"}),
+    ]
+    return Scenario("loc_repeated_headers_providers",
+                    jwt_config({"p1": p1, "p2": p2}, rules=rules), reqs)
+
+
+SCENARIOS = [_default_locations(), _custom_locations(), _forward_true(), _repeated_headers(),
+             _repeated_headers_forwarded(), _repeated_headers_providers()]
