@@ -205,10 +205,13 @@ impl Failure<'_> {
 }
 
 /// Token scopes: `scope` (space-delimited) and `scp` (list, or space-delimited).
+/// RFC 6749 §3.3 delimits scopes by the space character only: a tab, newline
+/// or other Unicode space is part of a word (`"openid\torders:read"` grants
+/// neither scope). Runs of spaces are allowed.
 fn has_scope(claims: &Object, wanted: &str) -> bool {
     let in_str = |v: Option<&Value>| {
         v.and_then(Value::as_str)
-            .is_some_and(|s| s.split_whitespace().any(|x| x == wanted))
+            .is_some_and(|s| s.split(' ').any(|x| !x.is_empty() && x == wanted))
     };
     if in_str(claims.get("scope")) || in_str(claims.get("scp")) {
         return true;

@@ -292,3 +292,65 @@ fn provider_must_be_named_when_the_requirement_is_ambiguous() {
         "{e}"
     );
 }
+#[test]
+fn scopes_are_delimited_by_the_space_character_only() {
+    // RFC 6749 §3.3: scope tokens are separated by %x20. Any other
+    // whitespace is part of a word, and such a word matches no scope.
+    let read = json!({"scopes": {"all_of": ["orders:read"]}});
+    let openid = json!({"scopes": {"any_of": ["openid"]}});
+    for joined in [
+        "openid\torders:read",
+        "openid\norders:read",
+        "openid\r\norders:read",
+        "openid\u{b}orders:read",
+        "openid\u{c}orders:read",
+        "openid\u{a0}orders:read",
+        "openid\u{2003}orders:read",
+        "openid\u{3000}orders:read",
+    ] {
+        for claim in ["scope", "scp"] {
+            assert!(
+                holds(read.clone(), json!({ claim: joined })).is_err(),
+                "{joined:?}"
+            );
+            assert!(
+                holds(openid.clone(), json!({ claim: joined })).is_err(),
+                "{joined:?}"
+            );
+        }
+    }
+    for spaced in [
+        "orders:read",
+        "openid orders:read",
+        "orders:read openid",
+        "  openid   orders:read  ",
+    ] {
+        for claim in ["scope", "scp"] {
+            assert!(
+                holds(read.clone(), json!({ claim: spaced })).is_ok(),
+                "{spaced:?}"
+            );
+        }
+    }
+    // A word with a tab on one side of a space-delimited list is still one word.
+    assert!(holds(read.clone(), json!({"scope": "openid orders:read\tx"})).is_err());
+    assert!(holds(read.clone(), json!({"scope": "openid\tx orders:read"})).is_ok());
+    // `scp` list elements are whole scopes, never split.
+    assert!(holds(read, json!({"scp": ["openid orders:read"]})).is_err());
+}
+
+#[test]
+fn istio_space_delimited_claims_split_at_the_space_character_only() {
+    let t = StringsTest {
+        patterns: vec![Wildcard::istio("orders:read")],
+        words: true,
+    };
+    assert!(t.holds(&json!("openid orders:read")));
+    for joined in [
+        "openid\torders:read",
+        "openid\norders:read",
+        "openid\u{a0}orders:read",
+    ] {
+        assert!(!t.holds(&json!(joined)), "{joined:?}");
+    }
+}

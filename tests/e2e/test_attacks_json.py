@@ -29,6 +29,12 @@ CONFIG = jwt_config({"p": provider(jwks(K.jwk("rsa", kid="rsa")),
 LISTENS = {
     "main": Listen(CONFIG),  # Envoy's default 60 KiB request-header limit
     "big": Listen(CONFIG, header_kb=1024),
+    # jwt-guard's `authorize` (the native filter refuses the field).
+    "scopes": Listen({**CONFIG, "rules": [{"match": {"prefix": "/"},
+                                           "requires": {"provider_name": "p"},
+                                           "authorize": {"scopes": {
+                                               "all_of": ["orders:read"]}}}]},
+                     native=False),
 }
 
 PROBES = Probes()
@@ -183,6 +189,28 @@ probe("kid-very-long", "64k-kid-raised-limit", Tok(kid="k" * 65_536, payload=std
       Answer(401, NO_KEY), config="big")
 probe("kid-very-long", "512k-kid-raised-limit", Tok(kid="k" * 524_288, payload=std_claims()),
       Answer(401, NO_KEY), config="big")
+
+# ---------------------------------------------------------------- scope words
+# RFC 6749 3.3: scope tokens are separated by the space character. A scope
+# joined to another by any other whitespace is part of a longer word.
+
+NO_READ = Answer(403, "Jwt is not authorized: token lacks required scope "
+                      "(needs all of: orders:read)")
+SEPARATORS = {"tab": "\t", "newline": "\n", "cr": "\r", "crlf": "\r\n",
+              "vertical-tab": "\u000b", "form-feed": "\u000c", "no-break-space": "\u00a0",
+              "em-space": "\u2003", "line-separator": "\u2028",
+              "ideographic-space": "\u3000"}
+for name, sep in SEPARATORS.items():
+    for claim in ("scope", "scp"):
+        probe("scope-delimiters", f"{claim}-{name}",
+              Tok(kid="rsa", payload=std_claims(**{claim: f"openid{sep}orders:read"})),
+              NO_READ, native=None, config="scopes")
+probe("scope-delimiters", "scope-space", Tok(kid="rsa", payload=std_claims(
+    scope="openid orders:read")), 200, native=None, config="scopes",
+    accepted_because="control: the scope is granted, space-delimited")
+probe("scope-delimiters", "scope-runs-of-spaces", Tok(kid="rsa", payload=std_claims(
+    scope="  openid   orders:read ")), 200, native=None, config="scopes",
+    accepted_because="control: empty words between spaces are ignored")
 
 CASES = PROBES.cases | {"claim-header-injection"}
 

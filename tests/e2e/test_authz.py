@@ -78,6 +78,14 @@ def test_orders_get_with_read_scope_reaches_upstream(stack):
     assert "authorization" not in headers  # forward: false, as without authorize
 
 
+@pytest.mark.parametrize("sep", ["\t", "\n", "\u00a0", "\u3000"],
+                         ids=["tab", "newline", "no-break-space", "ideographic-space"])
+def test_orders_read_scope_joined_by_other_whitespace_is_not_granted(stack, sep):
+    forbidden(stack.send("api", "/orders", tok(scope=f"openid{sep}orders:read")), "/orders",
+              "token lacks required scope (needs all of: orders:read)", scope="orders:read")
+    check(stack.send("api", "/orders", tok(scope=f"openid{sep}x orders:read")), 200)
+
+
 def test_orders_post_needs_write_scope(stack):
     forbidden(stack.send("api", "/orders", tok(scope="orders:read"), method="POST"),
               "/orders", "token lacks required scope (needs all of: orders:write)",
@@ -156,6 +164,24 @@ CASES = [
     P("any-of/scp-array", "/c/scopes-any/", scp=["x"]),
     P("any-of/scp-string", "/c/scopes-any/", scp="q x"),
     D("any-of/none", "/c/scopes-any/", NEEDS_XY, "x y", scope="z"),
+    # scopes are delimited by the space character only (RFC 6749 3.3): other
+    # whitespace is part of a word, which then matches no scope
+    P("all-of/runs-of-spaces", "/c/scopes-all/", scope="  a   b  "),
+    D("all-of/tab-is-not-a-delimiter", "/c/scopes-all/", NEEDS_AB, "a b", scope="a\tb"),
+    D("all-of/newline-is-not-a-delimiter", "/c/scopes-all/", NEEDS_AB, "a b", scope="a\nb"),
+    D("all-of/crlf-is-not-a-delimiter", "/c/scopes-all/", NEEDS_AB, "a b", scope="a\r\nb"),
+    D("all-of/vertical-tab-is-not-a-delimiter", "/c/scopes-all/", NEEDS_AB, "a b",
+      scope="a\u000bb"),
+    D("all-of/form-feed-is-not-a-delimiter", "/c/scopes-all/", NEEDS_AB, "a b",
+      scope="a\u000cb"),
+    D("all-of/no-break-space-is-not-a-delimiter", "/c/scopes-all/", NEEDS_AB, "a b",
+      scope="a\u00a0b"),
+    D("all-of/em-space-is-not-a-delimiter", "/c/scopes-all/", NEEDS_AB, "a b",
+      scope="a\u2003b"),
+    D("all-of/tab-next-to-a-space", "/c/scopes-all/", NEEDS_AB, "a b", scope="a b\tc"),
+    D("all-of/scp-string-tab", "/c/scopes-all/", NEEDS_AB, "a b", scp="a\tb"),
+    D("any-of/tab-joined", "/c/scopes-any/", NEEDS_XY, "x y", scope="q\tx"),
+    D("any-of/scp-string-newline", "/c/scopes-any/", NEEDS_XY, "x y", scp="y\nq"),
     # present true / false (null counts as absent)
     P("present/string", "/c/present/", email="a@example.com"),
     P("present/empty-string", "/c/present/", email=""),
