@@ -78,7 +78,8 @@ class Probe:
     # A 2xx answer needs a reason: it is never a forgery, and the table says why.
     accepted_because: str = ""
     # Sent instead of `Authorization: Bearer`: (name, value) pairs in which
-    # `{t}` is the token and `{t2}`, `{t3}`... the tokens of `more`.
+    # `{t}` is the token and `{t2}`, `{t3}`... the tokens of `more`; `{t}` in
+    # `path` is the token too (then `headers` may be empty).
     headers: list | None = None
     more: tuple = ()
 
@@ -86,20 +87,20 @@ class Probe:
     def id(self) -> str:
         return f"{self.case}/{self.variant}"
 
-    def request(self) -> tuple[str | None, list | None, str]:
-        """The bearer token (None when `headers` carry the tokens), the extra
-        headers, and the token text for messages; minted once, so both sides
-        get the same tokens."""
+    def request(self) -> tuple[str | None, str, list | None, str]:
+        """The bearer token (None when `headers` carry the tokens), the path,
+        the extra headers, and the token text for messages; minted once, so
+        both sides get the same tokens."""
         token = _mint(self.token)
         if self.headers is None:
-            return token, None, token
+            return token, self.path, None, token
         values = {"t": token, **{f"t{i}": _mint(m) for i, m in enumerate(self.more, 2)}}
-        headers = []
-        for name, value in self.headers:
-            for key, text in values.items():
-                value = value.replace("{" + key + "}", text)
-            headers.append((name, value))
-        return None, headers, token
+
+        def fill(text: str) -> str:
+            for key, value in values.items():
+                text = text.replace("{" + key + "}", value)
+            return text
+        return None, fill(self.path), [(n, fill(v)) for n, v in self.headers], token
 
 
 def _mint(source: TokenSource) -> str:
@@ -141,14 +142,14 @@ class AttackStack:
 
     def run(self, probe: Probe) -> None:
         """Send the probe to both sides and check both answers."""
-        bearer, headers, token = probe.request()
+        bearer, path, headers, token = probe.request()
         if probe.ours.status // 100 == 2:
             assert probe.accepted_because, f"{probe.id}: a 2xx expectation needs a reason"
         problems = []
-        wasm = self.send("wasm", probe.config, bearer, probe.path, headers)
+        wasm = self.send("wasm", probe.config, bearer, path, headers)
         problems += _mismatch("jwt-guard", wasm, probe.ours)
         if probe.native is not None:
-            native = self.send("native", probe.config, bearer, probe.path, headers)
+            native = self.send("native", probe.config, bearer, path, headers)
             want = probe.ours if probe.native == SAME else probe.native
             problems += _mismatch("native", native, want)
             if probe.native == SAME and not problems:

@@ -49,6 +49,10 @@ def _padded_jwk(name: str, **kw) -> dict:
     return {m: _pad(v) if m in ("n", "e", "x", "y", "k") else v for m, v in jwk.items()}
 
 
+# absl also takes `.` as a padding character: JWK members padded with dots.
+DOT_PADDED = {"hs": {**K.jwk("hs", kid="hs"), "k": K.jwk("hs")["k"] + ".."},
+              "ec": {**K.jwk("ec256", kid="ec"), "x": K.jwk("ec256")["x"] + "."}}
+
 LISTENS = {
     "main": Listen(_single(jwks(K.jwk("rsa", kid="rsa"), K.jwk("ec256", kid="ec"),
                                 K.jwk("ec384", kid="ec384"), K.jwk("ec521", kid="ec521")))),
@@ -62,6 +66,7 @@ LISTENS = {
     # Every key member carrying its complete `=` padding.
     "padded-jwks": Listen(_single(jwks(*(_padded_jwk(n, kid=n) for n in ("rsa", "ec256", "hs"))))),
     # Configs jwt-guard refuses (see test_jwt_guard_refuses_*): native only.
+    "dot-padded-jwks": Listen(_single(jwks(*DOT_PADDED.values())), wasm=False),
     "small-order": Listen(_single(jwks(small_order_jwk("identity"))), wasm=False),
     "rsa-511": Listen(_single(jwks(W511.jwk("w511"), K.jwk("rsa", kid="rsa"))), wasm=False),
 }
@@ -217,6 +222,23 @@ for alg, key in (("RS256", "rsa"), ("ES256", "ec256"), ("HS256", "hs")):
                                                      payload=std_claims()), 200,
           config="padded-jwks", accepted_because=COMPLETE + " (JWK members too)")
 
+# What absl takes and jwt-guard's decoder does not (ATTACKS.md, where the two
+# differ): a vertical tab, which absl skips as whitespace. Envoy's codec
+# refuses it in a header (400), so only a percent-decoded query parameter
+# carries it into a token.
+EXTRAS = "base64-absl-extras"
+
+
+def _vt_in_payload() -> str:
+    h, p, s = Tok(kid="rsa", payload=std_claims())().split(".")
+    return f"{h}.{p[:5]}%0B{p[5:]}.{s}"
+
+
+probe(EXTRAS, "vertical-tab-after-signature-in-query", Tok(kid="rsa", payload=std_claims()),
+      Answer(401, SIG_B64), native=Answer(200), path="/?access_token={t}%0B", headers=[])
+probe(EXTRAS, "vertical-tab-inside-payload-in-query", _vt_in_payload, Answer(401, PAYLOAD_B64),
+      native=Answer(401, VERIFY_FAIL), path="/?access_token={t}", headers=[])
+
 # ---------------------------------------------------------------- Ed25519
 
 
@@ -296,6 +318,10 @@ REFUSED = {
     "rsa-511-bit": (_single(jwks(W511.jwk("w511"), K.jwk("rsa", kid="rsa"))),
                     'key 0 (kid "w511"): invalid RSA public key: modulus is too short'),
     **{name: (config, ours) for name, (config, ours, _) in SHORT_PADDED_JWKS.items()},
+    "jwk-k-padded-with-dots": (_single(jwks(DOT_PADDED["hs"])),
+                               'key 0 (kid "hs"): HMAC key "k" is not valid base64url'),
+    "jwk-x-padded-with-a-dot": (_single(jwks(DOT_PADDED["ec"])),
+                                'key 0 (kid "ec"): EC coordinate "x" is not valid base64url'),
 }
 
 
@@ -321,6 +347,14 @@ def test_native_refuses_jwk_members_with_incomplete_padding():
     finally:
         for envoy in envoys.values():
             envoy.stop()
+
+
+def test_native_accepts_jwk_members_padded_with_dots(stack):
+    # absl reads `.` as padding; jwt-guard refuses the JWKS (above).
+    check(stack.send("native", "dot-padded-jwks",
+                     Tok(alg="HS256", key="hs", kid="hs", payload=std_claims())()), 200)
+    check(stack.send("native", "dot-padded-jwks",
+                     Tok(alg="ES256", key="ec256", kid="ec", payload=std_claims())()), 200)
 
 
 def test_native_accepts_a_small_order_ed25519_key_and_a_forgery(stack):
