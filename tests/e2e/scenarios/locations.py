@@ -15,6 +15,17 @@ GOOD = Tok(kid="rsa")
 EXPIRED_TOK = Tok(kid="rsa", payload=claims(exp=Rel(-3600)))
 REALM_ROOT = 'Bearer realm="http://api.example.com/"'
 
+# Tokens for repeated locations: claims a / b tell which token set a header.
+ISS2 = "https://other.example.com"
+TA = Tok(kid="rsa", payload=claims(sub="alice", a="1"))
+TB = Tok(kid="rsa", payload=claims(sub="bob", b="2"))
+T_FORGED = Tok(kid="rsa", payload=claims(sub="mallory", a="1"), transform=tamper_sig)
+T_EXPIRED = Tok(kid="rsa", payload=claims(sub="old", exp=Rel(-3600)))
+T_OTHER = Tok(key="rsa2", kid="rsa2", payload=claims(iss=ISS2, sub="otto", b="2"))
+CLAIMS = [{"header_name": "x-sub", "claim_name": "sub"},
+          {"header_name": "x-a", "claim_name": "a"},
+          {"header_name": "x-b", "claim_name": "b"}]
+
 
 def _auth(value: str, status: int, name: str, **kw) -> Req:
     return Req(name, status, headers=[("authorization", value)], tokens={"t": GOOD}, **kw)
@@ -77,6 +88,12 @@ def _default_locations() -> Scenario:
             headers=bearer(), tokens={"t": GOOD}, upstream_path="/x",
             upstream_lacks=["authorization"]),
         Req("post-with-token", 200, method="POST", headers=bearer(), tokens={"t": GOOD}),
+        # A repeated parameter is not repeated tokens: the first value is the
+        # token, and removal drops every value.
+        Req("param-repeated-first-valid", 200, path="/p?access_token={t}&x=1&access_token={f}",
+            tokens={"t": GOOD, "f": T_FORGED}, upstream_path="/p?x=1"),
+        Req("param-repeated-first-forged", 401, path="/p?access_token={f}&access_token={t}",
+            tokens={"t": GOOD, "f": T_FORGED}, body=VERIFY_FAIL),
     ]
     return Scenario("loc_default", jwt_config({"p": provider(KEYS)}), reqs)
 
@@ -121,6 +138,13 @@ def _custom_locations() -> Scenario:
                                                     ("x-auth", "Token {t}")],
             tokens={"t": GOOD}, upstream_lacks=["x-jwt", "x-auth"]),
         Req("no-token", 401, body=MISSING),
+        # Two cookie headers are not joined: the first `jwt` cookie is the token.
+        Req("cookie-headers-repeated-first-valid", 200,
+            headers=[("cookie", "jwt={t}"), ("cookie", "jwt={f}")],
+            tokens={"t": GOOD, "f": T_FORGED}),
+        Req("cookie-headers-repeated-first-forged", 401,
+            headers=[("cookie", "jwt={f}"), ("cookie", "jwt={t}")],
+            tokens={"t": GOOD, "f": T_FORGED}, body=VERIFY_FAIL),
     ]
     return Scenario("loc_custom", jwt_config({"p": prov}), reqs)
 
@@ -135,18 +159,6 @@ def _forward_true() -> Scenario:
         deny("expired", EXPIRED_TOK, EXPIRED),
     ]
     return Scenario("loc_forward_true", jwt_config({"p": prov}), reqs)
-
-
-# Tokens for repeated headers: claims a / b tell which token set a header.
-ISS2 = "https://other.example.com"
-TA = Tok(kid="rsa", payload=claims(sub="alice", a="1"))
-TB = Tok(kid="rsa", payload=claims(sub="bob", b="2"))
-T_FORGED = Tok(kid="rsa", payload=claims(sub="mallory", a="1"), transform=tamper_sig)
-T_EXPIRED = Tok(kid="rsa", payload=claims(sub="old", exp=Rel(-3600)))
-T_OTHER = Tok(key="rsa2", kid="rsa2", payload=claims(iss=ISS2, sub="otto", b="2"))
-CLAIMS = [{"header_name": "x-sub", "claim_name": "sub"},
-          {"header_name": "x-a", "claim_name": "a"},
-          {"header_name": "x-b", "claim_name": "b"}]
 
 
 def _rep(name: str, status: int, headers: list, body: str | None = None, path: str = "/",
