@@ -31,6 +31,8 @@ struct HeaderLocation {
     name: String,
     prefix: String,
     issuers: Issuers,
+    /// Envoy's codec joins repeated values of this header into one.
+    joined: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -103,6 +105,7 @@ impl Extractor {
                     let mut issuers = Issuers::default();
                     issuers.add(issuer);
                     self.headers.push(HeaderLocation {
+                        joined: joined_by_envoy(&name),
                         name,
                         prefix: prefix.clone(),
                         issuers,
@@ -144,7 +147,7 @@ impl Extractor {
         let mut out = Vec::new();
         for (i, loc) in self.headers.iter().enumerate() {
             let joined;
-            let values: Vec<&str> = if joined_by_envoy(&loc.name) {
+            let values: Vec<&str> = if loc.joined {
                 joined = headers.get_joined(&loc.name);
                 joined.as_deref().into_iter().collect()
             } else {
