@@ -110,7 +110,7 @@ soak: build venv
 		$$s apt-get update -qq && $$s apt-get install -y -qq wrk; }
 	$(PY) benches/soak.py
 
-# Deploy artifacts (README "Deploy"): the module as an OCI image for Istio's
+# Deploy artifacts (docs/deploy-istio.md, docs/deploy-kong.md): the module as an OCI image for Istio's
 # WasmPlugin (layout and archive under target/oci/, no Docker needed), and
 # Kong's filter meta file from the config schema (deploy/kong/).
 .PHONY: oci kong-meta

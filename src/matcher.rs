@@ -172,7 +172,7 @@ impl RouteMatcher {
 /// Compiles a regex with RE2 `FullMatch` semantics. `regex-lite` rather than
 /// `regex`: a third of the module's size less, and its ASCII `\d`/`\w`/`\s`/`\b`
 /// are RE2's; what differs from RE2 (ASCII-only `(?i)`, no `\p{..}`) is in
-/// the README. The pattern is compiled alone first so that an unbalanced `)`
+/// docs/differences-from-envoy.md. The pattern is compiled alone first so that an unbalanced `)`
 /// (`a)|(b`) is refused, as RE2 does, instead of escaping the anchoring group.
 /// Nesting up to 250 deep is what the regex crate accepted (regex-lite's own
 /// default is 50); its recursive parser needs about 0.2 KiB of stack a level.
@@ -232,7 +232,7 @@ mod tests {
     fn regex_case_insensitivity_is_ascii_only() {
         let r = full_match_regex("(?i)admin-\u{e9}").unwrap();
         assert!(r.is_match("ADMIN-\u{e9}"));
-        // RE2 would fold É to é; regex-lite does not (README says so).
+        // RE2 would fold É to é; regex-lite does not (docs/differences-from-envoy.md says so).
         assert!(!r.is_match("ADMIN-\u{c9}"));
     }
 

@@ -46,7 +46,7 @@ def scopes_all(*s: str) -> dict:
     return {"scopes": {"all_of": list(s)}}
 
 
-# The orders API of the README's authorize example.
+# The orders API of the authorize example in docs/authorization.md.
 ORDERS_RULES = [
     _rule(_method("/orders", "GET"), scopes_all("orders:read")),
     _rule(_method("/orders", "POST"), scopes_all("orders:write")),
@@ -91,7 +91,7 @@ CONDITIONS = {
     ]},
 }
 API_RULES = (ORDERS_RULES + [_rule({"prefix": p}, c) for p, c in CONDITIONS.items()]
-             + [_rule({"prefix": "/"}, None)])  # the README's catch-all: authn only
+             + [_rule({"prefix": "/"}, None)])  # the example's catch-all: authn only
 
 
 def at(prefix: str) -> str:

@@ -1,9 +1,9 @@
-"""`rules[].authorize` (contract: issue 4, part A) in a real Envoy, wasm only.
+"""`rules[].authorize` in a real Envoy, wasm only.
 
 The native jwt_authn refuses `authorize`, so every expectation here is written
-by hand from the contract. One Envoy serves three listeners:
+by hand from docs/authorization.md. One Envoy serves three listeners:
 
-* `api`: the README's orders API (`GET /orders` needs `orders:read`,
+* `api`: the orders API of docs/authorization.md (`GET /orders` needs `orders:read`,
   `POST /orders` needs `orders:write`, `/admin` needs group `admin`, `acr` >= 2
   and not the `contractor` role) plus one rule per condition kind under `/c/`;
 * `multi`: two providers, `authorize` naming one of them, `allow_missing`;

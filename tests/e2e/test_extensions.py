@@ -33,7 +33,7 @@ def test_native_refuses_pem_local_jwks():
         refused = rc is not None or "native" not in envoy.listener_ports()
     finally:
         envoy.stop()
-    assert refused, "Envoy's jwt_authn now accepts PEM local_jwks: revisit the README"
+    assert refused, "Envoy's jwt_authn now accepts PEM local_jwks: revisit docs/configuration.md"
 
 
 @pytest.mark.skipif(NATIVE_ONLY, reason="JWT_GUARD_NATIVE_ONLY=1: no wasm in this run")

@@ -1,10 +1,10 @@
-"""Token hardening provider fields (contract: issue 4, part B), wasm only.
+"""Token hardening provider fields (docs/hardening.md), wasm only.
 
 One Envoy, one listener: each rule `/<name>/` requires the provider `<name>`,
 so every option gets its own provider next to a `plain` one without options
 (the same token passing there shows the option is what refuses it). The
 native jwt_authn refuses these fields: expectations are hand-written from the
-contract. Configs that must be refused get short-lived Envoys (wasm_stack).
+documented behaviour. Configs that must be refused get short-lived Envoys (wasm_stack).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ Expectations are written by hand from Istio's documented behaviour:
   403 `RBAC: access denied` (no WWW-Authenticate), not a 401.
 
 One Envoy serves one listener per config. Keys fetched from `jwksUri`, the
-README's example and refused configs: test_istio_keys.py.
+example of docs/istio-dialect.md and refused configs: test_istio_keys.py.
 """
 
 from __future__ import annotations

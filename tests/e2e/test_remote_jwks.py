@@ -1,4 +1,4 @@
-"""Remote JWKS and OIDC discovery (contract: issue 5) in a real Envoy.
+"""Remote JWKS and OIDC discovery (docs/remote-keys.md) in a real Envoy.
 
 Each test starts what it needs: one `IdP` (idp_server.py) per provider, an
 Envoy with a STATIC cluster per IdP (connect_timeout 1s) and the listeners
@@ -7,7 +7,7 @@ per path, so fetch sharing, refetch rate limits and stale-if-error are
 observed from the IdP's side; waits poll for a state (the IdP's counters or
 an answer) rather than sleeping, except where a cache must expire.
 
-The fetch counts the lead reports are printed in the session summary:
+The fetch counts are printed in the session summary:
 `remote-jwks: 100 concurrent first requests -> ...`.
 """
 
@@ -48,7 +48,7 @@ OLD = K.jwk("rsa", kid="k1")      # the key the IdP serves first
 NEW = K.jwk("rsa2", kid="k2")     # the rotated-in key
 MARGIN = 1.0                      # seconds allowed past a configured timeout
 
-# Fetch counts for the session summary (the lead reports them).
+# Fetch counts for the session summary.
 COUNTS: dict[str, int | str] = {}
 
 
