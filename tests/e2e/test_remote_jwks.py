@@ -620,14 +620,16 @@ def test_discovery_issuer_mismatch_fails(doc_issuer):
 def test_parity_with_native_remote_jwks():
     """Native and wasm listeners with the same remote_jwks config (Envoy
     fields only), each pair with its own IdP: up, down, answering 500,
-    answering garbage."""
+    answering garbage, serving a JWKS with no key either can use."""
     up = IdP(jwks(OLD))
     down = IdP(jwks(OLD), start_down=True)
     err = IdP(jwks(OLD))
     err.respond("500")
     junk = IdP(jwks(OLD))
     junk.respond("garbage")
-    idps = {"idp-up": up, "idp-down": down, "idp-500": err, "idp-junk": junk}
+    unusable = IdP(jwks(*_unusable_keys()))  # a JWKS without one key to use
+    idps = {"idp-up": up, "idp-down": down, "idp-500": err, "idp-junk": junk,
+            "idp-unusable": unusable}
     listeners = {}
     for cl, idp in idps.items():
         cfg = remote_config(idp, cl, cache_duration="600s")
@@ -642,13 +644,15 @@ def test_parity_with_native_remote_jwks():
         "idp-down": [("valid", old_token()), ("no token", None)],
         "idp-500": [("valid", old_token())],
         "idp-junk": [("valid", old_token())],
+        "idp-unusable": [("valid", old_token()), ("no token", None)],
     }
     expected = {("idp-up", "valid"): 200, ("idp-up", "valid again"): 200}
     bodies = {("idp-up", "wrong kid"): NO_KEY, ("idp-up", "expired"): EXPIRED,
               ("idp-up", "no token"): MISSING, ("idp-up", "bad signature"): VERIFY_FAIL,
               ("idp-up", "other key, kid k1"): VERIFY_FAIL,
               ("idp-down", "valid"): FETCH_FAILED, ("idp-down", "no token"): MISSING,
-              ("idp-500", "valid"): FETCH_FAILED, ("idp-junk", "valid"): FETCH_FAILED}
+              ("idp-500", "valid"): FETCH_FAILED, ("idp-junk", "valid"): FETCH_FAILED,
+              ("idp-unusable", "valid"): FETCH_FAILED, ("idp-unusable", "no token"): MISSING}
     disagree, unexpected = [], []
     with remote_stack("parity", listeners, idps) as s:
         for cl, reqs in cases.items():
