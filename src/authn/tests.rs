@@ -26,39 +26,56 @@ fn claims(extra: Value) -> Value {
     )
 }
 
-/// Authenticates `token` with the only provider of `c`, named or found
-/// by issuer.
-fn verify_with(c: &Policy, by_issuer: bool, token: &str, now: u64) -> Result<(), Status> {
+/// Authenticates the request `headers` with the only provider of `c`:
+/// named, or found by issuer under `allow_missing` (`Some(false)`) or
+/// `allow_missing_or_failed` (`Some(true)`), at `clock`. The result, and the
+/// tokens that verified.
+fn run(
+    c: &Policy,
+    by_issuer: Option<bool>,
+    headers: &mut Headers,
+    clock: &dyn Clock,
+) -> (Result<(), Stop>, Vec<Verified>) {
     let p = &c.providers[0];
     let mut extractor = Extractor::default();
     extractor.add_provider(&p.issuer, &p.locations, &[]);
-    let mode = if by_issuer {
-        Mode::ByIssuer {
-            allow_failed: false,
-        }
-    } else {
-        Mode::Provider {
+    let mode = match by_issuer {
+        Some(allow_failed) => Mode::ByIssuer { allow_failed },
+        None => Mode::Provider {
             provider: p,
             audiences: None,
-        }
+        },
     };
-    let mut headers = fixtures::headers(&[
-        (":path", "/"),
-        ("authorization", &format!("Bearer {token}")),
-    ]);
-    authenticate(
+    let mut verified = Vec::new();
+    let r = authenticate(
         &c.providers,
         &extractor,
         mode,
-        &mut headers,
-        &now,
+        headers,
+        clock,
         &LocalKeysOnly,
-        &mut Vec::new(),
-    )
-    .map_err(|stop| match stop {
-        Stop::Fail(status) => status,
-        other => panic!("local keys and a clock: {other:?}"),
-    })
+        &mut verified,
+    );
+    (r, verified)
+}
+
+/// `Authorization: Bearer <token>` on `/`.
+fn bearer(token: &str) -> Headers {
+    fixtures::headers(&[
+        (":path", "/"),
+        ("authorization", &format!("Bearer {token}")),
+    ])
+}
+
+/// Authenticates `token` with the only provider of `c`, named or found
+/// by issuer.
+fn verify_with(c: &Policy, by_issuer: bool, token: &str, now: u64) -> Result<(), Status> {
+    let mode = by_issuer.then_some(false);
+    match run(c, mode, &mut bearer(token), &now).0 {
+        Ok(()) => Ok(()),
+        Err(Stop::Fail(status)) => Err(status),
+        Err(other) => panic!("local keys and a clock: {other:?}"),
+    }
 }
 
 fn verify(c: &Policy, token: &str) -> Result<(), Status> {
@@ -289,28 +306,13 @@ impl Clock for CountingClock {
 #[test]
 fn the_clock_is_read_only_for_a_token_that_reaches_its_time_check() {
     let c = config(json!({}));
-    let p = &c.providers[0];
-    let mut extractor = Extractor::default();
-    extractor.add_provider(&p.issuer, &p.locations, &[]);
-    let mode = Mode::Provider {
-        provider: p,
-        audiences: None,
-    };
     let reads = |auth: Option<&str>| {
         let mut headers = fixtures::headers(&[(":path", "/")]);
         if let Some(a) = auth {
             headers.add("authorization", a.to_owned());
         }
         let clock = CountingClock(std::cell::Cell::new(0), Some(NOW));
-        let r = authenticate(
-            &c.providers,
-            &extractor,
-            mode,
-            &mut headers,
-            &clock,
-            &LocalKeysOnly,
-            &mut Vec::new(),
-        );
+        let (r, _) = run(&c, None, &mut headers, &clock);
         (r, clock.0.get())
     };
     assert_eq!(reads(None), (Err(Stop::Fail(Status::JwtMissed)), 0));
@@ -325,33 +327,15 @@ fn the_clock_is_read_only_for_a_token_that_reaches_its_time_check() {
 #[test]
 fn a_failed_clock_stops_authentication_instead_of_reading_time_zero() {
     let c = config(json!({}));
-    let mut extractor = Extractor::default();
-    extractor.add_provider("A", &c.providers[0].locations, &[]);
     // At time 0 this token would pass: it expired long after 1970.
     let expired = token(json!({}), claims(json!({"exp": NOW - 3600})));
-    for mode in [
-        Mode::Provider {
-            provider: &c.providers[0],
-            audiences: None,
-        },
-        Mode::ByIssuer { allow_failed: true },
-    ] {
-        let mut headers = fixtures::headers(&[
-            (":path", "/"),
-            ("authorization", &format!("Bearer {expired}")),
-        ]);
-        let mut verified = Vec::new();
+    // Named, and found by issuer under allow_missing_or_failed (where a
+    // failed token would pass without effect): both stop.
+    for by_issuer in [None, Some(true)] {
+        let mut headers = bearer(&expired);
         let clock = CountingClock(std::cell::Cell::new(0), None);
-        let r = authenticate(
-            &c.providers,
-            &extractor,
-            mode,
-            &mut headers,
-            &clock,
-            &LocalKeysOnly,
-            &mut verified,
-        );
-        assert_eq!(r, Err(Stop::NoClock), "{mode:?}");
+        let (r, verified) = run(&c, by_issuer, &mut headers, &clock);
+        assert_eq!(r, Err(Stop::NoClock), "{by_issuer:?}");
         assert!(verified.is_empty());
         assert!(headers.get("authorization").is_some(), "nothing applied");
     }

@@ -153,6 +153,26 @@ fn keys(kids: &[&str]) -> Vec<u8> {
     json!({ "keys": keys }).to_string().into_bytes()
 }
 
+/// A worker whose first request (context 1, a token of kid "k") waits on
+/// the fetch its tick started: one call in flight.
+struct Started {
+    p: crate::rules::Policy,
+    w: Worker,
+    host: FakeHost,
+    t: String,
+}
+
+fn started(remote: Value) -> Started {
+    let p = policy(remote);
+    let mut w = worker(&p);
+    let mut host = FakeHost::new(None);
+    let t = token("k");
+    assert!(waits(&send(&mut w, &p, &host, 1, &t, &[])));
+    w.tick(&mut host);
+    assert_eq!(host.sent.len(), 1);
+    Started { p, w, host, t }
+}
+
 /// Answers the `i`-th call the host saw.
 fn answer(w: &mut Worker, host: &mut FakeHost, i: usize, a: Answer) -> bool {
     let token = host.sent[i].token;

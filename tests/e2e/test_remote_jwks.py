@@ -180,7 +180,8 @@ def passes_or_refused(s, token: str, body: str) -> bool:
 
 def burst(port: int, n: int, token: str) -> list:
     """n connections opened first, then n requests sent at once (barrier);
-    each result is (status, body) or the exception text."""
+    each result is (status, body, seconds from the barrier to the answer)
+    or the exception text."""
     barrier = threading.Barrier(n, timeout=20)
     results: list = [None] * n
 
@@ -189,12 +190,14 @@ def burst(port: int, n: int, token: str) -> list:
         try:
             conn.connect()
             barrier.wait()
+            t0 = time.monotonic()
             conn.putrequest("GET", "/", skip_host=True, skip_accept_encoding=True)
             conn.putheader("host", HOST)
             conn.putheader("authorization", f"Bearer {token}")
             conn.endheaders()
             r = conn.getresponse()
-            results[i] = (r.status, r.read().decode(errors="replace")[:80])
+            body = r.read().decode(errors="replace")[:80]
+            results[i] = (r.status, body, time.monotonic() - t0)
         except Exception as e:  # noqa: BLE001 (reported, not hidden)
             results[i] = f"{type(e).__name__}: {e}"
         finally:
@@ -428,38 +431,6 @@ def test_slow_idp_times_out_without_hanging():
              timeout=10, interval=0.1)
 
 
-def timed_burst(port: int, n: int, token: str) -> list:
-    """Like `burst`, but each result is (status, body, seconds from the
-    barrier to the answer)."""
-    barrier = threading.Barrier(n, timeout=20)
-    results: list = [None] * n
-
-    def one(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-        try:
-            conn.connect()
-            barrier.wait()
-            t0 = time.monotonic()
-            conn.putrequest("GET", "/", skip_host=True, skip_accept_encoding=True)
-            conn.putheader("host", HOST)
-            conn.putheader("authorization", f"Bearer {token}")
-            conn.endheaders()
-            r = conn.getresponse()
-            body = r.read().decode(errors="replace")
-            results[i] = (r.status, body, time.monotonic() - t0)
-        except Exception as e:  # noqa: BLE001 (reported, not hidden)
-            results[i] = f"{type(e).__name__}: {e}"
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
-
-
 @pytest.mark.parametrize("prefetch", [False, True], ids=["remote_jwks", "async_fetch"])
 def test_hanging_idp_holds_no_request_past_the_timeout_on_any_worker(prefetch):
     """An IdP that accepts connections and never answers, two workers: every
@@ -475,7 +446,7 @@ def test_hanging_idp_holds_no_request_past_the_timeout_on_any_worker(prefetch):
             idp.wait_count(JWKS_PATH, 1, timeout=5)  # the start-up fetch is hanging
         worst = 0.0
         for _ in range(3):
-            results = timed_burst(s.ports["w"], 16, old_token())
+            results = burst(s.ports["w"], 16, old_token())
             bad = [r for r in results if not (isinstance(r, tuple) and r[:2] == (401, FETCH_FAILED))]
             assert not bad, f"{len(bad)} of 16 not 401 {FETCH_FAILED!r}, e.g. {bad[:3]}"
             worst = max(worst, *(r[2] for r in results))

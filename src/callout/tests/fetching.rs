@@ -79,12 +79,12 @@ fn an_unknown_kid_causes_one_refetch_then_is_refused() {
 
 #[test]
 fn a_fetch_that_never_answers_settles_within_its_timeout() {
-    let p = policy(json!({}));
-    let mut w = worker(&p);
-    let mut host = FakeHost::new(None);
-    let t = token("k");
-    send(&mut w, &p, &host, 1, &t, &[]);
-    w.tick(&mut host);
+    let Started {
+        p,
+        mut w,
+        mut host,
+        t,
+    } = started(json!({}));
     host.advance(1_999);
     w.tick(&mut host);
     assert!(w.ready(host.now()).is_empty());
@@ -110,12 +110,12 @@ fn a_fetch_that_never_answers_settles_within_its_timeout() {
 
 #[test]
 fn failure_then_recovery() {
-    let p = policy(json!({}));
-    let mut w = worker(&p);
-    let mut host = FakeHost::new(None);
-    let t = token("k");
-    send(&mut w, &p, &host, 1, &t, &[]);
-    w.tick(&mut host);
+    let Started {
+        p,
+        mut w,
+        mut host,
+        t,
+    } = started(json!({}));
     answer(
         &mut w,
         &mut host,
@@ -149,12 +149,12 @@ fn failure_then_recovery() {
 
 #[test]
 fn bad_answers_fail_the_fetch_and_stale_keys_keep_serving() {
-    let p = policy(json!({"cache_duration": "10s"}));
-    let mut w = worker(&p);
-    let mut host = FakeHost::new(None);
-    let t = token("k");
-    send(&mut w, &p, &host, 1, &t, &[]);
-    w.tick(&mut host);
+    let Started {
+        p,
+        mut w,
+        mut host,
+        t,
+    } = started(json!({"cache_duration": "10s"}));
     answer(&mut w, &mut host, 0, ok(keys(&["k"])));
     resume(&mut w, &p, &host, &t);
     let bad = [
@@ -200,12 +200,12 @@ fn bad_answers_fail_the_fetch_and_stale_keys_keep_serving() {
 
 #[test]
 fn a_fetched_set_with_unusable_keys_serves_the_usable_ones_and_says_which_it_skipped() {
-    let p = policy(json!({}));
-    let mut w = worker(&p);
-    let mut host = FakeHost::new(None);
-    let t = token("k");
-    send(&mut w, &p, &host, 1, &t, &[]);
-    w.tick(&mut host);
+    let Started {
+        p,
+        mut w,
+        mut host,
+        t,
+    } = started(json!({}));
     let k = fixtures::b64url(fixtures::SECRET);
     let body = json!({"keys": [
         {"kty": "OKP", "kid": "x25519", "crv": "X25519", "x": "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"},
