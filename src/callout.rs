@@ -39,6 +39,10 @@ use waiters::Waiters;
 /// Largest answer body read; a bigger one fails the call unread.
 pub const MAX_BODY: usize = 1 << 20;
 
+/// Beyond a fetch's budget, how long a parked request may wait: the fetch
+/// starts on the tick after the request parked (every 20 ms in the glue).
+const WAIT_SLACK_MS: u64 = 50;
+
 /// A log line's severity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -142,7 +146,8 @@ impl Worker {
         let Some(f) = self.fetches.iter_mut().find(|f| f.owns(token)) else {
             return false;
         };
-        // Without a clock the answer is still taken; its keys expire at once.
+        // Without a clock the call still ends; keys taken "at time 0" are
+        // long expired, so nothing is ever served from them.
         let now = host.now_ms().unwrap_or(0);
         f.on_answer(host, answer, now);
         true
@@ -161,8 +166,8 @@ impl Worker {
                 budget = budget.max(f.budget_ms());
             }
         }
-        self.waiters
-            .park(context_id, waits, done, now.saturating_add(budget));
+        let deadline = now.saturating_add(budget).saturating_add(WAIT_SLACK_MS);
+        self.waiters.park(context_id, waits, done, deadline);
     }
 
     /// Parked requests whose callouts have all settled, or whose budget ran

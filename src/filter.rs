@@ -141,9 +141,9 @@ impl RootContext for Root {
 /// Evaluates again every paused request whose callouts ended (or whose
 /// budget ran out), acting on each in its own context.
 fn resume_ready(policy: &Policy, worker: &mut Worker) {
-    let Some(now) = host::now_ms() else {
-        return;
-    };
+    // No clock: every parked request is taken out, and refused when its
+    // evaluation fails to read the clock too, rather than left hanging.
+    let now = host::now_ms().unwrap_or(u64::MAX);
     for r in worker.ready(now) {
         // The request may be gone (client hung up): nothing to do then.
         if hostcalls::set_effective_context(r.context_id).is_err() {

@@ -197,7 +197,7 @@ fn send(
         (":path", "/"),
         ("authorization", &format!("Bearer {token}")),
     ]);
-    let clock = host.now() / 1000;
+    let clock = Ms(host.now());
     let decision = {
         let view = w.view(done);
         owned(evaluate(p, &mut headers, clock, &view))
@@ -206,6 +206,15 @@ fn send(
         w.wait(ctx, callouts, done.to_vec(), host.now());
     }
     decision
+}
+
+/// The request's clock, to the millisecond (as the glue's).
+struct Ms(u64);
+
+impl crate::authn::Clock for Ms {
+    fn now_ms(&self) -> Option<u64> {
+        Some(self.0)
+    }
 }
 
 /// The decision without borrows of the policy (enough for these tests).

@@ -79,10 +79,10 @@ fn a_silent_lease_holder_delays_no_one_past_the_budget() {
     a.tick(&mut ha); // a holds the lease, then its worker goes quiet
     assert!(waits(&send(&mut b, &p, &hb, 2, &t, &[])));
     b.tick(&mut hb);
-    hb.advance(1_999);
+    hb.advance(2_049);
     b.tick(&mut hb);
     assert!(b.ready(hb.now()).is_empty());
-    hb.advance(1);
+    hb.advance(1); // the 2 s budget and 50 ms of slack
     assert!(is(
         &resume(&mut b, &p, &hb, &t)[0].1,
         &denied(Status::JwksFetchFail)
