@@ -223,9 +223,7 @@ pub fn evaluate<'p>(
         Err(Stop::Wait(callout)) => {
             let mut waits = run.waits;
             waits.push(callout);
-            waits.sort_by_key(|c| match c {
-                Callout::Keys(p) => *p,
-            });
+            waits.sort();
             waits.dedup();
             return Decision::Wait(waits);
         }

@@ -8,7 +8,7 @@ use crate::jwks::Jwks;
 use std::sync::Arc;
 
 /// A callout a request must wait for before it can be decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Callout {
     /// The remote keys (`remote_jwks` or `discovery`) of the provider at
     /// this index.
