@@ -1,0 +1,183 @@
+use super::*;
+
+fn hs(pairs: &[(&str, &str)]) -> Headers {
+    Headers::new(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+fn ext(locs: Locations, issuer: &str) -> Extractor {
+    let mut e = Extractor::default();
+    e.add_provider(issuer, &locs, &["x-claim".to_owned()]);
+    e
+}
+
+fn default_locs() -> Locations {
+    Locations {
+        headers: vec![("Authorization".into(), "Bearer ".into())],
+        params: vec!["access_token".into()],
+        cookies: vec![],
+    }
+}
+
+#[test]
+fn prefix_is_found_anywhere_and_is_case_sensitive() {
+    let e = ext(default_locs(), "i");
+    let t = e.extract(&hs(&[
+        (":path", "/"),
+        ("authorization", "Token Bearer   abc"),
+    ]));
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].value, "abc");
+    assert!(e
+        .extract(&hs(&[(":path", "/"), ("authorization", "bearer abc")]))
+        .is_empty());
+}
+
+#[test]
+fn tokens_from_header_and_param_are_both_returned() {
+    let e = ext(default_locs(), "i");
+    let t = e.extract(&hs(&[
+        (":path", "/p?x=1&access_token=q%2Eq"),
+        ("authorization", "Bearer h"),
+    ]));
+    let v: Vec<_> = t.iter().map(|t| t.value.as_str()).collect();
+    assert_eq!(v, vec!["h", "q.q"]);
+}
+
+#[test]
+fn removing_a_param_token_rewrites_the_path() {
+    let e = ext(default_locs(), "i");
+    let mut h = hs(&[(":path", "/p?z=1&access_token=t&a=2")]);
+    let t = e.extract(&h);
+    e.remove(&t[0], &mut h);
+    assert_eq!(h.path(), "/p?a=2&z=1");
+    let mut h = hs(&[(":path", "/p?access_token=t")]);
+    let t = e.extract(&h);
+    e.remove(&t[0], &mut h);
+    assert_eq!(h.path(), "/p");
+}
+
+#[test]
+fn cookies_first_match_wins_and_quotes_are_dropped() {
+    let locs = Locations {
+        cookies: vec!["jwt".into()],
+        ..Locations::default()
+    };
+    let e = ext(locs, "i");
+    let t = e.extract(&hs(&[
+        (":path", "/"),
+        ("cookie", "a=1; jwt=\"tok\"; jwt=other"),
+    ]));
+    assert_eq!(t[0].value, "tok");
+}
+
+#[test]
+fn issuer_sets_and_empty_issuer_means_any() {
+    let e = ext(default_locs(), "i");
+    let t = e.extract(&hs(&[(":path", "/"), ("authorization", "Bearer x")]));
+    assert!(e.issuer_allowed(&t[0], "i"));
+    assert!(!e.issuer_allowed(&t[0], "j"));
+    assert!(!e.issuer_allowed(&t[0], ""));
+    let e = ext(default_locs(), "");
+    assert!(e.issuer_allowed(&t[0], "anything"));
+}
+
+fn x_jwt_and_x_auth() -> Extractor {
+    let locs = Locations {
+        headers: vec![
+            ("x-jwt".into(), String::new()),
+            ("x-auth".into(), "Token ".into()),
+        ],
+        ..Locations::default()
+    };
+    ext(locs, "i")
+}
+
+fn values(tokens: &[Token]) -> Vec<&str> {
+    tokens.iter().map(|t| t.value.as_str()).collect()
+}
+
+#[test]
+fn each_value_of_a_repeated_header_is_a_token_of_its_own() {
+    let e = x_jwt_and_x_auth();
+    let t = e.extract(&hs(&[
+        (":path", "/"),
+        ("x-jwt", "a.b.c"),
+        ("other", "x"),
+        ("X-JWT", "d.e.f"),
+        ("x-jwt", ""),
+    ]));
+    assert_eq!(values(&t), vec!["a.b.c", "d.e.f", ""]);
+    assert!(t.iter().all(|t| t.source == Source::Header(1)));
+}
+
+#[test]
+fn each_value_of_a_repeated_prefixed_header_is_searched_for_the_prefix() {
+    let e = x_jwt_and_x_auth();
+    let t = e.extract(&hs(&[
+        (":path", "/"),
+        ("x-auth", "Token a.b.c"),
+        ("x-auth", "d.e.f"),
+        ("x-auth", "x Token  !g.h.i"),
+    ]));
+    assert_eq!(values(&t), vec!["a.b.c", "g.h.i"]);
+}
+
+#[test]
+fn headers_envoy_joins_stay_one_token_joined_with_a_comma() {
+    let e = ext(default_locs(), "i");
+    let t = e.extract(&hs(&[
+        (":path", "/"),
+        ("authorization", "Bearer a.b.c"),
+        ("Authorization", "Bearer d.e.f"),
+    ]));
+    assert_eq!(values(&t), vec!["a.b.c,Bearer d.e.f"]);
+    // As the host hands it over under Envoy: the same token.
+    let t = e.extract(&hs(&[
+        (":path", "/"),
+        ("authorization", "Bearer a.b.c,Bearer d.e.f"),
+    ]));
+    assert_eq!(values(&t), vec!["a.b.c,Bearer d.e.f"]);
+}
+
+#[test]
+fn envoys_joined_headers_are_a_sorted_lower_case_list() {
+    assert!(JOINED_BY_ENVOY.windows(2).all(|w| w[0] < w[1]));
+    assert!(JOINED_BY_ENVOY
+        .iter()
+        .all(|n| !n.bytes().any(|b| b.is_ascii_uppercase())));
+    for name in ["authorization", "accept", "x-request-id", "origin"] {
+        assert!(joined_by_envoy(name), "{name}");
+    }
+    for name in ["x-jwt", "cookie", "proxy-authorization", "x-authorization"] {
+        assert!(!joined_by_envoy(name), "{name}");
+    }
+}
+
+#[test]
+fn removing_a_header_token_removes_every_value_of_the_header() {
+    let e = x_jwt_and_x_auth();
+    let mut h = hs(&[
+        (":path", "/"),
+        ("x-jwt", "a"),
+        ("x-jwt", "b"),
+        ("x-auth", "c"),
+    ]);
+    let t = e.extract(&h);
+    e.remove(&t[1], &mut h);
+    assert_eq!(h.get("x-jwt"), None);
+    assert_eq!(h.get("x-auth"), Some("c"));
+}
+
+#[test]
+fn sanitize_removes_headers_the_filter_sets() {
+    let e = ext(default_locs(), "i");
+    let mut h = hs(&[("x-claim", "spoofed"), ("other", "kept")]);
+    e.sanitize(&mut h);
+    assert_eq!(h.get("x-claim"), None);
+    assert_eq!(h.get("other"), Some("kept"));
+}
