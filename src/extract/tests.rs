@@ -1,3 +1,6 @@
+//! Token locations: value prefixes, query parameters, cookies, repeated
+//! headers, and what a verified token removes.
+
 use super::*;
 
 fn hs(pairs: &[(&str, &str)]) -> Headers {

@@ -1,3 +1,6 @@
+//! Every reply the module sends: a table of each denial (status, body,
+//! challenge), problem details, and the realm.
+
 use super::*;
 use crate::authz::{Condition, Failure};
 use crate::error::Fault;
