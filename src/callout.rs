@@ -12,12 +12,18 @@
 //! those that waited a full fetch budget, so no request waits longer than
 //! its fetch timeout whichever worker holds the fetch.
 //!
-//! Nothing here assumes which context dispatched a call, which context
-//! receives its answer, or how a paused request is resumed: the worker only
-//! says which requests are ready. On Envoy the glue resumes them from the
-//! root context; on a host where only a request's own callbacks may act on
-//! it (Kong's ngx_wasm_module has no effective-context switch), the glue
-//! would dispatch from the request's context and act on it there.
+//! Requests wait in one of two ways, as the host allows:
+//! - parked ([`Worker::wait`]): the tick makes one fetch per provider for
+//!   all of them (and, through a lease in shared data, for the process), and
+//!   the glue resumes them from the root context when [`Worker::ready`] says
+//!   so (Envoy);
+//! - on a call of their own ([`Worker::wait_own`]): where only a request's
+//!   own callbacks may act on it (Kong's ngx_wasm_module has no
+//!   effective-context switch), each waiting request makes the fetch from
+//!   its own context, and its answer wakes it ([`Worker::own_calls`] tells
+//!   when the last one ended). Keys are still shared: a request takes what
+//!   another worker published before calling, and an answer that arrives
+//!   after newer keys is not read.
 //!
 //! Today's callouts fetch a provider's remote keys (`remote_jwks`, or
 //! `discovery` and then its `jwks_uri`): one [`keys::KeyFetch`] each. A new
@@ -149,8 +155,43 @@ impl Worker {
         // Without a clock the call still ends; keys taken "at time 0" are
         // long expired, so nothing is ever served from them.
         let now = host.now_ms().unwrap_or(0);
-        f.on_answer(host, answer, now);
+        f.on_answer(host, token, answer, now);
         true
+    }
+
+    /// Makes request `context_id` wait on calls of its own for `callouts`,
+    /// dispatched now from the current context (which must be that
+    /// request's). Returns how many are in flight; for a callout with none
+    /// (keys came from another worker meanwhile, a round just failed, the
+    /// call could not be sent) the request is evaluated again at once.
+    pub fn wait_own(
+        &mut self,
+        host: &mut dyn Host,
+        context_id: u32,
+        callouts: &[Callout],
+        now: u64,
+    ) -> usize {
+        for c in callouts {
+            let Callout::Keys(provider) = *c;
+            if let Some(f) = self.fetch_mut(provider) {
+                f.start_own(host, context_id, now);
+            }
+        }
+        self.own_calls(context_id)
+    }
+
+    /// Calls of request `context_id` still in flight ([`Worker::wait_own`]);
+    /// once none are, it is evaluated again.
+    pub fn own_calls(&self, context_id: u32) -> usize {
+        self.fetches.iter().map(|f| f.own_calls(context_id)).sum()
+    }
+
+    /// Request `context_id` ended (answered, or its client left): nothing
+    /// waits on its calls any more.
+    pub fn forget(&mut self, context_id: u32) {
+        for f in &mut self.fetches {
+            f.forget(context_id);
+        }
     }
 
     /// Parks a request until `callouts` settle (or their budget runs out).

@@ -205,12 +205,18 @@ pub enum Fault {
     /// <name>`); the module answers the same itself, so header injection
     /// is refused on any host.
     InvalidHeaderValue(String),
+    /// A header the decision rewrites (the token's, a claim header) arrived
+    /// more than once, on a host where only a header's first value can be
+    /// rewritten and removed headers still go upstream (ngx_wasm_module):
+    /// 400, rather than forward a client's copy.
+    RepeatedHeader(String),
 }
 
 impl Fault {
     /// The HTTP status of the reply.
     pub fn status(&self) -> u32 {
         match self {
+            Fault::RepeatedHeader(_) => 400,
             Fault::Busy | Fault::InvalidHeaderValue(_) => 503,
             Fault::NotConfigured
             | Fault::HeadersUnreadable
@@ -229,6 +235,12 @@ impl fmt::Display for Fault {
             Fault::Busy => f.write_str("jwt-guard is busy"),
             Fault::NoClock => f.write_str("jwt-guard cannot read the clock"),
             Fault::InvalidHeaderValue(name) => write!(f, "invalid header value for: {name}"),
+            Fault::RepeatedHeader(name) => {
+                write!(
+                    f,
+                    "jwt-guard cannot rewrite header {name}: it appears more than once"
+                )
+            }
         }
     }
 }

@@ -6,8 +6,11 @@
 //! calls go through `hostcalls` directly so a host error is handled, never
 //! unwrapped.
 //!
-//! Parked requests are evaluated again from the root context when the
-//! worker says they are ready (`set_effective_context`), so every path ends
+//! A request that must wait is woken one of two ways, as the host allows
+//! ([`host::Traits`]): parked in the worker and evaluated again from the
+//! root context when the worker says it is ready (`set_effective_context`,
+//! Envoy), or, where that switch does nothing (ngx_wasm_module), on calls
+//! of its own whose answers come back to its own context. Every path ends
 //! in exactly one of: resume the request, or send a reply.
 
 mod host;
@@ -17,9 +20,10 @@ use crate::callout::Worker;
 use crate::config;
 use crate::error::Fault;
 use crate::request::Headers;
+use crate::request::Removal;
 use crate::response;
 use crate::rules::{self, Decision, Denial, Policy};
-use host::{log, HostClock, ProxyHost};
+use host::{log, HostClock, ProxyHost, Traits};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType};
@@ -37,7 +41,11 @@ mod entry {
     proxy_wasm::main! {{
         proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
         proxy_wasm::set_root_context(|_| -> Box<dyn proxy_wasm::traits::RootContext> {
-            Box::new(super::Root { policy: None, worker: std::rc::Rc::default() })
+            Box::new(super::Root {
+                policy: None,
+                worker: std::rc::Rc::default(),
+                traits: super::Traits::ENVOY,
+            })
         });
     }}
 }
@@ -47,6 +55,7 @@ mod entry {
 struct Root {
     policy: Option<Rc<Policy>>,
     worker: Rc<RefCell<Worker>>,
+    traits: Traits,
 }
 
 impl Context for Root {
@@ -64,7 +73,7 @@ impl Context for Root {
             return;
         };
         if worker.on_response(&mut ProxyHost, token, host::answer(body)) {
-            resume_ready(&policy, &mut worker);
+            resume_ready(&policy, &mut worker, self.traits);
         }
     }
 }
@@ -102,6 +111,13 @@ impl RootContext for Root {
         for w in &compiled.warnings {
             log(LogLevel::Warn, &format!("jwt-guard: config warning: {w}"));
         }
+        self.traits = Traits::probe();
+        if !self.traits.switches_context {
+            let msg = "jwt-guard: this host cannot act on a request from the root \
+                context (ngx_wasm_module): a request that waits for keys fetches them \
+                itself, and removed headers are blanked";
+            log(LogLevel::Info, msg);
+        }
         let worker = Worker::new(&policy.providers, policy.token_cache_entries);
         if worker.needs_ticks() && hostcalls::set_tick_period(TICK).is_err() {
             let msg =
@@ -122,7 +138,7 @@ impl RootContext for Root {
             return;
         };
         worker.tick(&mut ProxyHost);
-        resume_ready(&policy, &mut worker);
+        resume_ready(&policy, &mut worker, self.traits);
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
@@ -130,6 +146,8 @@ impl RootContext for Root {
             context_id,
             policy: self.policy.clone(),
             worker: self.worker.clone(),
+            traits: self.traits,
+            done: Vec::new(),
         }))
     }
 
@@ -140,7 +158,7 @@ impl RootContext for Root {
 
 /// Evaluates again every paused request whose callouts ended (or whose
 /// budget ran out), acting on each in its own context.
-fn resume_ready(policy: &Policy, worker: &mut Worker) {
+fn resume_ready(policy: &Policy, worker: &mut Worker, traits: Traits) {
     // No clock: every parked request is taken out, and refused when its
     // evaluation fails to read the clock too, rather than left hanging.
     let now = host::now_ms().unwrap_or(u64::MAX);
@@ -149,7 +167,8 @@ fn resume_ready(policy: &Policy, worker: &mut Worker) {
         if hostcalls::set_effective_context(r.context_id).is_err() {
             continue;
         }
-        if process(policy, worker, r.context_id, &r.done) == Action::Continue {
+        let mut done = r.done;
+        if process(policy, worker, traits, r.context_id, &mut done) == Action::Continue {
             if let Err(e) = hostcalls::resume_http_request() {
                 let msg = format!("jwt-guard: cannot resume a request: {e:?}");
                 log(LogLevel::Warn, &msg);
@@ -162,9 +181,53 @@ struct Request {
     context_id: u32,
     policy: Option<Rc<Policy>>,
     worker: Rc<RefCell<Worker>>,
+    traits: Traits,
+    /// Callouts this request waited for on calls of its own.
+    done: Vec<Callout>,
 }
 
-impl Context for Request {}
+impl Context for Request {
+    /// Only for calls of its own ([`Worker::wait_own`]): the request is
+    /// evaluated again once the last one ended. The host keeps it paused
+    /// while one is in flight, and lets it go on (ngx_wasm_module) when the
+    /// last ends without a reply: so it is resumed or answered here.
+    fn on_http_call_response(
+        &mut self,
+        token: u32,
+        _headers: usize,
+        body: usize,
+        _trailers: usize,
+    ) {
+        let Some(policy) = self.policy.clone() else {
+            refuse(&Denial::Fault(Fault::NotConfigured), "", false);
+            return;
+        };
+        let Ok(mut worker) = self.worker.try_borrow_mut() else {
+            refuse(&Denial::Fault(Fault::Busy), "", false);
+            return;
+        };
+        worker.on_response(&mut ProxyHost, token, host::answer(body));
+        if worker.own_calls(self.context_id) > 0 {
+            return;
+        }
+        let ctx = self.context_id;
+        if process(&policy, &mut worker, self.traits, ctx, &mut self.done) == Action::Continue {
+            if let Err(e) = hostcalls::resume_http_request() {
+                let msg = format!("jwt-guard: cannot resume a request: {e:?}");
+                log(LogLevel::Warn, &msg);
+            }
+        }
+    }
+
+    fn on_done(&mut self) -> bool {
+        if !self.traits.switches_context {
+            if let Ok(mut worker) = self.worker.try_borrow_mut() {
+                worker.forget(self.context_id);
+            }
+        }
+        true
+    }
+}
 
 impl HttpContext for Request {
     fn on_http_request_headers(&mut self, _num_headers: usize, _eos: bool) -> Action {
@@ -177,7 +240,8 @@ impl HttpContext for Request {
         let Ok(mut worker) = self.worker.try_borrow_mut() else {
             return refuse(&Denial::Fault(Fault::Busy), "", false);
         };
-        process(&policy, &mut worker, self.context_id, &[])
+        let ctx = self.context_id;
+        process(&policy, &mut worker, self.traits, ctx, &mut self.done)
     }
 }
 
@@ -201,8 +265,15 @@ fn refuse(denial: &Denial<'_>, realm: &str, problem_details: bool) -> Action {
 }
 
 /// Evaluates the current (effective) request and applies the decision.
-/// `done`: callouts a resumed request already waited for.
-fn process(policy: &Policy, worker: &mut Worker, context_id: u32, done: &[Callout]) -> Action {
+/// `done`: callouts the request already waited for (it is not held for
+/// them again); grows when it waits on calls of its own.
+fn process(
+    policy: &Policy,
+    worker: &mut Worker,
+    traits: Traits,
+    context_id: u32,
+    done: &mut Vec<Callout>,
+) -> Action {
     let pairs = match hostcalls::get_map_bytes(MapType::HttpRequestHeaders) {
         Ok(p) => p,
         Err(e) => {
@@ -229,7 +300,7 @@ fn process(policy: &Policy, worker: &mut Worker, context_id: u32, done: &[Callou
         rules::evaluate(policy, &mut headers, &clock, &view)
     };
     match decision {
-        Decision::Allow => apply(&headers),
+        Decision::Allow => apply(&headers, traits.removal),
         Decision::Deny(denial) => {
             if let Denial::Fault(Fault::NoClock) = denial {
                 log(LogLevel::Error, "jwt-guard: neither the host's nor WASI's clock can be read: refusing the request");
@@ -241,15 +312,33 @@ fn process(policy: &Policy, worker: &mut Worker, context_id: u32, done: &[Callou
             let Some(now) = crate::authn::Clock::now_ms(&clock) else {
                 return refuse(&Denial::Fault(Fault::NoClock), &realm, false);
             };
-            worker.wait(context_id, &callouts, done.to_vec(), now);
-            Action::Pause
+            if traits.switches_context {
+                worker.wait(context_id, &callouts, done.clone(), now);
+                return Action::Pause;
+            }
+            let calls = worker.wait_own(&mut ProxyHost, context_id, &callouts, now);
+            done.extend(callouts);
+            if calls > 0 {
+                return Action::Pause;
+            }
+            // Nothing to wait on after all: decide now. Each round adds to
+            // `done`, which evaluation never waits on again, so this ends.
+            process(policy, worker, traits, context_id, done)
         }
     }
 }
 
-/// Writes the header changes of an allowed request back to the host.
-fn apply(headers: &Headers) -> Action {
-    for (name, values) in headers.changes() {
+/// Writes the header changes of an allowed request back to the host, as
+/// its `removal` requires (`Headers::updates`).
+fn apply(headers: &Headers, removal: Removal) -> Action {
+    let updates = match headers.updates(removal) {
+        Ok(u) => u,
+        Err(name) => {
+            let fault = Fault::RepeatedHeader(name.to_owned());
+            return refuse(&Denial::Fault(fault), "", false);
+        }
+    };
+    for (name, values) in updates {
         let map = MapType::HttpRequestHeaders;
         let mut values = values.iter();
         let first = values.next().map(String::as_str);

@@ -9,8 +9,25 @@
 #[derive(Clone, Debug, Default)]
 pub struct Headers {
     entries: Vec<(String, String)>,
-    touched: Vec<String>,
+    /// Changed names (lower case), each with how many values it had before
+    /// its first change.
+    touched: Vec<(String, usize)>,
 }
+
+/// What removing a request header does on the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// The header is gone upstream (Envoy).
+    Drops,
+    /// The header still goes upstream: ngx_wasm_module only marks it removed
+    /// and nginx's proxy module forwards it anyway. Replacing a header's
+    /// value works there, but only its first value: further values are
+    /// marked the same way and keep theirs.
+    Forwards,
+}
+
+/// One header to write back: its final values, in order. Empty: remove it.
+pub type Update = (String, Vec<String>);
 
 impl Headers {
     /// Takes the host's header list; names are compared case-insensitively.
@@ -59,29 +76,35 @@ impl Headers {
     }
 
     fn touch(&mut self, name: &str) {
-        if !self.touched.iter().any(|t| t.eq_ignore_ascii_case(name)) {
-            self.touched.push(name.to_ascii_lowercase());
+        if !self
+            .touched
+            .iter()
+            .any(|(t, _)| t.eq_ignore_ascii_case(name))
+        {
+            let before = self.get_all(name).count();
+            self.touched.push((name.to_ascii_lowercase(), before));
         }
     }
 
     /// Removes every value of `name`.
     pub fn remove(&mut self, name: &str) {
         if self.get(name).is_some() {
-            self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
             self.touch(name);
+            self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
         }
     }
 
     /// Appends a value (Envoy's addCopy: an existing header gains a value).
     pub fn add(&mut self, name: &str, value: String) {
-        self.entries.push((name.to_ascii_lowercase(), value));
         self.touch(name);
+        self.entries.push((name.to_ascii_lowercase(), value));
     }
 
     /// Replaces all values of `name` with one.
     pub fn set(&mut self, name: &str, value: String) {
+        self.touch(name);
         self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-        self.add(name, value);
+        self.entries.push((name.to_ascii_lowercase(), value));
     }
 
     /// `:path` (empty when absent).
@@ -97,22 +120,43 @@ impl Headers {
     pub fn unforwardable(&self) -> Option<&str> {
         self.touched
             .iter()
+            .map(|(name, _)| name.as_str())
             .find(|name| {
                 self.get_all(name)
                     .any(|v| v.bytes().any(|b| matches!(b, b'\r' | b'\n' | b'\0' | 0x7f)))
             })
-            .map(String::as_str)
     }
 
     /// For each changed name, its final values (empty: remove it).
-    pub fn changes(&self) -> Vec<(String, Vec<String>)> {
+    pub fn changes(&self) -> Vec<Update> {
         self.touched
             .iter()
-            .map(|name| {
+            .map(|(name, _)| {
                 let values = self.get_all(name).map(str::to_owned).collect();
                 (name.clone(), values)
             })
             .collect()
+    }
+
+    /// The changes as a host with this `removal` must write them so that no
+    /// removed or replaced value reaches the upstream. Where removed headers
+    /// are forwarded, a removed header is blanked (set to the empty value)
+    /// instead; and a changed header that arrived more than once cannot be
+    /// made safe there, so its name comes back as the error (the glue then
+    /// refuses the request rather than forward a client's copy).
+    pub fn updates(&self, removal: Removal) -> Result<Vec<Update>, &str> {
+        if removal == Removal::Forwards {
+            if let Some((name, _)) = self.touched.iter().find(|(_, before)| *before > 1) {
+                return Err(name.as_str());
+            }
+        }
+        let mut out = self.changes();
+        if removal == Removal::Forwards {
+            for (_, values) in out.iter_mut().filter(|(_, v)| v.is_empty()) {
+                values.push(String::new());
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -155,6 +199,59 @@ mod tests {
         let mut m = h(&[("x-client", "a\nb")]); // not ours to judge
         m.add("x-sub", "Zoë\ttab \u{2028} ✓".to_owned());
         assert_eq!(m.unforwardable(), None);
+    }
+
+    #[test]
+    fn where_removal_holds_updates_are_the_changes() {
+        let mut m = h(&[
+            ("authorization", "Bearer t"),
+            ("x-org", "a"),
+            ("x-org", "b"),
+        ]);
+        m.remove("authorization");
+        m.set("x-org", "acme".into());
+        assert_eq!(m.updates(Removal::Drops), Ok(m.changes()));
+    }
+
+    #[test]
+    fn where_removed_headers_are_forwarded_they_are_blanked() {
+        let mut m = h(&[("authorization", "Bearer t"), ("x-org", "evil")]);
+        m.remove("authorization");
+        m.remove("x-org");
+        m.set("x-user", "alice".into());
+        m.remove("x-absent");
+        let want = vec![
+            ("authorization".to_owned(), vec![String::new()]),
+            ("x-org".to_owned(), vec![String::new()]),
+            ("x-user".to_owned(), vec!["alice".to_owned()]),
+        ];
+        assert_eq!(m.updates(Removal::Forwards), Ok(want));
+    }
+
+    #[test]
+    fn where_removed_headers_are_forwarded_a_repeated_changed_header_is_refused() {
+        for change in ["remove", "set", "add"] {
+            let mut m = h(&[("X-Org", "evil"), ("x-other", "1"), ("x-org", "corp")]);
+            match change {
+                "remove" => m.remove("x-org"),
+                "set" => m.set("x-org", "acme".into()),
+                _ => m.add("x-org", "acme".into()),
+            }
+            assert_eq!(m.updates(Removal::Forwards), Err("x-org"), "{change}");
+            assert!(m.updates(Removal::Drops).is_ok(), "{change}");
+        }
+        // Repeated but untouched: not ours to rewrite, nothing to refuse.
+        let mut m = h(&[("x-org", "a"), ("x-org", "b")]);
+        m.set("x-user", "alice".into());
+        assert!(m.updates(Removal::Forwards).is_ok());
+    }
+
+    #[test]
+    fn the_count_before_a_change_is_taken_at_the_first_change() {
+        let mut m = h(&[("x-org", "a"), ("x-org", "b")]);
+        m.remove("x-org");
+        m.add("x-org", "acme".into()); // one value now; two arrived
+        assert_eq!(m.updates(Removal::Forwards), Err("x-org"));
     }
 
     #[test]

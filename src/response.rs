@@ -27,9 +27,21 @@ pub const RBAC_DENIED: &str = "RBAC: access denied";
 
 /// The realm of a future denial: the request URI as it arrived, captured
 /// before verification changes the path (a removed `access_token`).
+///
+/// Envoy's connection manager sets `x-forwarded-proto`, and its `:authority`
+/// is the client's `Host`. Kong's host (ngx_wasm_module) has neither: its
+/// `:authority` is the server's own name and port, and there the client's
+/// `Host` is a plain `host` header. So: the first non-empty of
+/// `x-forwarded-proto`, `:scheme`, else `http`; of `host`, `:authority`.
 pub fn realm(headers: &Headers) -> String {
-    let scheme = headers.get("x-forwarded-proto").unwrap_or("");
-    let host = headers.get(":authority").unwrap_or("");
+    let first = |names: [&str; 2]| {
+        names
+            .iter()
+            .filter_map(|n| headers.get(n))
+            .find(|v| !v.is_empty())
+    };
+    let scheme = first(["x-forwarded-proto", ":scheme"]).unwrap_or("http");
+    let host = first(["host", ":authority"]).unwrap_or("");
     let path = headers
         .get("x-envoy-original-path")
         .unwrap_or_else(|| headers.path());

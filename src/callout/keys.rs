@@ -19,6 +19,26 @@ const LEASE_GRACE_MS: u64 = 1_000;
 
 const ACCEPT_JSON: &[(&str, &str)] = &[("accept", "application/json")];
 
+/// Who made a call, and so receives its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    /// The root context (the tick): the round of [`Phase`].
+    Root,
+    /// A paused request, from its own context (see [`OwnCall`]).
+    Request(u32),
+}
+
+/// A call made from a paused request's own context, on a host where only a
+/// request's own callbacks may act on it: its answer wakes that request.
+#[derive(Clone, Copy, Debug)]
+struct OwnCall {
+    token: u32,
+    context_id: u32,
+    discovery: bool,
+    /// Key generation when the call started: newer keys make its answer moot.
+    generation: u64,
+}
+
 /// What a fetch round is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -44,6 +64,8 @@ pub(super) struct KeyFetch {
     /// Version of the shared failure record last read.
     failed_cas: Option<u32>,
     lease_held: bool,
+    /// Calls made by paused requests, in flight.
+    own: Vec<OwnCall>,
 }
 
 impl KeyFetch {
@@ -63,6 +85,7 @@ impl KeyFetch {
             shared_cas: None,
             failed_cas: None,
             lease_held: false,
+            own: Vec::new(),
         })
     }
 
@@ -74,6 +97,48 @@ impl KeyFetch {
 
     pub(super) fn owns(&self, token: u32) -> bool {
         matches!(self.phase, Phase::Discovery(t) | Phase::Jwks(t) if t == token)
+            || self.own.iter().any(|c| c.token == token)
+    }
+
+    /// Calls of request `context_id` in flight.
+    pub(super) fn own_calls(&self, context_id: u32) -> usize {
+        self.own
+            .iter()
+            .filter(|c| c.context_id == context_id)
+            .count()
+    }
+
+    /// The request is gone: its calls' answers (if the host still delivers
+    /// them) only serve the keys, and nobody counts on them.
+    pub(super) fn forget(&mut self, context_id: u32) {
+        self.own.retain(|c| c.context_id != context_id);
+    }
+
+    /// Starts a fetch from the current (the paused request's) context, for a
+    /// host where the request can only be woken by its own call's answer.
+    /// First takes what other workers shared: no call is made when that
+    /// brought new keys, or a round that failed while the request was
+    /// arriving. True when a call is in flight for the request.
+    pub(super) fn start_own(&mut self, host: &mut dyn Host, context_id: u32, now: u64) -> bool {
+        let generation = self.keys.generation();
+        self.sync_from_shared(host, now);
+        if self.keys.generation() != generation || self.keys.backing_off(now) {
+            return false;
+        }
+        if !self.keys.in_flight() {
+            // The round is this call: the tick starts no other meanwhile.
+            self.keys.start(now);
+        }
+        let target = self.remote.target.clone();
+        let before = self.own.len();
+        self.dispatch(
+            host,
+            &target,
+            self.remote.discovery,
+            Caller::Request(context_id),
+            now,
+        );
+        self.own.len() > before
     }
 
     pub(super) fn tick(&mut self, host: &mut dyn Host, now: u64) {
@@ -85,26 +150,39 @@ impl KeyFetch {
                 self.end_round(host, attempt, now);
             }
         }
-        // Reading shared data copies the JWKS: only when keys are wanted.
-        if self.phase == Phase::Idle && (self.keys.keys(now).is_none() || self.keys.due(now)) {
+        // Reading shared data copies the JWKS: only when keys are wanted
+        // (a request waits, or a fetch is due). On ngx_wasm_module without
+        // a shm_kv zone a read traps and the instance is replaced: reading
+        // on every tick of an idle worker would make that a loop.
+        let wanted = self.keys.waiting_since().is_some() || self.keys.due(now);
+        if self.phase == Phase::Idle && wanted {
             self.sync_from_shared(host, now);
         }
         if self.phase == Phase::Idle && self.keys.due(now) && self.acquire_lease(host, now) {
             self.keys.start(now);
-            let phase: fn(u32) -> Phase = if self.remote.discovery {
-                Phase::Discovery
-            } else {
-                Phase::Jwks
-            };
             let target = self.remote.target.clone();
-            self.dispatch(host, &target, phase, now);
+            self.dispatch(host, &target, self.remote.discovery, Caller::Root, now);
         }
     }
 
-    /// The answer to this fetch's call in flight.
-    pub(super) fn on_answer(&mut self, host: &mut dyn Host, answer: Answer, now: u64) {
-        let discovery = matches!(self.phase, Phase::Discovery(_));
-        self.phase = Phase::Idle;
+    /// The answer to call `token` of this fetch ([`KeyFetch::owns`]).
+    pub(super) fn on_answer(&mut self, host: &mut dyn Host, token: u32, answer: Answer, now: u64) {
+        let (caller, discovery) = match self.own.iter().position(|c| c.token == token) {
+            Some(i) => {
+                let call = self.own.swap_remove(i);
+                // Keys arrived since (another request's call, the tick, another
+                // worker): this answer is not needed; the request is woken.
+                if self.keys.generation() != call.generation {
+                    return;
+                }
+                (Caller::Request(call.context_id), call.discovery)
+            }
+            None => {
+                let discovery = matches!(self.phase, Phase::Discovery(_));
+                self.phase = Phase::Idle;
+                (Caller::Root, discovery)
+            }
+        };
         let body = match answer {
             Answer::Http { status: 200, body } => body,
             Answer::Http { status, .. } => {
@@ -118,7 +196,7 @@ impl KeyFetch {
         };
         if discovery {
             match discovery::parse_document(&body, &self.issuer) {
-                Ok(target) => self.dispatch(host, &target, Phase::Jwks, now),
+                Ok(target) => self.dispatch(host, &target, false, caller, now),
                 Err(e) => self.fail(host, now, &e.to_string()),
             }
             return;
@@ -126,7 +204,12 @@ impl KeyFetch {
         match self.parse(host, &body, true) {
             Ok(jwks) => {
                 self.publish(host, &body);
-                self.keys.succeeded(jwks, now);
+                if self.phase == Phase::Idle {
+                    self.keys.succeeded(jwks, now);
+                } else {
+                    // The tick's call is still out: it stays in flight.
+                    self.keys.install(jwks, now);
+                }
                 self.settled = self.settled.saturating_add(1);
                 self.release_lease(host);
             }
@@ -134,11 +217,14 @@ impl KeyFetch {
         }
     }
 
+    /// Sends a call for the discovery document (`discovery`) or the JWKS
+    /// at `target`, answered to `caller`.
     fn dispatch(
         &mut self,
         host: &mut dyn Host,
         target: &Target,
-        phase: fn(u32) -> Phase,
+        discovery: bool,
+        caller: Caller,
         now: u64,
     ) {
         let call = Call {
@@ -148,9 +234,16 @@ impl KeyFetch {
             headers: ACCEPT_JSON,
             timeout_ms: self.remote.policy.timeout_ms,
         };
-        match host.dispatch(&call) {
-            Ok(token) => self.phase = phase(token),
-            Err(e) => {
+        match (host.dispatch(&call), caller) {
+            (Ok(token), Caller::Root) if discovery => self.phase = Phase::Discovery(token),
+            (Ok(token), Caller::Root) => self.phase = Phase::Jwks(token),
+            (Ok(token), Caller::Request(context_id)) => self.own.push(OwnCall {
+                token,
+                context_id,
+                discovery,
+                generation: self.keys.generation(),
+            }),
+            (Err(e), _) => {
                 let why = format!("cannot dispatch to \"{}\": {e}", self.remote.cluster);
                 self.fail(host, now, &why);
             }
@@ -207,8 +300,8 @@ impl KeyFetch {
         host.log(Level::Warn, &msg);
     }
 
+    /// A call failed; its caller's phase is already over.
     fn fail(&mut self, host: &mut dyn Host, now: u64, why: &str) {
-        self.phase = Phase::Idle;
         self.log_failure(host, now, why);
         let attempt = self.keys.failed(now);
         self.end_round(host, attempt, now);

@@ -4,6 +4,7 @@
 //! worker's view, as the glue sends them.
 
 mod fetching;
+mod own_context;
 mod sharing;
 
 use super::*;

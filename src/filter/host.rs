@@ -2,10 +2,47 @@
 //! call's answer read from the host.
 
 use crate::callout::{Answer, Call, Host, Level, Shared, MAX_BODY};
+use crate::request::Removal;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, LogLevel, MapType};
 use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// What the host does that the module must adapt to, probed once at
+/// configure time.
+#[derive(Clone, Copy, Debug)]
+pub struct Traits {
+    /// The root context may act on a paused request after
+    /// `set_effective_context` (Envoy). ngx_wasm_module accepts any context
+    /// id there and ignores it: acting on a request from the root reads a
+    /// NULL request and kills the nginx worker. There a request is only
+    /// acted on from its own callbacks.
+    pub switches_context: bool,
+    /// What removing a request header does upstream.
+    pub removal: Removal,
+}
+
+impl Traits {
+    /// Envoy (and Istio): both work.
+    pub const ENVOY: Traits = Traits {
+        switches_context: true,
+        removal: Removal::Drops,
+    };
+
+    /// Switching to a context that does not exist: Envoy refuses it (and
+    /// switches nothing); ngx_wasm_module, whose switch is a no-op, says yes.
+    /// It is also the one host known to forward removed headers, so the
+    /// same answer tells both.
+    pub fn probe() -> Traits {
+        if hostcalls::set_effective_context(u32::MAX).is_err() {
+            return Traits::ENVOY;
+        }
+        Traits {
+            switches_context: false,
+            removal: Removal::Forwards,
+        }
+    }
+}
 
 pub fn log(level: LogLevel, msg: &str) {
     let _ = hostcalls::log(level, msg);

@@ -219,7 +219,7 @@ const AUTHN: [(Status, u32, &str, Option<&str>); 35] = [
 ];
 
 /// The module's faults: `(fault, status, body)`.
-fn faults() -> [(Fault, u32, &'static str); 6] {
+fn faults() -> [(Fault, u32, &'static str); 7] {
     [
         (Fault::NotConfigured, 500, "jwt-guard is not configured"),
         (
@@ -238,6 +238,11 @@ fn faults() -> [(Fault, u32, &'static str); 6] {
             Fault::InvalidHeaderValue("x-sub".into()),
             503,
             "invalid header value for: x-sub",
+        ),
+        (
+            Fault::RepeatedHeader("x-org".into()),
+            400,
+            "jwt-guard cannot rewrite header x-org: it appears more than once",
         ),
     ]
 }
@@ -378,4 +383,24 @@ fn realm_is_the_uri_as_it_arrived_capped_at_256_path_characters() {
     let mut rewritten = req("/internal");
     rewritten.add("x-envoy-original-path", "/a?b=c".into());
     assert_eq!(realm(&rewritten), REALM);
+}
+
+#[test]
+fn realm_falls_back_to_the_host_header_and_http_where_envoy_headers_are_missing() {
+    // Kong's host: no x-forwarded-proto, `:authority` is the server's name.
+    let kong = fixtures::headers(&[
+        (":path", "/a?b=c"),
+        (":authority", "gateway.internal:8000"),
+        ("host", "api.example.com"),
+    ]);
+    assert_eq!(realm(&kong), REALM);
+    let https = fixtures::headers(&[
+        (":path", "/a?b=c"),
+        (":scheme", "https"),
+        (":authority", "api.example.com"),
+        ("x-forwarded-proto", ""),
+    ]);
+    assert_eq!(realm(&https), "https://api.example.com/a?b=c");
+    let bare = fixtures::headers(&[(":path", "/a")]);
+    assert_eq!(realm(&bare), "http:///a");
 }

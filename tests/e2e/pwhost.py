@@ -149,7 +149,9 @@ class Host:
             "proxy_set_tick_period_milliseconds": lambda period: OK,
             "proxy_get_shared_data": lambda *a: NOT_FOUND,
             "proxy_set_shared_data": lambda *a: OK,
-            "proxy_set_effective_context": lambda ctx: OK,
+            # As Envoy: only a context that exists (the module probes this).
+            "proxy_set_effective_context":
+                lambda ctx: OK if ctx == 1 or ctx < self.next_id else BAD_ARGUMENT,
             "proxy_continue_stream": lambda stream: OK,
         }
         for imp in module.imports:
