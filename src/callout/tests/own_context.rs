@@ -91,7 +91,7 @@ fn each_concurrent_waiter_calls_and_an_answer_after_new_keys_is_not_read() {
     let mut w = worker(&p);
     let mut host = FakeHost::new(None);
     let t = token("k");
-    let mut dones = vec![Vec::new(), Vec::new(), Vec::new()];
+    let mut dones = [Vec::new(), Vec::new(), Vec::new()];
     for (ctx, done) in (1..).zip(dones.iter_mut()) {
         assert!(waits(&send_own(&mut w, &p, &mut host, ctx, &t, done)));
     }
