@@ -40,8 +40,20 @@ venv: $(VENV)/.stamp
 unit:
 	cargo test --lib --test allocations
 
-e2e: build venv
-	$(PY) -m pytest -q tests/e2e
+# The e2e suites need the Kong host too: a missing one fails them, never
+# skips (JWT_GUARD_REQUIRE_KONG).
+e2e: build venv kong-host
+	JWT_GUARD_REQUIRE_KONG=1 $(PY) -m pytest -q tests/e2e
+
+# Kong's wasm host (nginx + ngx_wasm_module + the wasmtime C API) for the
+# Kong e2e suites, built once into ~/.cache/jwt-guard/kong-host (about 7
+# minutes on 2 cores; tests/kong/host/build.sh). Sources: the tarballs in
+# KONG_HOST_SRC, by default ../shared/kong-host beside the repository when
+# it exists, else downloaded from GitHub; checked against pinned sha256s.
+KONG_HOST_SRC ?= $(abspath $(wildcard ../shared/kong-host))
+.PHONY: kong-host
+kong-host:
+	@KONG_HOST_SRC="$(KONG_HOST_SRC)" tests/kong/host/build.sh >/dev/null
 
 test: unit e2e fuzz-smoke
 

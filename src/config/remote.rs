@@ -86,7 +86,10 @@ pub fn compile(v: &Value, path: &str, discovery: bool) -> Result<Remote> {
         r.finish()?;
     }
     o.finish()?;
-    let shared_key = format!("jwt-guard/keys/{cluster}/{raw}");
+    // Kong's host keeps shared data in the shm_kv zone named by the key's
+    // prefix before its first `/` (else in the zone `*`): `jwt_guard` is a
+    // name kong.conf can declare (`nginx_wasm_shm_kv_jwt_guard`).
+    let shared_key = format!("jwt_guard/keys/{cluster}/{raw}");
     Ok(Remote {
         cluster,
         target,

@@ -151,7 +151,7 @@ class Host:
             "proxy_set_shared_data": lambda *a: OK,
             # As Envoy: only a context that exists (the module probes this).
             "proxy_set_effective_context":
-                lambda ctx: OK if ctx == 1 or ctx < self.next_id else BAD_ARGUMENT,
+                lambda ctx: OK if 1 <= ctx & 0xFFFFFFFF < self.next_id else BAD_ARGUMENT,
             "proxy_continue_stream": lambda stream: OK,
         }
         for imp in module.imports:
