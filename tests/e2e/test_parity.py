@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from client import Response, decode_b64_json, diff, send
+from client import diff, send
 from envoy_runner import NATIVE_ONLY
-from model import Req, Resolved, resolve
+from expectations import expectation_problems
+from model import resolve
 from scenarios import ALL_SCENARIOS
 
 CASES = [(sc, rq) for sc in ALL_SCENARIOS for rq in sc.requests]
@@ -25,42 +26,6 @@ def _describe_diff(d: dict) -> list[str]:
         else:
             lines.append(f"  {key}: native={native!r} wasm={wasm!r}")
     return lines
-
-
-def _expectation_problems(resp: Response, req: Req, r: Resolved) -> list[str]:
-    upstream_path, upstream_has = r.upstream_path, r.upstream_has
-    p = []
-    if resp.status != req.status:
-        p.append(f"status {resp.status}, expected {req.status} "
-                 f"(body {resp.body[:200]!r})")
-    if req.status == 200 and not resp.from_upstream:
-        p.append("expected the request to reach the upstream; it did not")
-    if req.status != 200 and resp.from_upstream:
-        p.append("expected a local reply; the request reached the upstream")
-    if r.www_authenticate is not None and resp.header("www-authenticate") != r.www_authenticate:
-        p.append(f"www-authenticate {resp.header('www-authenticate')!r}, "
-                 f"expected {r.www_authenticate!r}")
-    if req.body is not None and not resp.from_upstream:
-        body = resp.body.decode(errors="replace")
-        if body != req.body:
-            p.append(f"body {body!r}, expected {req.body!r}")
-    up = resp.upstream()
-    if up is not None:
-        seen = dict(up["headers"])
-        multi = [k for k, _ in up["headers"]]
-        for name, value in upstream_has.items():
-            got_value = seen.get(name)
-            if not isinstance(value, str) and got_value is not None:
-                got_value = decode_b64_json(got_value)
-            if multi.count(name) != 1 or got_value != value:
-                got = [v for k, v in up["headers"] if k == name]
-                p.append(f"upstream header {name}: {got!r}, expected [{value!r}]")
-        for name in req.upstream_lacks:
-            if name in seen:
-                p.append(f"upstream header {name} should be gone: {seen[name]!r}")
-        if upstream_path is not None and up["path"] != upstream_path:
-            p.append(f"upstream path {up['path']!r}, expected {upstream_path!r}")
-    return p
 
 
 @pytest.mark.parametrize("scenario,req", CASES,
@@ -83,7 +48,7 @@ def test_request(stack, parity_stats, scenario, req):
             problems += _describe_diff(d)
         else:
             parity_stats.agree += 1
-    expect = _expectation_problems(native, req, r)
+    expect = expectation_problems(native, req, r)
     if expect:
         parity_stats.expectation_failures += 1
         problems.append("native answer differs from the scenario's expectation:")
