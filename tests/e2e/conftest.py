@@ -1,6 +1,9 @@
 """Session fixtures: one echo upstream + one Envoy with two listeners per
 scenario (native jwt_authn and our wasm, same JwtAuthentication config).
 
+The Kong parity suite (test_kong_parity.py) starts its own nginx; its
+request counts are kept here for the summary line.
+
 JWT_GUARD_NATIVE_ONLY=1 builds only the native listeners, so the suite can be
 developed (and the native filter checked against our expectations) before
 the wasm exists.
@@ -19,6 +22,7 @@ from scenarios import ALL_SCENARIOS
 
 _STATS = pytest.StashKey["ParityStats"]()
 _ENVOY = pytest.StashKey["Envoy"]()
+_KONG_STATS = pytest.StashKey["KongParityStats"]()
 
 
 @dataclass
@@ -27,6 +31,14 @@ class ParityStats:
     agree: int = 0
     disagree: int = 0
     expectation_failures: int = 0
+
+
+@dataclass
+class KongParityStats:
+    """Scenario requests sent through Kong's wasm host (test_kong_parity)."""
+    requests: int = 0
+    as_expected: int = 0
+    host_answers: int = 0  # of those, answered as HOST_ANSWERS says
 
 
 @dataclass
@@ -40,11 +52,17 @@ class Stack:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATS] = ParityStats()
+    config.stash[_KONG_STATS] = KongParityStats()
 
 
 @pytest.fixture(scope="session")
 def parity_stats(pytestconfig: pytest.Config) -> ParityStats:
     return pytestconfig.stash[_STATS]
+
+
+@pytest.fixture(scope="session")
+def kong_parity_stats(pytestconfig: pytest.Config) -> KongParityStats:
+    return pytestconfig.stash[_KONG_STATS]
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +101,11 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    k = config.stash[_KONG_STATS]
+    if k.requests:
+        terminalreporter.write_line(
+            f"kong parity: {k.requests} requests, {k.as_expected} as expected "
+            f"({k.host_answers} with this host's own answer)")
     s = config.stash[_STATS]
     if s.requests == 0 and _ENVOY not in config.stash:
         return  # parity tests were not selected
