@@ -100,9 +100,12 @@ def nginx_conf(workdir: Path, sites: dict[str, dict], ports: dict[str, int],
         listen 127.0.0.1:{ports[name]};
         location / {{
             proxy_wasm jwt_guard {filter_config_token(cfg)};
-            # Not a bare `proxy_pass http://echo;`: that sends the client's
-            # request line and would hide a `:path` the filter changed.
-            proxy_pass http://echo$uri$is_args$args;
+            # With a URI part ("/"), nginx sends the request's current path
+            # and query (a `:path` the filter set; a bare `proxy_pass
+            # http://echo;` sends the client's request line instead) with
+            # its percent-encoding restored. `$uri$is_args$args` would send
+            # the decoded path as is: `%20` as a space, `%3F` as `?`.
+            proxy_pass http://echo/;
         }}
     }}
 """ for name, cfg in sites.items())
