@@ -20,7 +20,7 @@ use crate::callout::Worker;
 use crate::config;
 use crate::error::Fault;
 use crate::request::Headers;
-use crate::request::Removal;
+use crate::request::Writes;
 use crate::response;
 use crate::rules::{self, Decision, Denial, Policy};
 use host::{log, HostClock, ProxyHost, Traits};
@@ -300,7 +300,7 @@ fn process(
         rules::evaluate(policy, &mut headers, &clock, &view)
     };
     match decision {
-        Decision::Allow => apply(&headers, traits.removal),
+        Decision::Allow => apply(&headers, traits.writes),
         Decision::Deny(denial) => {
             if let Denial::Fault(Fault::NoClock) = denial {
                 log(LogLevel::Error, "jwt-guard: neither the host's nor WASI's clock can be read: refusing the request");
@@ -328,10 +328,10 @@ fn process(
     }
 }
 
-/// Writes the header changes of an allowed request back to the host, as
-/// its `removal` requires (`Headers::updates`).
-fn apply(headers: &Headers, removal: Removal) -> Action {
-    let updates = match headers.updates(removal) {
+/// Writes the header changes of an allowed request back to the host, in
+/// the form the host's way of writing needs (`Headers::updates`).
+fn apply(headers: &Headers, writes: Writes) -> Action {
+    let updates = match headers.updates(writes) {
         Ok(u) => u,
         Err(name) => {
             let fault = Fault::RepeatedHeader(name.to_owned());

@@ -212,6 +212,12 @@ impl KeyStore {
         at.map(|t| t.max(self.not_before))
     }
 
+    /// From now on, fetch keys ahead as `async_fetch` does: refresh them
+    /// before they expire, without waiting for a request to want them.
+    pub fn fetch_ahead(&mut self) {
+        self.policy.prefetch = true;
+    }
+
     /// Records that requests want keys (makes a fetch due without
     /// prefetch). Call it when keys are missing or stale; a no-op while
     /// they are fresh, since nobody needs to wait then.

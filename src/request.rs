@@ -14,16 +14,16 @@ pub struct Headers {
     touched: Vec<(String, usize)>,
 }
 
-/// What removing a request header does on the host.
+/// How the host applies the header changes the glue writes back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Removal {
-    /// The header is gone upstream (Envoy).
-    Drops,
-    /// The header still goes upstream: ngx_wasm_module only marks it removed
-    /// and nginx's proxy module forwards it anyway. Replacing a header's
-    /// value works there, but only its first value: further values are
-    /// marked the same way and keep theirs.
-    Forwards,
+pub enum Writes {
+    /// What is written is what goes upstream (Envoy).
+    Exact,
+    /// ngx_wasm_module under nginx's proxy module: a removed header still
+    /// goes upstream (it is only marked removed), replacing a header's value
+    /// reaches only its first copy (further copies are marked the same way
+    /// and keep theirs), and a `:path` without `?` keeps the old query.
+    Nginx,
 }
 
 /// One header to write back: its final values, in order. Empty: remove it.
@@ -138,22 +138,26 @@ impl Headers {
             .collect()
     }
 
-    /// The changes as a host with this `removal` must write them so that no
-    /// removed or replaced value reaches the upstream. Where removed headers
-    /// are forwarded, a removed header is blanked (set to the empty value)
-    /// instead; and a changed header that arrived more than once cannot be
-    /// made safe there, so its name comes back as the error (the glue then
+    /// The changes as a host that `writes` this way must be given them so
+    /// that no removed or replaced value reaches the upstream. On nginx a
+    /// removed header is blanked (set to the empty value) instead, a new
+    /// `:path` without a query ends in `?` (so a token taken from the query
+    /// leaves with it), and a changed header that arrived more than once
+    /// cannot be made safe: its name comes back as the error (the glue then
     /// refuses the request rather than forward a client's copy).
-    pub fn updates(&self, removal: Removal) -> Result<Vec<Update>, &str> {
-        if removal == Removal::Forwards {
-            if let Some((name, _)) = self.touched.iter().find(|(_, before)| *before > 1) {
-                return Err(name.as_str());
-            }
-        }
+    pub fn updates(&self, writes: Writes) -> Result<Vec<Update>, &str> {
         let mut out = self.changes();
-        if removal == Removal::Forwards {
-            for (_, values) in out.iter_mut().filter(|(_, v)| v.is_empty()) {
-                values.push(String::new());
+        if writes == Writes::Exact {
+            return Ok(out);
+        }
+        if let Some((name, _)) = self.touched.iter().find(|(_, before)| *before > 1) {
+            return Err(name.as_str());
+        }
+        for (name, values) in &mut out {
+            match values.first_mut() {
+                None => values.push(String::new()),
+                Some(path) if name == ":path" && !path.contains('?') => path.push('?'),
+                Some(_) => {}
             }
         }
         Ok(out)
@@ -202,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn where_removal_holds_updates_are_the_changes() {
+    fn where_writes_are_exact_updates_are_the_changes() {
         let mut m = h(&[
             ("authorization", "Bearer t"),
             ("x-org", "a"),
@@ -210,11 +214,11 @@ mod tests {
         ]);
         m.remove("authorization");
         m.set("x-org", "acme".into());
-        assert_eq!(m.updates(Removal::Drops), Ok(m.changes()));
+        assert_eq!(m.updates(Writes::Exact), Ok(m.changes()));
     }
 
     #[test]
-    fn where_removed_headers_are_forwarded_they_are_blanked() {
+    fn on_nginx_removed_headers_are_blanked() {
         let mut m = h(&[("authorization", "Bearer t"), ("x-org", "evil")]);
         m.remove("authorization");
         m.remove("x-org");
@@ -225,11 +229,11 @@ mod tests {
             ("x-org".to_owned(), vec![String::new()]),
             ("x-user".to_owned(), vec!["alice".to_owned()]),
         ];
-        assert_eq!(m.updates(Removal::Forwards), Ok(want));
+        assert_eq!(m.updates(Writes::Nginx), Ok(want));
     }
 
     #[test]
-    fn where_removed_headers_are_forwarded_a_repeated_changed_header_is_refused() {
+    fn on_nginx_a_repeated_changed_header_is_refused() {
         for change in ["remove", "set", "add"] {
             let mut m = h(&[("X-Org", "evil"), ("x-other", "1"), ("x-org", "corp")]);
             match change {
@@ -237,13 +241,24 @@ mod tests {
                 "set" => m.set("x-org", "acme".into()),
                 _ => m.add("x-org", "acme".into()),
             }
-            assert_eq!(m.updates(Removal::Forwards), Err("x-org"), "{change}");
-            assert!(m.updates(Removal::Drops).is_ok(), "{change}");
+            assert_eq!(m.updates(Writes::Nginx), Err("x-org"), "{change}");
+            assert!(m.updates(Writes::Exact).is_ok(), "{change}");
         }
         // Repeated but untouched: not ours to rewrite, nothing to refuse.
         let mut m = h(&[("x-org", "a"), ("x-org", "b")]);
         m.set("x-user", "alice".into());
-        assert!(m.updates(Removal::Forwards).is_ok());
+        assert!(m.updates(Writes::Nginx).is_ok());
+    }
+
+    #[test]
+    fn on_nginx_a_path_without_a_query_ends_in_a_question_mark() {
+        let mut m = h(&[(":path", "/p?access_token=t&a=1")]);
+        m.set(":path", "/p?a=1".into());
+        assert_eq!(m.updates(Writes::Nginx), Ok(m.changes()));
+        m.set(":path", "/p".into());
+        let want = vec![(":path".to_owned(), vec!["/p?".to_owned()])];
+        assert_eq!(m.updates(Writes::Nginx), Ok(want));
+        assert_eq!(m.updates(Writes::Exact), Ok(m.changes()));
     }
 
     #[test]
@@ -251,7 +266,7 @@ mod tests {
         let mut m = h(&[("x-org", "a"), ("x-org", "b")]);
         m.remove("x-org");
         m.add("x-org", "acme".into()); // one value now; two arrived
-        assert_eq!(m.updates(Removal::Forwards), Err("x-org"));
+        assert_eq!(m.updates(Writes::Nginx), Err("x-org"));
     }
 
     #[test]

@@ -122,6 +122,11 @@ impl KeyFetch {
     pub(super) fn start_own(&mut self, host: &mut dyn Host, context_id: u32, now: u64) -> bool {
         let generation = self.keys.generation();
         self.sync_from_shared(host, now);
+        // Every request that waits costs a call here: from now on the tick
+        // refreshes keys before they expire, so requests wait only for the
+        // first keys and for a new kid. Not before: shared data has just
+        // worked (where it traps, for want of a zone, so would the tick).
+        self.keys.fetch_ahead();
         if self.keys.generation() != generation || self.keys.backing_off(now) {
             return false;
         }

@@ -2,7 +2,7 @@
 //! call's answer read from the host.
 
 use crate::callout::{Answer, Call, Host, Level, Shared, MAX_BODY};
-use crate::request::Removal;
+use crate::request::Writes;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, LogLevel, MapType};
 use std::cell::Cell;
@@ -18,15 +18,15 @@ pub struct Traits {
     /// NULL request and kills the nginx worker. There a request is only
     /// acted on from its own callbacks.
     pub switches_context: bool,
-    /// What removing a request header does upstream.
-    pub removal: Removal,
+    /// How header changes reach the upstream.
+    pub writes: Writes,
 }
 
 impl Traits {
     /// Envoy (and Istio): both work.
     pub const ENVOY: Traits = Traits {
         switches_context: true,
-        removal: Removal::Drops,
+        writes: Writes::Exact,
     };
 
     /// Switching to a context that does not exist: Envoy refuses it (and
@@ -39,7 +39,7 @@ impl Traits {
         }
         Traits {
             switches_context: false,
-            removal: Removal::Forwards,
+            writes: Writes::Nginx,
         }
     }
 }

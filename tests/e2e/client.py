@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import threading
+import time
 from dataclasses import dataclass
 
-from model import Resolved
+from model import HOST, Resolved
 
 # Upstream headers left out of the comparison, each for a stated reason:
 DROPPED_UPSTREAM_HEADERS = {
@@ -102,3 +104,36 @@ def diff(a: dict, b: dict) -> dict:
     """Keys whose values differ: {key: (a value, b value)}."""
     keys = list(a) + [k for k in b if k not in a]
     return {k: (a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)}
+
+
+def burst(port: int, n: int, token: str) -> list:
+    """n connections opened first, then n requests sent at once (barrier);
+    each result is (status, body, seconds from the barrier to the answer)
+    or the exception text."""
+    barrier = threading.Barrier(n, timeout=20)
+    results: list = [None] * n
+
+    def one(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        try:
+            conn.connect()
+            barrier.wait()
+            t0 = time.monotonic()
+            conn.putrequest("GET", "/", skip_host=True, skip_accept_encoding=True)
+            conn.putheader("host", HOST)
+            conn.putheader("authorization", f"Bearer {token}")
+            conn.endheaders()
+            r = conn.getresponse()
+            body = r.read().decode(errors="replace")[:80]
+            results[i] = (r.status, body, time.monotonic() - t0)
+        except Exception as e:  # noqa: BLE001 (reported, not hidden)
+            results[i] = f"{type(e).__name__}: {e}"
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results

@@ -15,6 +15,14 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # A listen backlog for bursts (100 requests resumed at once open as many
+    # upstream connections): beyond the default 5 the kernel drops SYNs and
+    # the proxy's connect is retried only after 1 s, 3 s, 7 s...
+    request_queue_size = 128
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: Envoy pools upstream connections
 
@@ -51,7 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class EchoServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = ThreadingHTTPServer((host, port), _Handler)
+        self._server = _Server((host, port), _Handler)
         self._server.daemon_threads = True
         self._server.received = []   # list.append is atomic: handler threads share these
         self._server.malformed = []

@@ -37,6 +37,10 @@ MODES = ("ok", "500", "garbage", "oversize")
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # A listen backlog for bursts: on Kong's host every waiting request
+    # connects on its own, and beyond the default 5 the kernel drops SYNs
+    # (the client retries after 1 s, 3 s, 7 s...).
+    request_queue_size = 128
     allow_reuse_address = True  # rebinding the same port after down()
 
     def __init__(self, idp: "IdP", port: int) -> None:

@@ -93,8 +93,30 @@ def filter_config_token(cfg: dict) -> str:
     return token
 
 
+def kong_conf_shm_kv(path: Path = REPO / "deploy" / "kong" / "kong.conf") -> list[str]:
+    """The wasm{} `shm_kv` lines Kong renders from a kong.conf:
+    `nginx_wasm_shm_kv_<name> = <size>` becomes `shm_kv <name> <size>;`, and
+    `nginx_wasm_main_shm_kv = <size>` becomes `shm_kv * <size>;`."""
+    zones = []
+    for line in path.read_text().splitlines():
+        key, _, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if key == "nginx_wasm_main_shm_kv":
+            zones.append(f"shm_kv * {value};")
+        elif key.startswith("nginx_wasm_shm_kv_"):
+            zones.append(f"shm_kv {key.removeprefix('nginx_wasm_shm_kv_')} {value};")
+    return zones
+
+
+# The shared-data zone the sites run with: the one deploy/kong/kong.conf
+# declares, so every Kong test also checks that it is the zone jwt-guard's
+# keys land in (a read outside any zone traps).
+DEPLOY_SHM_KV = kong_conf_shm_kv()
+
+
 def nginx_conf(workdir: Path, sites: dict[str, dict], ports: dict[str, int],
-               echo_port: int, workers: int = 1, shm_kv: bool = True) -> str:
+               echo_port: int, workers: int = 1,
+               shm_kv: list[str] | None = None) -> str:
     site_blocks = "".join(f"""
     server {{  # {name}
         listen 127.0.0.1:{ports[name]};
@@ -120,7 +142,7 @@ events {{}}
 
 wasm {{
     module jwt_guard {WASM.resolve()};
-{'    shm_kv * 4m;' if shm_kv else ''}
+{''.join(f"    {z}{chr(10)}" for z in (DEPLOY_SHM_KV if shm_kv is None else shm_kv))}
 }}
 
 http {{
@@ -158,7 +180,9 @@ class Kong:
     look up ports, check its health, stop."""
 
     def __init__(self, name: str, sites: dict[str, dict], echo_port: int,
-                 workers: int = 1, shm_kv: bool = True) -> None:
+                 workers: int = 1, shm_kv: list[str] | None = None) -> None:
+        """`shm_kv`: the wasm{} zone lines, by default deploy/kong/kong.conf's
+        ([] for none)."""
         CACHE.mkdir(parents=True, exist_ok=True)
         self.nginx = require_nginx()
         self.name = name

@@ -37,6 +37,9 @@ NGINX_UNIQUE = "nginx: duplicate Authorization"
 # therefore cannot be cleaned, and jwt-guard refuses the request with 400.
 REPEATED_REMOVED = "repeated header jwt-guard must remove"
 
+# How each of those answers begins: nginx's own error page, or jwt-guard's.
+HOST_ANSWER_BODY = {NGINX_UNIQUE: b"<html>", REPEATED_REMOVED: b"jwt-guard cannot rewrite header "}
+
 # Requests this host answers with another status than the scenario's, each
 # for a reason above; the answer must still be a local reply. Keep it small:
 # anything else that differs is a failure.
@@ -90,6 +93,8 @@ def test_request_through_kong(kong, kong_parity_stats, scenario, req):
         if resp.status != status or resp.from_upstream:
             problems.append(f"status {resp.status} (from upstream: {resp.from_upstream}), "
                             f"expected a local {status} on this host ({reason})")
+        elif not resp.body.startswith(HOST_ANSWER_BODY[reason]):
+            problems.append(f"body {resp.body[:80]!r}, expected {HOST_ANSWER_BODY[reason]!r}…")
     else:
         # This host cannot drop a request header (see REPEATED_REMOVED):
         # jwt-guard blanks one it must remove, so "gone upstream" means

@@ -13,9 +13,7 @@ The fetch counts are printed in the session summary:
 
 from __future__ import annotations
 
-import http.client
 import os
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -26,12 +24,12 @@ from contextlib import contextmanager
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
-from client import Response, diff
+from client import Response, burst, diff
 from echo import EchoServer
 from envoy_runner import (Envoy, EnvoyError, bootstrap, listener, native_filter,
                           static_cluster, wasm_filter)
 from idp_server import DISCOVERY_PATH, JWKS_PATH, IdP
-from model import HOST, jwt_config
+from model import jwt_config
 from scenarios.common import EXPIRED, MISSING, NO_KEY, VERIFY_FAIL
 from tokens import ISS, Tok, b64url, claims, jwks, session_keys, tamper_sig
 from wasm_stack import (REALM, WasmStack, _require_wasm, assert_refused, check,
@@ -176,39 +174,6 @@ def passes_or_refused(s, token: str, body: str) -> bool:
         return False
     check(resp, 200)
     return True
-
-
-def burst(port: int, n: int, token: str) -> list:
-    """n connections opened first, then n requests sent at once (barrier);
-    each result is (status, body, seconds from the barrier to the answer)
-    or the exception text."""
-    barrier = threading.Barrier(n, timeout=20)
-    results: list = [None] * n
-
-    def one(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-        try:
-            conn.connect()
-            barrier.wait()
-            t0 = time.monotonic()
-            conn.putrequest("GET", "/", skip_host=True, skip_accept_encoding=True)
-            conn.putheader("host", HOST)
-            conn.putheader("authorization", f"Bearer {token}")
-            conn.endheaders()
-            r = conn.getresponse()
-            body = r.read().decode(errors="replace")[:80]
-            results[i] = (r.status, body, time.monotonic() - t0)
-        except Exception as e:  # noqa: BLE001 (reported, not hidden)
-            results[i] = f"{type(e).__name__}: {e}"
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
 
 
 # ---------------------------------------------------------------- 1. first request

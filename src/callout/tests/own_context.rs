@@ -259,3 +259,28 @@ fn a_request_that_leaves_is_forgotten_and_the_tick_replaces_its_lost_call() {
         Decision::Allow
     ));
 }
+
+#[test]
+fn once_a_request_waited_the_tick_refreshes_keys_before_they_expire() {
+    let p = policy(json!({"cache_duration": "100s"}));
+    let mut w = worker(&p);
+    let mut host = FakeHost::new(None);
+    let t = token("k");
+    let mut done = Vec::new();
+    send_own(&mut w, &p, &mut host, 1, &t, &mut done);
+    answer_own(&mut w, &p, &mut host, 0, ok(keys(&["k"])), (1, &t, &mut done));
+    host.advance(89_000);
+    w.tick(&mut host);
+    assert_eq!(host.sent.len(), 1, "fresh until the last tenth");
+    host.advance(2_000);
+    w.tick(&mut host);
+    assert_eq!(host.sent.len(), 2, "refreshed with no request waiting");
+    answer(&mut w, &mut host, 1, ok(keys(&["k"])));
+    host.advance(20_000); // past the first keys' expiry
+    let mut done = Vec::new();
+    assert!(matches!(
+        send_own(&mut w, &p, &mut host, 2, &t, &mut done),
+        Decision::Allow
+    ));
+    assert_eq!(host.sent.len(), 2);
+}
