@@ -268,7 +268,14 @@ fn once_a_request_waited_the_tick_refreshes_keys_before_they_expire() {
     let t = token("k");
     let mut done = Vec::new();
     send_own(&mut w, &p, &mut host, 1, &t, &mut done);
-    answer_own(&mut w, &p, &mut host, 0, ok(keys(&["k"])), (1, &t, &mut done));
+    answer_own(
+        &mut w,
+        &p,
+        &mut host,
+        0,
+        ok(keys(&["k"])),
+        (1, &t, &mut done),
+    );
     host.advance(89_000);
     w.tick(&mut host);
     assert_eq!(host.sent.len(), 1, "fresh until the last tenth");
