@@ -168,12 +168,8 @@ fn resume_ready(policy: &Policy, worker: &mut Worker, traits: Traits) {
             continue;
         }
         let mut done = r.done;
-        if process(policy, worker, traits, r.context_id, &mut done) == Action::Continue {
-            if let Err(e) = hostcalls::resume_http_request() {
-                let msg = format!("jwt-guard: cannot resume a request: {e:?}");
-                log(LogLevel::Warn, &msg);
-            }
-        }
+        let action = process(policy, worker, traits, r.context_id, &mut done);
+        resume_if(action);
     }
 }
 
@@ -211,12 +207,13 @@ impl Context for Request {
             return;
         }
         let ctx = self.context_id;
-        if process(&policy, &mut worker, self.traits, ctx, &mut self.done) == Action::Continue {
-            if let Err(e) = hostcalls::resume_http_request() {
-                let msg = format!("jwt-guard: cannot resume a request: {e:?}");
-                log(LogLevel::Warn, &msg);
-            }
-        }
+        resume_if(process(
+            &policy,
+            &mut worker,
+            self.traits,
+            ctx,
+            &mut self.done,
+        ));
     }
 
     fn on_done(&mut self) -> bool {
@@ -242,6 +239,17 @@ impl HttpContext for Request {
         };
         let ctx = self.context_id;
         process(&policy, &mut worker, self.traits, ctx, &mut self.done)
+    }
+}
+
+/// Lets a paused request go on if its new evaluation says so (a reply, or
+/// another wait, keeps it paused).
+fn resume_if(action: Action) {
+    if action == Action::Continue {
+        if let Err(e) = hostcalls::resume_http_request() {
+            let msg = format!("jwt-guard: cannot resume a request: {e:?}");
+            log(LogLevel::Warn, &msg);
+        }
     }
 }
 
