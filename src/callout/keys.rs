@@ -118,8 +118,8 @@ impl KeyFetch {
     /// host where the request can only be woken by its own call's answer.
     /// First takes what other workers shared: no call is made when that
     /// brought new keys, or a round that failed while the request was
-    /// arriving. True when a call is in flight for the request.
-    pub(super) fn start_own(&mut self, host: &mut dyn Host, context_id: u32, now: u64) -> bool {
+    /// arriving ([`KeyFetch::own_calls`] tells whether one was made).
+    pub(super) fn start_own(&mut self, host: &mut dyn Host, context_id: u32, now: u64) {
         let generation = self.keys.generation();
         self.sync_from_shared(host, now);
         // Every request that waits costs a call here: from now on the tick
@@ -128,22 +128,15 @@ impl KeyFetch {
         // worked (where it traps, for want of a zone, so would the tick).
         self.keys.fetch_ahead();
         if self.keys.generation() != generation || self.keys.backing_off(now) {
-            return false;
+            return;
         }
         if !self.keys.in_flight() {
             // The round is this call: the tick starts no other meanwhile.
             self.keys.start(now);
         }
         let target = self.remote.target.clone();
-        let before = self.own.len();
-        self.dispatch(
-            host,
-            &target,
-            self.remote.discovery,
-            Caller::Request(context_id),
-            now,
-        );
-        self.own.len() > before
+        let caller = Caller::Request(context_id);
+        self.dispatch(host, &target, self.remote.discovery, caller, now);
     }
 
     pub(super) fn tick(&mut self, host: &mut dyn Host, now: u64) {
