@@ -79,6 +79,24 @@ def main() -> None:
                                   "notValues": ["free"]}]}]}]}}
     write("config", [json.dumps(cfg), json.dumps({"providers": {}}),
                      '{"rules":[{"match":{"safe_regex":{"regex":"(a+)+"}}}]}', json.dumps(istio)])
+    write_introspection()
+
+
+def write_introspection() -> None:
+    """Introspection answers (RFC 7662 §2.2): active with claims, inactive,
+    and the hostile shapes an AS must not get away with."""
+    write("introspection", [
+        json.dumps({"active": True, "scope": "read write", "client_id": "l238j323ds-23ij4",
+                    "username": "jdoe", "token_type": "Bearer", "exp": NOW + 3600,
+                    "iat": NOW, "nbf": NOW, "sub": "Z5O3upPC88QrAjx00dis",
+                    "aud": "https://protected.example.net/resource",
+                    "iss": "https://server.example.com/", "cnf": {"jkt": "0ZcOCORZNYy"}}),
+        '{"active":false}',
+        '{"active":"true"}',
+        '{"active":false,"active":true}',
+        '{"token":{"active":true}}',
+        '{"active":true,"exp":1e400,"token_type":"refresh_token"}',
+    ])
 
 
 def write(target: str, items: list[str]) -> None:

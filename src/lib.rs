@@ -24,6 +24,7 @@ pub mod crypto;
 pub mod discovery;
 pub mod error;
 pub mod extract;
+pub mod introspection;
 pub mod jwks;
 pub mod jws;
 pub mod jwt;
