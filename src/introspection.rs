@@ -7,6 +7,8 @@
 //! duplicate member at any depth, `active` missing, `"true"`, `1`, nested)
 //! is an error: never "inactive", never "active".
 
+pub mod cache;
+
 use crate::b64;
 use crate::claims::{self, Object};
 use serde_json::Value;
