@@ -218,14 +218,8 @@ pub fn header_value(v: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::object as obj;
     use serde_json::json;
-
-    fn obj(v: Value) -> Object {
-        match v {
-            Value::Object(o) => o,
-            _ => panic!("not an object"),
-        }
-    }
 
     #[test]
     fn duplicate_members_are_refused_at_any_depth() {

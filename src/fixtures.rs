@@ -18,6 +18,14 @@ pub const SECRET: &[u8] = b"a-test-secret-of-thirty-two-byte";
 pub const NOW: u64 = 1_700_000_000;
 
 /// Unpadded base64url, as JWS segments are written.
+/// The JSON object `v` is (a test's claim set or answer).
+pub fn object(v: Value) -> crate::claims::Object {
+    match v {
+        Value::Object(o) => o,
+        other => panic!("not a JSON object: {other}"),
+    }
+}
+
 pub fn b64url(bytes: &[u8]) -> String {
     crate::b64::encode_std(bytes)
         .trim_end_matches('=')

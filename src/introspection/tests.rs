@@ -2,14 +2,8 @@
 //! vectors (Python's urllib.parse.quote_plus, base64 and hashlib).
 
 use super::*;
+use crate::fixtures::object as obj;
 use serde_json::json;
-
-fn obj(v: Value) -> Object {
-    match v {
-        Value::Object(o) => o,
-        other => panic!("not an object: {other}"),
-    }
-}
 
 #[test]
 fn active_true_is_the_claim_set_and_active_false_is_inactive() {

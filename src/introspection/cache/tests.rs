@@ -1,18 +1,12 @@
 //! Lifetimes of remembered answers, the shared-data record, the bounds.
 
 use super::*;
+use crate::fixtures::object as obj;
 use crate::introspection::cache_key;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const NOW: u64 = 1_700_000_000_000; // ms
 const MAX_TTL: u64 = 300_000;
-
-fn obj(v: Value) -> Object {
-    match v {
-        Value::Object(o) => o,
-        other => panic!("not an object: {other}"),
-    }
-}
 
 fn active(exp: Option<u64>) -> Object {
     let mut o = obj(json!({"active": true, "scope": "orders:read", "sub": "alice"}));
