@@ -89,6 +89,20 @@ pub fn decode_std(input: &[u8]) -> Option<Vec<u8>> {
 
 const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// URL-safe base64 without padding, as JWS segments are written (an
+/// introspection answer forwarded in `forward_payload_header`).
+pub fn encode_url(input: &[u8]) -> String {
+    encode_std(input)
+        .chars()
+        .filter(|c| *c != '=')
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect()
+}
+
 /// Standard base64 with padding (Envoy's encoding of object/array claims
 /// in `claim_to_headers`, and of padded payload headers after translation).
 pub fn encode_std(input: &[u8]) -> String {

@@ -97,6 +97,81 @@ fn lookup_string(obj: &Object, name: &str, wrong: Status) -> Result<Option<Strin
     }
 }
 
+/// The registered claims Envoy reads, typed: `iss`, `sub`, `nbf`, `exp`,
+/// `aud` (and `iat`, `jti` checked for type only).
+#[derive(Debug, Default)]
+pub struct Registered {
+    /// `iss`, empty when absent.
+    pub iss: String,
+    /// `sub`, empty when absent.
+    pub sub: String,
+    /// `nbf`, 0 when absent.
+    pub nbf: u64,
+    /// `exp`, 0 when absent.
+    pub exp: u64,
+    pub audiences: Vec<String>,
+}
+
+/// Reads a claim set's registered claims, in jwt_verify_lib's order (a
+/// token's payload, or an introspection answer, RFC 7662 §2.2).
+pub fn registered(payload: &Object) -> Result<Registered, Status> {
+    let iss = lookup_string(payload, "iss", Status::JwtPayloadIssNotString)?.unwrap_or_default();
+    let sub = lookup_string(payload, "sub", Status::JwtPayloadSubNotString)?.unwrap_or_default();
+    lookup_u64(
+        payload,
+        "iat",
+        Status::JwtPayloadIatNotInteger,
+        Status::JwtPayloadIatOutOfRange,
+    )?;
+    let nbf = lookup_u64(
+        payload,
+        "nbf",
+        Status::JwtPayloadNbfNotInteger,
+        Status::JwtPayloadNbfOutOfRange,
+    )?;
+    let exp = lookup_u64(
+        payload,
+        "exp",
+        Status::JwtPayloadExpNotInteger,
+        Status::JwtPayloadExpOutOfRange,
+    )?;
+    lookup_string(payload, "jti", Status::JwtPayloadJtiNotString)?;
+    let audiences = match claims::get_audiences(payload) {
+        Lookup::Found(a) => a,
+        Lookup::Missing => Vec::new(),
+        _ => return Err(Status::JwtPayloadAudNotString),
+    };
+    Ok(Registered {
+        iss,
+        sub,
+        nbf,
+        exp,
+        audiences,
+    })
+}
+
+/// Envoy's time check: not before `nbf - skew`, not after `exp + skew`
+/// (an `exp` of 0 means none).
+pub fn check_time(nbf: u64, exp: u64, now: u64, skew: u64) -> Result<(), Status> {
+    if now.saturating_add(skew) < nbf {
+        return Err(Status::JwtNotYetValid);
+    }
+    if exp != 0 && now > exp.saturating_add(skew) {
+        return Err(Status::JwtExpired);
+    }
+    Ok(())
+}
+
+/// Whether a token has a JWT's shape: three segments and a header that is
+/// a JSON object. An introspection provider sends only other tokens to the
+/// endpoint unless told to send these too.
+pub fn looks_like_jwt(token: &str) -> bool {
+    segments(token).is_ok_and(|(h, _, _)| {
+        b64::decode_url(h.as_bytes())
+            .is_some_and(|bytes| claims::parse_token_object(&bytes).is_some())
+    })
+}
+
 /// Parses `token`. Checks run cheapest first and in Envoy's order.
 pub fn parse(token: &str) -> Result<(Jwt, Signed<'_>), Status> {
     let (h, p, s) = segments(token)?;
@@ -111,32 +186,13 @@ pub fn parse(token: &str) -> Result<(Jwt, Signed<'_>), Status> {
 
     let payload_bytes = b64::decode_url(p.as_bytes()).ok_or(Status::JwtPayloadBadBase64)?;
     let payload = claims::parse_token_object(&payload_bytes).ok_or(Status::JwtPayloadBadJson)?;
-    let iss = lookup_string(&payload, "iss", Status::JwtPayloadIssNotString)?.unwrap_or_default();
-    let sub = lookup_string(&payload, "sub", Status::JwtPayloadSubNotString)?.unwrap_or_default();
-    lookup_u64(
-        &payload,
-        "iat",
-        Status::JwtPayloadIatNotInteger,
-        Status::JwtPayloadIatOutOfRange,
-    )?;
-    let nbf = lookup_u64(
-        &payload,
-        "nbf",
-        Status::JwtPayloadNbfNotInteger,
-        Status::JwtPayloadNbfOutOfRange,
-    )?;
-    let exp = lookup_u64(
-        &payload,
-        "exp",
-        Status::JwtPayloadExpNotInteger,
-        Status::JwtPayloadExpOutOfRange,
-    )?;
-    lookup_string(&payload, "jti", Status::JwtPayloadJtiNotString)?;
-    let audiences = match claims::get_audiences(&payload) {
-        Lookup::Found(a) => a,
-        Lookup::Missing => Vec::new(),
-        _ => return Err(Status::JwtPayloadAudNotString),
-    };
+    let Registered {
+        iss,
+        sub,
+        nbf,
+        exp,
+        audiences,
+    } = registered(&payload)?;
     let signed = signed(token, h, p, s)?;
 
     let jwt = Jwt {
@@ -168,13 +224,7 @@ impl Jwt {
     /// Envoy's time check: not before `nbf - skew`, not after `exp + skew`
     /// (an `exp` of 0 means none).
     pub fn check_time(&self, now: u64, skew: u64) -> Result<(), Status> {
-        if now.saturating_add(skew) < self.nbf {
-            return Err(Status::JwtNotYetValid);
-        }
-        if self.exp != 0 && now > self.exp.saturating_add(skew) {
-            return Err(Status::JwtExpired);
-        }
-        Ok(())
+        check_time(self.nbf, self.exp, now, skew)
     }
 }
 
