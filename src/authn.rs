@@ -6,11 +6,12 @@
 //! the lifetime.
 
 pub mod hardening;
+mod opaque;
 mod provider;
 mod runtime;
 
 pub use provider::{Audiences, ClaimToHeader, Keys, MaxLifetime, Provider, Providers};
-pub use runtime::{Availability, Callout, Clock, LocalKeysOnly, Runtime, Stop};
+pub use runtime::{Availability, Callout, Clock, Introspected, LocalKeysOnly, Runtime, Stop};
 
 use crate::cache;
 use crate::claims;
@@ -110,7 +111,7 @@ fn verify_one<'c>(
     if !lifetime_ok(provider.max_lifetime, jwt.exp, now) {
         return Err(Status::JwtVerificationFail.into());
     }
-    hardening::check_claims(&provider.hardening, &jwt, now, provider.clock_skew)?;
+    hardening::check_claims(&provider.hardening, &jwt.payload, now, provider.clock_skew)?;
     let remote;
     let (jwks, generation): (&Jwks, u64) = match &provider.keys {
         Keys::Local(jwks) => (jwks, 0),
@@ -122,6 +123,9 @@ fn verify_one<'c>(
             Availability::Pending => return Err(Stop::Wait(Callout::Keys(provider.index))),
             Availability::Unavailable => return Err(Status::JwksFetchFail.into()),
         },
+        // An introspection provider without keys, and a JWT it does not
+        // send to the endpoint (`jwt_tokens: verify_locally`).
+        Keys::None => return Err(Status::JwtVerificationFail.into()),
     };
     if jwks.is_empty() {
         return Err(Status::JwksNoValidKeys.into());
@@ -169,16 +173,69 @@ fn verify_one<'c>(
     Err(status.into())
 }
 
+/// A token that passed, as its provider's headers need it.
+enum Good {
+    /// A JWT: its payload segment is forwarded as received.
+    Jwt(Rc<Jwt>),
+    /// An introspected token: the answer is the payload.
+    Introspected(Rc<claims::Object>),
+}
+
+impl Good {
+    fn claims(&self) -> &Rc<claims::Object> {
+        match self {
+            Good::Jwt(jwt) => &jwt.payload,
+            Good::Introspected(claims) => claims,
+        }
+    }
+
+    /// What `forward_payload_header` carries: the JWT's payload segment, or
+    /// the introspection answer's JSON, base64url (unpadded).
+    fn payload(&self, token: &Token) -> String {
+        match self {
+            Good::Jwt(_) => jwt::payload_segment(&token.value).to_owned(),
+            Good::Introspected(claims) => {
+                let json = serde_json::Value::Object(claims::Object::clone(claims)).to_string();
+                crate::b64::encode_url(json.as_bytes())
+            }
+        }
+    }
+}
+
+/// Checks one token with `mode`'s provider: introspected, or verified as
+/// a JWT.
+fn check_one<'c>(
+    providers: &'c Providers,
+    extractor: &Extractor,
+    mode: Mode<'c>,
+    token: &Token,
+    clock: &dyn Clock,
+    keys: &dyn Runtime,
+) -> Result<(&'c Provider, Good), Stop> {
+    if let Mode::Provider {
+        provider,
+        audiences,
+    } = mode
+    {
+        if let Some(settings) = opaque::introspects(provider, token) {
+            let claims = opaque::verify(provider, settings, audiences, token, clock, keys)?;
+            return Ok((provider, Good::Introspected(claims)));
+        }
+    }
+    let (provider, jwt) = verify_one(providers, extractor, mode, token, clock, keys)?;
+    Ok((provider, Good::Jwt(jwt)))
+}
+
 /// What a verified token changes in the request.
 fn apply_good(
     provider: &Provider,
     extractor: &Extractor,
     token: &Token,
-    jwt: &Jwt,
+    good: &Good,
     headers: &mut Headers,
 ) {
     if let Some(h) = &provider.forward_payload_header {
-        let mut payload = jwt::payload_segment(&token.value).to_owned();
+        let mut payload = good.payload(token);
         if provider.pad_forward_payload_header {
             while payload.len() % 4 != 0 {
                 payload.push('=');
@@ -187,7 +244,7 @@ fn apply_good(
         headers.add(h, payload);
     }
     for c in &provider.claim_to_headers {
-        if let claims::Lookup::Found(v) = claims::get_path(&jwt.payload, &c.claim) {
+        if let claims::Lookup::Found(v) = claims::get_path(good.claims(), &c.claim) {
             if let Some(value) = claims::header_value(v) {
                 headers.add(&c.header, value);
             }
@@ -226,12 +283,12 @@ pub fn authenticate(
     };
     // Envoy verifies from the last token found to the first.
     while let Some(token) = tokens.pop() {
-        status = match verify_one(providers, extractor, mode, &token, clock, keys) {
-            Ok((provider, jwt)) => {
-                apply_good(provider, extractor, &token, &jwt, headers);
+        status = match check_one(providers, extractor, mode, &token, clock, keys) {
+            Ok((provider, good)) => {
+                apply_good(provider, extractor, &token, &good, headers);
                 verified.push(Verified {
                     provider: provider.index,
-                    claims: jwt.payload.clone(),
+                    claims: good.claims().clone(),
                 });
                 Ok(())
             }

@@ -25,11 +25,12 @@
 //!   another worker published before calling, and an answer that arrives
 //!   after newer keys is not read.
 //!
-//! Today's callouts fetch a provider's remote keys (`remote_jwks`, or
-//! `discovery` and then its `jwks_uri`): one [`keys::KeyFetch`] each. A new
-//! kind (token introspection) is a new [`Callout`] variant and a new job
-//! behind it, with the same waiting, tick, answer and sharing machinery.
+//! Two kinds of callouts: a provider's remote keys (`remote_jwks`, or
+//! `discovery` and then its `jwks_uri`), one [`keys::KeyFetch`] each; and
+//! token introspection (RFC 7662), one [`introspect::Introspect`] per
+//! introspection provider, with a flight per token.
 
+mod introspect;
 mod keys;
 mod view;
 mod waiters;
@@ -39,6 +40,7 @@ pub use view::View;
 use crate::authn::{Callout, Providers};
 use crate::cache::TokenCache;
 use crate::discovery::Target;
+use introspect::Introspect;
 use keys::KeyFetch;
 use waiters::Waiters;
 
@@ -65,7 +67,8 @@ pub struct Call<'a> {
     pub method: &'static str,
     pub target: &'a Target,
     /// Request headers beyond the pseudo-headers of `method` and `target`.
-    pub headers: &'a [(&'static str, &'static str)],
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: Option<&'a [u8]>,
     pub timeout_ms: u64,
 }
 
@@ -110,10 +113,12 @@ pub struct Resume {
 }
 
 /// All mutable state of one worker for one configuration: its remote key
-/// fetches, its parked requests and its verified-token cache.
+/// fetches, its introspections, its parked requests and its
+/// verified-token cache.
 #[derive(Default)]
 pub struct Worker {
     fetches: Vec<KeyFetch>,
+    introspections: Vec<Introspect>,
     waiters: Waiters,
     cache: TokenCache,
 }
@@ -124,14 +129,16 @@ impl Worker {
     pub fn new(providers: &Providers, token_cache_entries: usize) -> Worker {
         Worker {
             fetches: providers.iter().filter_map(KeyFetch::new).collect(),
+            introspections: providers.iter().filter_map(Introspect::new).collect(),
             waiters: Waiters::default(),
             cache: TokenCache::new(token_cache_entries),
         }
     }
 
-    /// Remote keys need the root's tick to fetch and share them.
+    /// Remote keys need the root's tick to fetch and share them;
+    /// introspection, to pick up other workers' answers and lost calls.
     pub fn needs_ticks(&self) -> bool {
-        !self.fetches.is_empty()
+        !self.fetches.is_empty() || !self.introspections.is_empty()
     }
 
     /// Periodic work: expire lost calls, pick up what other workers fetched
@@ -145,18 +152,25 @@ impl Worker {
         for f in &mut self.fetches {
             f.tick(host, now);
         }
+        for i in &mut self.introspections {
+            i.tick(host, now);
+        }
     }
 
     /// A call answered. Returns whether it was one of ours.
     pub fn on_response(&mut self, host: &mut dyn Host, token: u32, answer: Answer) -> bool {
-        let Some(f) = self.fetches.iter_mut().find(|f| f.owns(token)) else {
-            return false;
-        };
-        // Without a clock the call still ends; keys taken "at time 0" are
-        // long expired, so nothing is ever served from them.
+        // Without a clock the call still ends; keys or answers taken "at
+        // time 0" are long expired, so nothing is ever served from them.
         let now = host.now_ms().unwrap_or(0);
-        f.on_answer(host, token, answer, now);
-        true
+        if let Some(f) = self.fetches.iter_mut().find(|f| f.owns(token)) {
+            f.on_answer(host, token, answer, now);
+            return true;
+        }
+        if let Some(i) = self.introspections.iter_mut().find(|i| i.owns(token)) {
+            i.on_answer(host, token, answer, now);
+            return true;
+        }
+        false
     }
 
     /// Makes request `context_id` wait on calls of its own for `callouts`,
@@ -172,9 +186,17 @@ impl Worker {
         now: u64,
     ) -> usize {
         for c in callouts {
-            let Callout::Keys(provider) = *c;
-            if let Some(f) = self.fetch_mut(provider) {
-                f.start_own(host, context_id, now);
+            match *c {
+                Callout::Keys(provider) => {
+                    if let Some(f) = self.fetch_mut(provider) {
+                        f.start_own(host, context_id, now);
+                    }
+                }
+                Callout::Introspect { provider, key } => {
+                    if let Some(i) = self.introspection_mut(provider) {
+                        i.start_own(host, &key, context_id, now);
+                    }
+                }
             }
         }
         self.own_calls(context_id)
@@ -183,28 +205,61 @@ impl Worker {
     /// Calls of request `context_id` still in flight ([`Worker::wait_own`]);
     /// once none are, it is evaluated again.
     pub fn own_calls(&self, context_id: u32) -> usize {
-        self.fetches.iter().map(|f| f.own_calls(context_id)).sum()
+        let keys: usize = self.fetches.iter().map(|f| f.own_calls(context_id)).sum();
+        let introspections: usize = self
+            .introspections
+            .iter()
+            .map(|i| i.own_calls(context_id))
+            .sum();
+        keys.saturating_add(introspections)
     }
 
     /// Request `context_id` ended (answered, or its client left): nothing
-    /// waits on its calls any more.
+    /// waits on its calls any more, and their answers will not arrive
+    /// (introspections others wait for are made again from the tick).
     pub fn forget(&mut self, context_id: u32) {
         for f in &mut self.fetches {
             f.forget(context_id);
+        }
+        for i in &mut self.introspections {
+            i.forget(context_id);
         }
     }
 
     /// Parks a request until `callouts` settle (or their budget runs out).
     /// `done`: callouts it already waited for, not to be waited on again.
-    pub fn wait(&mut self, context_id: u32, callouts: &[Callout], done: Vec<Callout>, now: u64) {
+    /// Introspections it needs are asked for now, from `context` (the
+    /// context whose callback runs; `None`: the root), which then receives
+    /// the answer.
+    #[allow(clippy::too_many_arguments)]
+    pub fn wait(
+        &mut self,
+        host: &mut dyn Host,
+        context_id: u32,
+        callouts: &[Callout],
+        done: Vec<Callout>,
+        context: Option<u32>,
+        now: u64,
+    ) {
         let mut waits = Vec::with_capacity(callouts.len());
         let mut budget = 0u64;
         for c in callouts {
-            let Callout::Keys(provider) = *c;
-            if let Some(f) = self.fetch_mut(provider) {
-                f.keys.mark_waiting(now);
-                waits.push((*c, f.settled));
-                budget = budget.max(f.budget_ms());
+            match *c {
+                Callout::Keys(provider) => {
+                    if let Some(f) = self.fetch_mut(provider) {
+                        f.keys.mark_waiting(now);
+                        waits.push((*c, f.settled));
+                        budget = budget.max(f.budget_ms());
+                    }
+                }
+                Callout::Introspect { provider, key } => {
+                    if let Some(i) = self.introspection_mut(provider) {
+                        i.join(host, &key, context, now);
+                        // Settled once no flight for the key is left.
+                        waits.push((*c, 0));
+                        budget = budget.max(i.budget_ms());
+                    }
+                }
             }
         }
         let deadline = now.saturating_add(budget).saturating_add(WAIT_SLACK_MS);
@@ -215,12 +270,16 @@ impl Worker {
     /// out, removed from the parking list.
     pub fn ready(&mut self, now: u64) -> Vec<Resume> {
         let fetches = &self.fetches;
-        let settled = |c: Callout| {
-            let Callout::Keys(provider) = c;
-            fetches
+        let introspections = &self.introspections;
+        let settled = |c: Callout| match c {
+            Callout::Keys(provider) => fetches
                 .iter()
                 .find(|f| f.provider == provider)
-                .map(|f| f.settled)
+                .map(|f| f.settled),
+            Callout::Introspect { provider, key } => introspections
+                .iter()
+                .find(|i| i.provider == provider && i.in_flight(&key))
+                .map(|_| 0),
         };
         self.waiters.ready(now, settled)
     }
@@ -230,14 +289,21 @@ impl Worker {
         self.waiters.len()
     }
 
-    /// What one evaluation sees: remote keys and the token cache. `done`:
+    /// What one evaluation sees: remote keys, the token cache and
+    /// introspection answers (shared data read through `host`). `done`:
     /// callouts this request must not wait for again ([`Resume::done`]).
-    pub fn view<'a>(&'a mut self, done: &'a [Callout]) -> View<'a> {
-        View::new(self, done)
+    pub fn view<'a>(&'a mut self, done: &'a [Callout], host: &'a dyn Host) -> View<'a> {
+        View::new(self, done, host)
     }
 
     fn fetch_mut(&mut self, provider: usize) -> Option<&mut KeyFetch> {
         self.fetches.iter_mut().find(|f| f.provider == provider)
+    }
+
+    fn introspection_mut(&mut self, provider: usize) -> Option<&mut Introspect> {
+        self.introspections
+            .iter_mut()
+            .find(|i| i.provider == provider)
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod authz;
 mod hardening;
+mod introspection;
 mod istio;
 mod json;
 mod matchers;
@@ -119,7 +120,7 @@ pub fn compile(text: &str) -> Result<Compiled, ConfigError> {
                     key,
                 })
                 .collect(),
-            Keys::Remote { .. } => Vec::new(),
+            Keys::Remote { .. } | Keys::None => Vec::new(),
         })
         .collect();
     Ok(Compiled {

@@ -82,11 +82,21 @@ pub enum Status {
     JwtPayloadAuthTimeMissing,
     /// `auth_time` is older than `max_auth_age` (plus the clock skew).
     JwtAuthTimeTooOld,
+    // Token introspection (RFC 7662, jwt-guard only).
+    /// The authorization server says the token is not active: unknown,
+    /// expired, revoked, or not for this client.
+    TokenInactive,
+    /// An active answer's `token_type` names a refresh or ID token.
+    TokenNotAccessToken,
+    /// The introspection endpoint gave no usable answer (5xx, timeout, no
+    /// connection, an unreadable answer, our credentials refused) and
+    /// nothing remembered may stand in: 503, the token is not known bad.
+    IntrospectionUnavailable,
 }
 
 impl Status {
     /// Every status, in declaration order.
-    pub const ALL: [Status; 35] = [
+    pub const ALL: [Status; 38] = [
         Status::JwtMissed,
         Status::JwtNotYetValid,
         Status::JwtExpired,
@@ -122,6 +132,9 @@ impl Status {
         Status::JwtPayloadRequiredClaimMissing,
         Status::JwtPayloadAuthTimeMissing,
         Status::JwtAuthTimeTooOld,
+        Status::TokenInactive,
+        Status::TokenNotAccessToken,
+        Status::IntrospectionUnavailable,
     ];
 
     /// The sentence Envoy sends as the body of its 401/403.
@@ -174,6 +187,9 @@ impl Status {
                 "Jwt payload [auth_time] field is missing or not a number"
             }
             Status::JwtAuthTimeTooOld => "Jwt auth_time is too old",
+            Status::TokenInactive => "Token is not active",
+            Status::TokenNotAccessToken => "Token is not an access token",
+            Status::IntrospectionUnavailable => "Token introspection is unavailable",
         }
     }
 }
@@ -288,6 +304,9 @@ mod tests {
             Status::JwtPayloadRequiredClaimMissing => 32,
             Status::JwtPayloadAuthTimeMissing => 33,
             Status::JwtAuthTimeTooOld => 34,
+            Status::TokenInactive => 35,
+            Status::TokenNotAccessToken => 36,
+            Status::IntrospectionUnavailable => 37,
         }
     }
 

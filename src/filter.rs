@@ -73,7 +73,7 @@ impl Context for Root {
             return;
         };
         if worker.on_response(&mut ProxyHost, token, host::answer(body)) {
-            resume_ready(&policy, &mut worker, self.traits);
+            resume_ready(&policy, &mut worker, self.traits, None);
         }
     }
 }
@@ -138,7 +138,7 @@ impl RootContext for Root {
             return;
         };
         worker.tick(&mut ProxyHost);
-        resume_ready(&policy, &mut worker, self.traits);
+        resume_ready(&policy, &mut worker, self.traits, None);
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
@@ -157,8 +157,10 @@ impl RootContext for Root {
 }
 
 /// Evaluates again every paused request whose callouts ended (or whose
-/// budget ran out), acting on each in its own context.
-fn resume_ready(policy: &Policy, worker: &mut Worker, traits: Traits) {
+/// budget ran out), acting on each in its own context. `active`: the
+/// request whose callback runs (`None`: the root's), which receives the
+/// answers of calls made meanwhile.
+fn resume_ready(policy: &Policy, worker: &mut Worker, traits: Traits, active: Option<u32>) {
     // No clock: every parked request is taken out, and refused when its
     // evaluation fails to read the clock too, rather than left hanging.
     let now = host::now_ms().unwrap_or(u64::MAX);
@@ -168,7 +170,7 @@ fn resume_ready(policy: &Policy, worker: &mut Worker, traits: Traits) {
             continue;
         }
         let mut done = r.done;
-        let action = process(policy, worker, traits, r.context_id, &mut done);
+        let action = process(policy, worker, traits, r.context_id, &mut done, active);
         resume_if(action);
     }
 }
@@ -183,10 +185,13 @@ struct Request {
 }
 
 impl Context for Request {
-    /// Only for calls of its own ([`Worker::wait_own`]): the request is
-    /// evaluated again once the last one ended. The host keeps it paused
-    /// while one is in flight, and lets it go on (ngx_wasm_module) when the
-    /// last ends without a reply: so it is resumed or answered here.
+    /// For calls made from this request's context. Where the root acts on
+    /// requests (Envoy), an introspection this request started: every
+    /// request it settles is resumed. Otherwise a call of its own
+    /// ([`Worker::wait_own`]): the request is evaluated again once the last
+    /// one ended. The host keeps it paused while one is in flight, and lets
+    /// it go on (ngx_wasm_module) when the last ends without a reply: so it
+    /// is resumed or answered here.
     fn on_http_call_response(
         &mut self,
         token: u32,
@@ -202,25 +207,28 @@ impl Context for Request {
             refuse(&Denial::Fault(Fault::Busy), "", false);
             return;
         };
+        let ctx = self.context_id;
         worker.on_response(&mut ProxyHost, token, host::answer(body));
-        if worker.own_calls(self.context_id) > 0 {
+        if self.traits.switches_context {
+            resume_ready(&policy, &mut worker, self.traits, Some(ctx));
             return;
         }
-        let ctx = self.context_id;
+        if worker.own_calls(ctx) > 0 {
+            return;
+        }
         resume_if(process(
             &policy,
             &mut worker,
             self.traits,
             ctx,
             &mut self.done,
+            Some(ctx),
         ));
     }
 
     fn on_done(&mut self) -> bool {
-        if !self.traits.switches_context {
-            if let Ok(mut worker) = self.worker.try_borrow_mut() {
-                worker.forget(self.context_id);
-            }
+        if let Ok(mut worker) = self.worker.try_borrow_mut() {
+            worker.forget(self.context_id);
         }
         true
     }
@@ -238,7 +246,14 @@ impl HttpContext for Request {
             return refuse(&Denial::Fault(Fault::Busy), "", false);
         };
         let ctx = self.context_id;
-        process(&policy, &mut worker, self.traits, ctx, &mut self.done)
+        process(
+            &policy,
+            &mut worker,
+            self.traits,
+            ctx,
+            &mut self.done,
+            Some(ctx),
+        )
     }
 }
 
@@ -274,13 +289,15 @@ fn refuse(denial: &Denial<'_>, realm: &str, problem_details: bool) -> Action {
 
 /// Evaluates the current (effective) request and applies the decision.
 /// `done`: callouts the request already waited for (it is not held for
-/// them again); grows when it waits on calls of its own.
+/// them again); grows when it waits on calls of its own. `active`: whose
+/// callback runs ([`resume_ready`]).
 fn process(
     policy: &Policy,
     worker: &mut Worker,
     traits: Traits,
     context_id: u32,
     done: &mut Vec<Callout>,
+    active: Option<u32>,
 ) -> Action {
     let pairs = match hostcalls::get_map_bytes(MapType::HttpRequestHeaders) {
         Ok(p) => p,
@@ -304,7 +321,7 @@ fn process(
     let realm = response::realm(&headers);
     let clock = HostClock::default();
     let decision = {
-        let view = worker.view(done);
+        let view = worker.view(done, &ProxyHost);
         rules::evaluate(policy, &mut headers, &clock, &view)
     };
     match decision {
@@ -321,7 +338,8 @@ fn process(
                 return refuse(&Denial::Fault(Fault::NoClock), &realm, false);
             };
             if traits.switches_context {
-                worker.wait(context_id, &callouts, done.clone(), now);
+                let done = done.clone();
+                worker.wait(&mut ProxyHost, context_id, &callouts, done, active, now);
                 return Action::Pause;
             }
             let calls = worker.wait_own(&mut ProxyHost, context_id, &callouts, now);
@@ -331,7 +349,7 @@ fn process(
             }
             // Nothing to wait on after all: decide now. Each round adds to
             // `done`, which evaluation never waits on again, so this ends.
-            process(policy, worker, traits, context_id, done)
+            process(policy, worker, traits, context_id, done, active)
         }
     }
 }

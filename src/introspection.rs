@@ -8,6 +8,7 @@
 //! is an error: never "inactive", never "active".
 
 pub mod cache;
+pub mod settings;
 
 use crate::b64;
 use crate::claims::{self, Object};

@@ -61,8 +61,25 @@ pub fn realm(headers: &Headers) -> String {
 /// filter refuses: 403, `RBAC: access denied`, no challenge. The module's
 /// own faults are a plain 500/503 with no challenge, whatever
 /// `problem_details` says (they are not about the client's credentials).
+/// An introspection endpoint that cannot answer is a 503 without a
+/// challenge (the token is not known bad).
 pub fn reply(denial: &Denial<'_>, realm: &str, problem_details: bool) -> Reply {
     let (status, error, scope, body) = match denial {
+        // The token is not known bad: no challenge, and a status clients
+        // and load balancers retry, rather than one that makes a client
+        // drop a good token and log in again while the endpoint is down.
+        Denial::Authn(Status::IntrospectionUnavailable) => {
+            let body = Status::IntrospectionUnavailable.message();
+            return Reply {
+                status: 503,
+                body: match problem_details {
+                    true => problem_json(503, body, None, None),
+                    false => body.to_owned(),
+                },
+                content_type: problem_details.then_some("application/problem+json"),
+                www_authenticate: None,
+            };
+        }
         Denial::Authn(s) => {
             let status = if *s == Status::JwtAudienceNotAllowed {
                 403
@@ -116,10 +133,10 @@ pub fn reply(denial: &Denial<'_>, realm: &str, problem_details: bool) -> Reply {
 /// RFC 9457 problem details, members in a fixed order.
 fn problem_json(status: u32, detail: &str, error: Option<&str>, scope: Option<&str>) -> String {
     let quote = |s: &str| serde_json::Value::from(s).to_string();
-    let title = if status == 403 {
-        "Forbidden"
-    } else {
-        "Unauthorized"
+    let title = match status {
+        403 => "Forbidden",
+        503 => "Service Unavailable",
+        _ => "Unauthorized",
     };
     let mut out = format!(
         "{{\"type\":\"about:blank\",\"title\":\"{title}\",\"status\":{status},\"detail\":{}",

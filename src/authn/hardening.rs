@@ -121,16 +121,20 @@ fn auth_time_fresh(
 }
 
 /// Hardening of the claims, checked after the lifetime and before any key.
-pub(super) fn check_claims(h: &Hardening, jwt: &Jwt, now: u64, skew: u64) -> Result<(), Status> {
+pub(super) fn check_claims(
+    h: &Hardening,
+    payload: &claims::Object,
+    now: u64,
+    skew: u64,
+) -> Result<(), Status> {
     for path in &h.required_claims {
-        match claims::get_path(&jwt.payload, path) {
+        match claims::get_path(payload, path) {
             claims::Lookup::Found(v) if !v.is_null() => {}
             _ => return Err(Status::JwtPayloadRequiredClaimMissing),
         }
     }
     if let Some(max_age) = h.max_auth_age {
-        let fresh = jwt
-            .payload
+        let fresh = payload
             .get("auth_time")
             .and_then(|t| auth_time_fresh(t, max_age, skew, now))
             .ok_or(Status::JwtPayloadAuthTimeMissing)?;

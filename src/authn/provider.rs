@@ -4,6 +4,7 @@
 
 use super::hardening::Hardening;
 use crate::extract::Locations;
+use crate::introspection::settings::Settings;
 use crate::jwks::{Jwks, KeyPolicy};
 use crate::keystore::Remote;
 use crate::matcher::StringMatcher;
@@ -55,6 +56,8 @@ pub enum Keys {
         remote: Box<Remote>,
         policy: KeyPolicy,
     },
+    /// None: an `introspection` provider without keys for JWT-shaped tokens.
+    None,
 }
 
 /// One `claim_to_headers` entry.
@@ -77,6 +80,9 @@ pub struct Provider {
     pub subjects: Option<StringMatcher>,
     pub max_lifetime: Option<MaxLifetime>,
     pub keys: Keys,
+    /// jwt-guard extension: opaque tokens (and, as configured, JWT-shaped
+    /// ones) are checked by the authorization server (RFC 7662).
+    pub introspection: Option<Box<Settings>>,
     pub forward: bool,
     pub forward_payload_header: Option<String>,
     pub pad_forward_payload_header: bool,

@@ -1,10 +1,12 @@
 //! What authentication needs from outside a pure computation: the time,
-//! remote keys and the verified-token cache, and how it stops when it
+//! remote keys, the verified-token cache and introspection answers, and how it stops when it
 //! cannot decide yet (waiting for a callout) or at all (no clock).
 
 use crate::cache;
+use crate::claims::Object;
 use crate::error::Status;
 use crate::jwks::Jwks;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// A callout a request must wait for before it can be decided.
@@ -13,6 +15,10 @@ pub enum Callout {
     /// The remote keys (`remote_jwks` or `discovery`) of the provider at
     /// this index.
     Keys(usize),
+    /// The introspection of one token at the provider at this index; `key`
+    /// is the token's cache key (`introspection::cache_key`), never the
+    /// token.
+    Introspect { provider: usize, key: [u8; 32] },
 }
 
 /// Why authenticating did not pass.
@@ -45,6 +51,19 @@ pub enum Availability {
     Unavailable,
 }
 
+/// What the worker knows of a token at an introspection provider.
+#[derive(Clone, Debug)]
+pub enum Introspected {
+    /// Active, with the answer as its claim set (fresh, or stale where
+    /// `serve_stale` allows it).
+    Active(Rc<Object>),
+    Inactive,
+    /// Being asked (or about to be): the request should wait.
+    Pending,
+    /// No usable answer, and nothing remembered may stand in.
+    Unavailable,
+}
+
 /// The worker's mutable state as the request path sees it: remote keys and
 /// the verified-token cache. Implemented by the callout worker's view, and
 /// trivially (`LocalKeysOnly`) for tests and local-only configs. Time is
@@ -62,6 +81,17 @@ pub trait Runtime {
     }
     /// Records a token whose signature verified.
     fn remember(&self, _token: &str, _hit: cache::Hit) {}
+    /// What the introspection provider at `provider` knows of `token`
+    /// (cache key `key`) at `now_ms`. `Pending` also asks for it.
+    fn introspected(
+        &self,
+        _provider: usize,
+        _key: &[u8; 32],
+        _token: &str,
+        _now_ms: u64,
+    ) -> Introspected {
+        Introspected::Unavailable
+    }
 }
 
 /// The request's time. Read through this so the glue asks the host only for

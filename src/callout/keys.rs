@@ -230,6 +230,7 @@ impl KeyFetch {
             method: "GET",
             target,
             headers: ACCEPT_JSON,
+            body: None,
             timeout_ms: self.remote.policy.timeout_ms,
         };
         match (host.dispatch(&call), caller) {

@@ -168,7 +168,7 @@ fn started(remote: Value) -> Started {
     let mut w = worker(&p);
     let mut host = FakeHost::new(None);
     let t = token("k");
-    assert!(waits(&send(&mut w, &p, &host, 1, &t, &[])));
+    assert!(waits(&send(&mut w, &p, &mut host, 1, &t, &[])));
     w.tick(&mut host);
     assert_eq!(host.sent.len(), 1);
     Started { p, w, host, t }
@@ -189,7 +189,7 @@ fn ok(body: Vec<u8>) -> Answer {
 fn send(
     w: &mut Worker,
     p: &crate::rules::Policy,
-    host: &FakeHost,
+    host: &mut FakeHost,
     ctx: u32,
     token: &str,
     done: &[Callout],
@@ -200,11 +200,12 @@ fn send(
     ]);
     let clock = Ms(host.now());
     let decision = {
-        let view = w.view(done);
+        let view = w.view(done, &*host);
         owned(evaluate(p, &mut headers, clock, &view))
     };
     if let Decision::Wait(callouts) = &decision {
-        w.wait(ctx, callouts, done.to_vec(), host.now());
+        let now = host.now();
+        w.wait(host, ctx, callouts, done.to_vec(), None, now);
     }
     decision
 }
@@ -233,7 +234,7 @@ fn owned(d: Decision<'_>) -> Decision<'static> {
 fn resume(
     w: &mut Worker,
     p: &crate::rules::Policy,
-    host: &FakeHost,
+    host: &mut FakeHost,
     token: &str,
 ) -> Vec<(u32, Decision<'static>)> {
     w.ready(host.now())

@@ -1,8 +1,9 @@
 //! What one evaluation sees of the worker ([`crate::authn::Runtime`]):
-//! remote keys, refetches on unknown key ids, the verified-token cache.
+//! remote keys, refetches on unknown key ids, the verified-token cache,
+//! introspection answers.
 
-use super::Worker;
-use crate::authn::{Availability, Callout, Runtime};
+use super::{Host, Worker};
+use crate::authn::{Availability, Callout, Introspected, Runtime};
 use crate::cache::Hit;
 use std::cell::RefCell;
 
@@ -13,13 +14,16 @@ pub struct View<'a> {
     /// Callouts this request already waited for: their round has ended, so
     /// it is answered with what is there instead of waiting again.
     done: &'a [Callout],
+    /// For other workers' introspection answers in shared data.
+    host: &'a dyn Host,
 }
 
 impl<'a> View<'a> {
-    pub(super) fn new(worker: &'a mut Worker, done: &'a [Callout]) -> View<'a> {
+    pub(super) fn new(worker: &'a mut Worker, done: &'a [Callout], host: &'a dyn Host) -> View<'a> {
         View {
             worker: RefCell::new(worker),
             done,
+            host,
         }
     }
 }
@@ -60,5 +64,17 @@ impl Runtime for View<'_> {
 
     fn remember(&self, token: &str, hit: Hit) {
         self.worker.borrow_mut().cache.insert(token, hit);
+    }
+
+    fn introspected(&self, provider: usize, key: &[u8; 32], token: &str, now: u64) -> Introspected {
+        let waited = self.done.contains(&Callout::Introspect {
+            provider,
+            key: *key,
+        });
+        let mut worker = self.worker.borrow_mut();
+        match worker.introspection_mut(provider) {
+            Some(i) => i.lookup(self.host, key, token, now, waited),
+            None => Introspected::Unavailable,
+        }
     }
 }

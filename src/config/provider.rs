@@ -142,12 +142,31 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
                 policy: key_policy,
             }
         }
+        // Introspection alone: JWT-shaped tokens go to the endpoint too,
+        // or (`verify_locally`) are not this provider's.
+        None if o.has("introspection") => Keys::None,
         None => {
             return err(
                 path,
-                "one of local_jwks, remote_jwks, discovery is required",
+                "one of local_jwks, remote_jwks, discovery, introspection is required",
             )
         }
+    };
+    let introspection = match o.field("introspection")? {
+        Some(_) if o.has("discovery") => {
+            return err(
+                &format!("{path}.introspection"),
+                "cannot be combined with discovery yet: give http_uri and, for JWT-shaped \
+                 tokens, remote_jwks",
+            )
+        }
+        Some((iv, ip)) => {
+            let has_keys = !matches!(keys, Keys::None);
+            Some(Box::new(super::introspection::compile(
+                iv, &ip, name, has_keys,
+            )?))
+        }
+        None => None,
     };
     let forward = o.bool("forward")?;
     let locations = locations(&mut o)?;
@@ -193,6 +212,7 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
         subjects,
         max_lifetime,
         keys,
+        introspection,
         forward,
         forward_payload_header,
         pad_forward_payload_header,

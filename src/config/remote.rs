@@ -3,12 +3,13 @@
 
 use super::json::{err, Obj, Result};
 use crate::discovery::parse_uri;
+use crate::discovery::Target;
 use crate::keystore::{FetchPolicy, Remote};
 use serde_json::Value;
 
 const MS: i128 = 1_000_000;
 
-fn millis(o: &mut Obj<'_>, name: &str) -> Result<Option<u64>> {
+pub(super) fn millis(o: &mut Obj<'_>, name: &str) -> Result<Option<u64>> {
     let path = format!("{}.{name}", o.path);
     match o.duration(name)? {
         None => Ok(None),
@@ -17,9 +18,17 @@ fn millis(o: &mut Obj<'_>, name: &str) -> Result<Option<u64>> {
     }
 }
 
-/// `remote_jwks` (`discovery == false`) or `discovery`.
-pub fn compile(v: &Value, path: &str, discovery: bool) -> Result<Remote> {
-    let mut o = Obj::new(v, path)?;
+/// An Envoy `HttpUri`: what to call, through which upstream, how long to wait.
+pub(super) struct HttpUri {
+    /// The URI as written (shared-data keys name it).
+    pub raw: String,
+    pub target: Target,
+    pub cluster: String,
+    pub timeout_ms: u64,
+}
+
+/// `<o>.http_uri`, required.
+pub(super) fn http_uri(o: &mut Obj<'_>) -> Result<HttpUri> {
     let mut uri = o.require_object("http_uri")?;
     let raw = uri.string("uri")?.unwrap_or_default();
     let target = parse_uri(&raw).or_else(|e| err(&format!("{}.uri", uri.path), e.to_string()))?;
@@ -35,6 +44,23 @@ pub fn compile(v: &Value, path: &str, discovery: bool) -> Result<Remote> {
         return err(&format!("{}.timeout", uri.path), "must be positive");
     }
     uri.finish()?;
+    Ok(HttpUri {
+        raw,
+        target,
+        cluster,
+        timeout_ms,
+    })
+}
+
+/// `remote_jwks` (`discovery == false`) or `discovery`.
+pub fn compile(v: &Value, path: &str, discovery: bool) -> Result<Remote> {
+    let mut o = Obj::new(v, path)?;
+    let HttpUri {
+        raw,
+        target,
+        cluster,
+        timeout_ms,
+    } = http_uri(&mut o)?;
 
     let mut policy = FetchPolicy {
         cache_duration_ms: millis(&mut o, "cache_duration")?.unwrap_or(600_000),

@@ -308,6 +308,7 @@ fn a_field_missing_from_the_schema_is_found_where_the_compiler_reads_it() {
             // minimal.json's provider
             at_remote("providers.idp.remote_jwks"),
             at_remote("providers.oidc.discovery"),
+            at_remote("providers.opaque.remote_jwks"),
             at_remote("providers.remote.remote_jwks")
         ]
     );

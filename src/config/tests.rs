@@ -7,7 +7,7 @@ use serde_json::json;
 fn local_keys(p: &Provider) -> &Jwks {
     match &p.keys {
         Keys::Local(j) => j,
-        Keys::Remote { .. } => panic!("expected local keys"),
+        Keys::Remote { .. } | Keys::None => panic!("expected local keys"),
     }
 }
 
@@ -170,7 +170,7 @@ fn remote_key_sources_are_checked_with_paths() {
     );
     let e = error_of(json!({"providers": {"p": {"issuer": "i"}}}));
     assert!(
-        e.contains("one of local_jwks, remote_jwks, discovery is required"),
+        e.contains("one of local_jwks, remote_jwks, discovery, introspection is required"),
         "{e}"
     );
     let e = error_of(

@@ -86,7 +86,7 @@ impl Host for ProxyHost {
         ];
         headers.extend(call.headers.iter().copied());
         let timeout = Duration::from_millis(call.timeout_ms);
-        hostcalls::dispatch_http_call(call.cluster, headers, None, vec![], timeout)
+        hostcalls::dispatch_http_call(call.cluster, headers, call.body, vec![], timeout)
             .map_err(|e| format!("{e:?}"))
     }
 

@@ -10,7 +10,7 @@ const REALM: &str = "http://api.example.com/a?b=c";
 
 /// `(status, body, error attribute)` of each authentication failure, as
 /// Envoy's jwt_authn answers (our hardening statuses in its style).
-const AUTHN: [(Status, u32, &str, Option<&str>); 35] = [
+const AUTHN: [(Status, u32, &str, Option<&str>); 38] = [
     (Status::JwtMissed, 401, "Jwt is missing", None),
     (
         Status::JwtNotYetValid,
@@ -216,6 +216,25 @@ const AUTHN: [(Status, u32, &str, Option<&str>); 35] = [
         "Jwt auth_time is too old",
         Some("invalid_token"),
     ),
+    (
+        Status::TokenInactive,
+        401,
+        "Token is not active",
+        Some("invalid_token"),
+    ),
+    (
+        Status::TokenNotAccessToken,
+        401,
+        "Token is not an access token",
+        Some("invalid_token"),
+    ),
+    // Not the client's fault: 503 and no challenge at all.
+    (
+        Status::IntrospectionUnavailable,
+        503,
+        "Token introspection is unavailable",
+        None,
+    ),
 ];
 
 /// The module's faults: `(fault, status, body)`.
@@ -287,7 +306,7 @@ fn every_denial_has_its_status_body_and_challenge() {
             status: code,
             body: body.to_owned(),
             content_type: None,
-            www_authenticate: Some(challenge(error, None)),
+            www_authenticate: (code != 503).then(|| challenge(error, None)),
         };
         assert_eq!(r, want, "{status:?}");
     }
@@ -362,6 +381,19 @@ fn problem_details_carry_the_same_answer_as_json() {
     assert_eq!(
         r.body,
         r#"{"type":"about:blank","title":"Forbidden","status":403,"detail":"RBAC: access denied"}"#
+    );
+    let r = reply(
+        &Denial::Authn(Status::IntrospectionUnavailable),
+        REALM,
+        true,
+    );
+    assert_eq!(
+        (r.status, r.www_authenticate, r.content_type),
+        (503, None, Some("application/problem+json"))
+    );
+    assert_eq!(
+        r.body,
+        r#"{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"Token introspection is unavailable"}"#
     );
 }
 

@@ -9,7 +9,7 @@ fn a_hundred_waiters_share_one_fetch_and_all_pass_when_it_answers() {
     let mut host = FakeHost::new(None);
     let t = token("k");
     for ctx in 0..100 {
-        assert!(waits(&send(&mut w, &p, &host, ctx, &t, &[])));
+        assert!(waits(&send(&mut w, &p, &mut host, ctx, &t, &[])));
     }
     assert_eq!(w.parked(), 100);
     w.tick(&mut host);
@@ -23,13 +23,13 @@ fn a_hundred_waiters_share_one_fetch_and_all_pass_when_it_answers() {
     host.advance(300);
     assert!(w.ready(host.now()).is_empty(), "nothing settled yet");
     assert!(w.on_response(&mut host, call.token, ok(keys(&["k"]))));
-    let answers = resume(&mut w, &p, &host, &t);
+    let answers = resume(&mut w, &p, &mut host, &t);
     assert_eq!(answers.len(), 100);
     assert!(answers.iter().all(|(_, d)| matches!(d, Decision::Allow)));
     assert_eq!(w.parked(), 0);
     // Cached from now on: no wait, no call.
     assert!(matches!(
-        send(&mut w, &p, &host, 100, &t, &[]),
+        send(&mut w, &p, &mut host, 100, &t, &[]),
         Decision::Allow
     ));
     w.tick(&mut host);
@@ -45,34 +45,34 @@ fn an_unknown_kid_causes_one_refetch_then_is_refused() {
     let p = policy(json!({}));
     let mut w = worker(&p);
     let mut host = FakeHost::new(None);
-    send(&mut w, &p, &host, 1, &token("k1"), &[]);
+    send(&mut w, &p, &mut host, 1, &token("k1"), &[]);
     w.tick(&mut host);
     answer(&mut w, &mut host, 0, ok(keys(&["k1"])));
-    resume(&mut w, &p, &host, &token("k1"));
+    resume(&mut w, &p, &mut host, &token("k1"));
     // The IdP rotated to k2: the first k2 token waits for one refetch.
     let k2 = token("k2");
-    assert!(waits(&send(&mut w, &p, &host, 2, &k2, &[])));
+    assert!(waits(&send(&mut w, &p, &mut host, 2, &k2, &[])));
     // One refetch per unknown_kid_refetch_interval: others are not held.
     assert!(is(
-        &send(&mut w, &p, &host, 3, &k2, &[]),
+        &send(&mut w, &p, &mut host, 3, &k2, &[]),
         &denied(Status::JwksKidAlgMismatch)
     ));
     w.tick(&mut host);
     assert_eq!(host.sent.len(), 2);
     answer(&mut w, &mut host, 1, ok(keys(&["k2"])));
-    let answers = resume(&mut w, &p, &host, &k2);
+    let answers = resume(&mut w, &p, &mut host, &k2);
     assert!(answers.iter().all(|(_, d)| matches!(d, Decision::Allow)));
     // An unknown kid within unknown_kid_refetch_interval: refused, no call.
     let k3 = token("k3");
     assert!(is(
-        &send(&mut w, &p, &host, 4, &k3, &[]),
+        &send(&mut w, &p, &mut host, 4, &k3, &[]),
         &denied(Status::JwksKidAlgMismatch)
     ));
     w.tick(&mut host);
     assert_eq!(host.sent.len(), 2);
     // The refetch brought k2 but not k1 any more.
     assert!(is(
-        &send(&mut w, &p, &host, 5, &token("k1"), &[]),
+        &send(&mut w, &p, &mut host, 5, &token("k1"), &[]),
         &denied(Status::JwksKidAlgMismatch)
     ));
 }
@@ -91,7 +91,7 @@ fn a_fetch_that_never_answers_settles_within_its_timeout() {
     // The budget (the 2 s timeout, and 50 ms for the tick that started the
     // fetch) is up: answered with what is there.
     host.advance(1);
-    let answers = resume(&mut w, &p, &host, &t);
+    let answers = resume(&mut w, &p, &mut host, &t);
     assert_eq!(answers.len(), 1);
     assert!(is(&answers[0].1, &denied(Status::JwksFetchFail)));
     // The lost call is given up after timeout + 1 s, logged, and retried
@@ -100,11 +100,11 @@ fn a_fetch_that_never_answers_settles_within_its_timeout() {
     w.tick(&mut host);
     assert_eq!(host.logged("failed: no answer (the call was lost)"), 1);
     assert!(is(
-        &send(&mut w, &p, &host, 2, &t, &[]),
+        &send(&mut w, &p, &mut host, 2, &t, &[]),
         &denied(Status::JwksFetchFail)
     ));
     host.advance(1_000);
-    assert!(waits(&send(&mut w, &p, &host, 3, &t, &[])));
+    assert!(waits(&send(&mut w, &p, &mut host, 3, &t, &[])));
     w.tick(&mut host);
     assert_eq!(host.sent.len(), 2);
 }
@@ -123,7 +123,7 @@ fn failure_then_recovery() {
         0,
         Answer::NoAnswer("connection refused".into()),
     );
-    let answers = resume(&mut w, &p, &host, &t);
+    let answers = resume(&mut w, &p, &mut host, &t);
     assert!(is(&answers[0].1, &denied(Status::JwksFetchFail)));
     assert_eq!(
         host.logged("fetching keys from idp.test/jwks.json failed: connection refused"),
@@ -132,18 +132,18 @@ fn failure_then_recovery() {
     // Within failed_refetch_duration: answered at once, nothing sent.
     host.advance(500);
     assert!(is(
-        &send(&mut w, &p, &host, 2, &t, &[]),
+        &send(&mut w, &p, &mut host, 2, &t, &[]),
         &denied(Status::JwksFetchFail)
     ));
     w.tick(&mut host);
     assert_eq!(host.sent.len(), 1);
     // Then the next request fetches again, and the IdP is back.
     host.advance(600);
-    assert!(waits(&send(&mut w, &p, &host, 3, &t, &[])));
+    assert!(waits(&send(&mut w, &p, &mut host, 3, &t, &[])));
     w.tick(&mut host);
     answer(&mut w, &mut host, 1, ok(keys(&["k"])));
     assert!(matches!(
-        resume(&mut w, &p, &host, &t)[0].1,
+        resume(&mut w, &p, &mut host, &t)[0].1,
         Decision::Allow
     ));
 }
@@ -157,7 +157,7 @@ fn bad_answers_fail_the_fetch_and_stale_keys_keep_serving() {
         t,
     } = started(json!({"cache_duration": "10s"}));
     answer(&mut w, &mut host, 0, ok(keys(&["k"])));
-    resume(&mut w, &p, &host, &t);
+    resume(&mut w, &p, &mut host, &t);
     let bad = [
         (
             Answer::Http {
@@ -179,7 +179,7 @@ fn bad_answers_fail_the_fetch_and_stale_keys_keep_serving() {
     for (i, (bad_answer, why)) in bad.into_iter().enumerate() {
         host.advance(11_000); // expired: served stale while refreshing
         assert!(matches!(
-            send(&mut w, &p, &host, 10, &t, &[]),
+            send(&mut w, &p, &mut host, 10, &t, &[]),
             Decision::Allow
         ));
         w.tick(&mut host);
@@ -188,12 +188,12 @@ fn bad_answers_fail_the_fetch_and_stale_keys_keep_serving() {
         assert_eq!(host.logged(why), 1, "{why}");
         assert!(host.logged("; serving the cached keys") > i);
         assert!(matches!(
-            send(&mut w, &p, &host, 11, &t, &[]),
+            send(&mut w, &p, &mut host, 11, &t, &[]),
             Decision::Allow
         ));
         // k2 was only in the refused 500 body.
         assert!(is(
-            &send(&mut w, &p, &host, 12, &token("k2"), &[]),
+            &send(&mut w, &p, &mut host, 12, &token("k2"), &[]),
             &denied(Status::JwksKidAlgMismatch)
         ));
     }
@@ -215,7 +215,7 @@ fn a_fetched_set_with_unusable_keys_serves_the_usable_ones_and_says_which_it_ski
     ]});
     answer(&mut w, &mut host, 0, ok(body.to_string().into_bytes()));
     assert!(matches!(
-        resume(&mut w, &p, &host, &t)[0].1,
+        resume(&mut w, &p, &mut host, &t)[0].1,
         Decision::Allow
     ));
     assert_eq!(
@@ -231,7 +231,7 @@ fn discovery_reads_the_document_then_its_jwks_uri_within_a_budget_of_two_calls()
     let mut w = worker(&p);
     let mut host = FakeHost::new(None);
     let t = token("k");
-    send(&mut w, &p, &host, 1, &t, &[]);
+    send(&mut w, &p, &mut host, 1, &t, &[]);
     w.tick(&mut host);
     assert_eq!(host.sent[0].path, "/.well-known/openid-configuration");
     host.advance(1_500);
@@ -245,7 +245,7 @@ fn discovery_reads_the_document_then_its_jwks_uri_within_a_budget_of_two_calls()
     assert!(w.ready(host.now()).is_empty());
     answer(&mut w, &mut host, 1, ok(keys(&["k"])));
     assert!(matches!(
-        resume(&mut w, &p, &host, &t)[0].1,
+        resume(&mut w, &p, &mut host, &t)[0].1,
         Decision::Allow
     ));
 }
@@ -268,7 +268,7 @@ fn a_missing_clock_stops_the_worker_and_refuses_requests() {
             None
         }
     }
-    let view = w.view(&[]);
+    let view = w.view(&[], &host);
     let d = evaluate(&p, &mut headers, NoClock, &view);
     assert!(
         matches!(

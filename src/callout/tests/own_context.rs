@@ -21,7 +21,7 @@ fn send_own(
             ("authorization", &format!("Bearer {token}")),
         ]);
         let decision = {
-            let view = w.view(done);
+            let view = w.view(done, &*host);
             owned(evaluate(p, &mut headers, Ms(host.now()), &view))
         };
         let Decision::Wait(callouts) = &decision else {

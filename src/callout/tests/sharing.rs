@@ -17,8 +17,8 @@ fn one_fetch_serves_both_workers() {
     let p = policy(json!({}));
     let ((mut a, mut ha), (mut b, mut hb)) = pair(&p);
     let t = token("k");
-    assert!(waits(&send(&mut a, &p, &ha, 1, &t, &[])));
-    assert!(waits(&send(&mut b, &p, &hb, 2, &t, &[])));
+    assert!(waits(&send(&mut a, &p, &mut ha, 1, &t, &[])));
+    assert!(waits(&send(&mut b, &p, &mut hb, 2, &t, &[])));
     a.tick(&mut ha);
     b.tick(&mut hb);
     assert_eq!(
@@ -29,9 +29,15 @@ fn one_fetch_serves_both_workers() {
     ha.advance(100);
     hb.advance(100);
     answer(&mut a, &mut ha, 0, ok(keys(&["k"])));
-    assert!(matches!(resume(&mut a, &p, &ha, &t)[0].1, Decision::Allow));
+    assert!(matches!(
+        resume(&mut a, &p, &mut ha, &t)[0].1,
+        Decision::Allow
+    ));
     b.tick(&mut hb);
-    assert!(matches!(resume(&mut b, &p, &hb, &t)[0].1, Decision::Allow));
+    assert!(matches!(
+        resume(&mut b, &p, &mut hb, &t)[0].1,
+        Decision::Allow
+    ));
     assert_eq!(hb.sent.len(), 0);
 }
 
@@ -40,18 +46,18 @@ fn a_hanging_idp_answers_every_workers_requests_when_the_fetch_times_out() {
     let p = policy(json!({}));
     let ((mut a, mut ha), (mut b, mut hb)) = pair(&p);
     let t = token("k");
-    send(&mut a, &p, &ha, 1, &t, &[]);
+    send(&mut a, &p, &mut ha, 1, &t, &[]);
     a.tick(&mut ha);
     // A request on b arrives while a's fetch hangs.
     hb.advance(500);
-    assert!(waits(&send(&mut b, &p, &hb, 2, &t, &[])));
+    assert!(waits(&send(&mut b, &p, &mut hb, 2, &t, &[])));
     b.tick(&mut hb);
     assert!(hb.sent.is_empty());
     // The host gives up on a's call at its 2 s timeout.
     ha.advance(2_000);
     answer(&mut a, &mut ha, 0, Answer::NoAnswer("timeout".into()));
     assert!(is(
-        &resume(&mut a, &p, &ha, &t)[0].1,
+        &resume(&mut a, &p, &mut ha, &t)[0].1,
         &denied(Status::JwksFetchFail)
     ));
     // b's next tick (20 ms later) learns the round failed: answered at
@@ -59,13 +65,13 @@ fn a_hanging_idp_answers_every_workers_requests_when_the_fetch_times_out() {
     // fetch of its own.
     hb.advance(1_520);
     b.tick(&mut hb);
-    let answers = resume(&mut b, &p, &hb, &t);
+    let answers = resume(&mut b, &p, &mut hb, &t);
     assert_eq!(answers.len(), 1);
     assert!(is(&answers[0].1, &denied(Status::JwksFetchFail)));
     assert!(hb.sent.is_empty(), "b did not fetch on its own");
     // Both back off for failed_refetch_duration: answered at once.
     assert!(is(
-        &send(&mut b, &p, &hb, 3, &t, &[]),
+        &send(&mut b, &p, &mut hb, 3, &t, &[]),
         &denied(Status::JwksFetchFail)
     ));
 }
@@ -75,25 +81,28 @@ fn a_silent_lease_holder_delays_no_one_past_the_budget() {
     let p = policy(json!({}));
     let ((mut a, mut ha), (mut b, mut hb)) = pair(&p);
     let t = token("k");
-    send(&mut a, &p, &ha, 1, &t, &[]);
+    send(&mut a, &p, &mut ha, 1, &t, &[]);
     a.tick(&mut ha); // a holds the lease, then its worker goes quiet
-    assert!(waits(&send(&mut b, &p, &hb, 2, &t, &[])));
+    assert!(waits(&send(&mut b, &p, &mut hb, 2, &t, &[])));
     b.tick(&mut hb);
     hb.advance(2_049);
     b.tick(&mut hb);
     assert!(b.ready(hb.now()).is_empty());
     hb.advance(1); // the 2 s budget and 50 ms of slack
     assert!(is(
-        &resume(&mut b, &p, &hb, &t)[0].1,
+        &resume(&mut b, &p, &mut hb, &t)[0].1,
         &denied(Status::JwksFetchFail)
     ));
     // Once the lease has run out (budget + 1 s), b fetches itself.
     hb.advance(1_000);
-    assert!(waits(&send(&mut b, &p, &hb, 3, &t, &[])));
+    assert!(waits(&send(&mut b, &p, &mut hb, 3, &t, &[])));
     b.tick(&mut hb);
     assert_eq!(hb.sent.len(), 1);
     answer(&mut b, &mut hb, 0, ok(keys(&["k"])));
-    assert!(matches!(resume(&mut b, &p, &hb, &t)[0].1, Decision::Allow));
+    assert!(matches!(
+        resume(&mut b, &p, &mut hb, &t)[0].1,
+        Decision::Allow
+    ));
 }
 
 #[test]
@@ -101,13 +110,13 @@ fn an_old_failure_does_not_answer_requests_that_began_to_wait_after_it() {
     let p = policy(json!({}));
     let ((mut a, mut ha), (mut b, mut hb)) = pair(&p);
     let t = token("k");
-    send(&mut a, &p, &ha, 1, &t, &[]);
+    send(&mut a, &p, &mut ha, 1, &t, &[]);
     a.tick(&mut ha);
     answer(&mut a, &mut ha, 0, Answer::NoAnswer("refused".into()));
-    resume(&mut a, &p, &ha, &t);
+    resume(&mut a, &p, &mut ha, &t);
     // Long after, b waits: a's old failure is no answer to it; b fetches.
     hb.advance(60_000);
-    assert!(waits(&send(&mut b, &p, &hb, 2, &t, &[])));
+    assert!(waits(&send(&mut b, &p, &mut hb, 2, &t, &[])));
     b.tick(&mut hb);
     assert!(b.ready(hb.now()).is_empty());
     assert_eq!(hb.sent.len(), 1);
@@ -119,8 +128,8 @@ fn without_shared_data_each_worker_fetches_alone() {
     let (mut a, mut ha) = (worker(&p), FakeHost::new(None));
     let (mut b, mut hb) = (worker(&p), FakeHost::new(None));
     let t = token("k");
-    send(&mut a, &p, &ha, 1, &t, &[]);
-    send(&mut b, &p, &hb, 2, &t, &[]);
+    send(&mut a, &p, &mut ha, 1, &t, &[]);
+    send(&mut b, &p, &mut hb, 2, &t, &[]);
     a.tick(&mut ha);
     b.tick(&mut hb);
     assert_eq!((ha.sent.len(), hb.sent.len()), (1, 1));

@@ -1,0 +1,74 @@
+//! Tokens checked by the authorization server (RFC 7662): the worker says
+//! whether the token is active and hands over the answer, which is then
+//! checked as a JWT's claims are (type, issuer, time, audience, subject,
+//! lifetime, required claims), on every request, cached answer or not.
+
+use super::{hardening, lifetime_ok, Audiences, Callout, Clock, Introspected, Provider};
+use super::{Runtime, Stop};
+use crate::claims::Object;
+use crate::error::Status;
+use crate::extract::Token;
+use crate::introspection::settings::{JwtTokens, Settings};
+use crate::introspection::{cache_key, may_be_access_token};
+use crate::jwt;
+use std::rc::Rc;
+
+/// Whether `token` goes to `provider`'s introspection endpoint.
+pub(super) fn introspects<'p>(provider: &'p Provider, token: &Token) -> Option<&'p Settings> {
+    let settings = provider.introspection.as_deref()?;
+    match settings.jwt_tokens {
+        JwtTokens::Introspect => Some(settings),
+        JwtTokens::VerifyLocally => (!jwt::looks_like_jwt(&token.value)).then_some(settings),
+    }
+}
+
+/// Checks a token the worker introspects; on success, its claim set.
+pub(super) fn verify(
+    provider: &Provider,
+    settings: &Settings,
+    audiences: Option<&Audiences>,
+    token: &Token,
+    clock: &dyn Clock,
+    runtime: &dyn Runtime,
+) -> Result<Rc<Object>, Stop> {
+    let now_ms = clock.now_ms().ok_or(Stop::NoClock)?;
+    let key = cache_key(&settings.scope, &token.value);
+    let claims = match runtime.introspected(provider.index, &key, &token.value, now_ms) {
+        Introspected::Active(claims) => claims,
+        Introspected::Inactive => return Err(Status::TokenInactive.into()),
+        Introspected::Pending => {
+            let provider = provider.index;
+            return Err(Stop::Wait(Callout::Introspect { provider, key }));
+        }
+        Introspected::Unavailable => return Err(Status::IntrospectionUnavailable.into()),
+    };
+    if !may_be_access_token(&claims) {
+        return Err(Status::TokenNotAccessToken.into());
+    }
+    let r = jwt::registered(&claims)?;
+    // RFC 7662 makes `iss` optional: an answer without it is the endpoint's
+    // word about its own token; one naming another issuer is refused.
+    if !provider.issuer.is_empty() && !r.iss.is_empty() && r.iss != provider.issuer {
+        return Err(Status::JwtUnknownIssuer.into());
+    }
+    let now = now_ms / 1000;
+    jwt::check_time(r.nbf, r.exp, now, provider.clock_skew)?;
+    if !audiences
+        .unwrap_or(&provider.audiences)
+        .allows(&r.audiences)
+    {
+        return Err(Status::JwtAudienceNotAllowed.into());
+    }
+    if provider
+        .subjects
+        .as_ref()
+        .is_some_and(|m| !m.matches(&r.sub))
+    {
+        return Err(Status::JwtVerificationFail.into());
+    }
+    if !lifetime_ok(provider.max_lifetime, r.exp, now) {
+        return Err(Status::JwtVerificationFail.into());
+    }
+    hardening::check_claims(&provider.hardening, &claims, now, provider.clock_skew)?;
+    Ok(claims)
+}

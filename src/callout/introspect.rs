@@ -1,0 +1,500 @@
+//! One introspection provider on one worker (RFC 7662): answers remembered
+//! per worker and, through shared data, for the process ([`slot`]); the
+//! calls under way, one per token however many requests wait for it
+//! (single-flight, here and, through a lease in the token's slot, across
+//! workers); and what became of calls that ended, for the requests that
+//! waited on them.
+//!
+//! Where the host lets the root act on a request (Envoy), a request that
+//! must wait joins the token's flight and is woken when it ends: the call is
+//! made from the context at hand, and if that context ends first (its
+//! client left) the flight is made again from the tick. Elsewhere (Kong)
+//! each waiting request makes its own call, and shares only the answer.
+
+mod slot;
+
+use super::{Answer, Call, Host, Level, MAX_BODY};
+use crate::authn::{Introspected, Provider};
+use crate::introspection::cache::{AnswerCache, Remembered, Verdict};
+use crate::introspection::settings::{FailureMode, Settings};
+use crate::introspection::{read_answer, Answer as AsAnswer};
+use slot::Record;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Beyond the call's timeout, how long a call (or another worker's lease)
+/// may stay silent before it is taken as lost.
+const GRACE_MS: u64 = 1_000;
+
+/// How a call about a token ended.
+#[derive(Clone, Debug)]
+enum Ended {
+    Verdict(Verdict),
+    /// No usable answer (5xx, timeout, unreadable): `failure_mode` decides.
+    Unavailable,
+    /// The endpoint refused our credentials: always refused.
+    Refused,
+}
+
+/// Where a token's call stands on this worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Our call; its answer comes to the context that made it (`None`: the
+    /// root).
+    Calling {
+        call: u32,
+        context: Option<u32>,
+        since: u64,
+    },
+    /// Another worker's call, per its lease in shared data.
+    Elsewhere,
+    /// To be called (again) from the tick: the context that made the call
+    /// ended, or another worker's lease ran out.
+    Orphaned,
+}
+
+struct Flight {
+    key: [u8; 32],
+    token: String,
+    state: State,
+}
+
+/// A call a paused request made from its own context (Kong).
+struct OwnCall {
+    call: u32,
+    context_id: u32,
+    key: [u8; 32],
+}
+
+pub(super) struct Introspect {
+    pub(super) provider: usize,
+    settings: Settings,
+    cache: AnswerCache,
+    /// Tokens the last evaluation found nothing about: to call for.
+    wanted: HashMap<[u8; 32], String>,
+    flights: Vec<Flight>,
+    own: Vec<OwnCall>,
+    /// Calls that ended, for the requests that waited on them (and when).
+    ended: HashMap<[u8; 32], (Ended, u64)>,
+}
+
+impl Introspect {
+    pub(super) fn new(p: &Provider) -> Option<Introspect> {
+        let settings = (**p.introspection.as_ref()?).clone();
+        Some(Introspect {
+            provider: p.index,
+            cache: AnswerCache::new(settings.max_entries),
+            settings,
+            wanted: HashMap::new(),
+            flights: Vec::new(),
+            own: Vec::new(),
+            ended: HashMap::new(),
+        })
+    }
+
+    /// How long a request may wait: a call, and one more if the first is
+    /// lost or its maker leaves.
+    pub(super) fn budget_ms(&self) -> u64 {
+        self.settings
+            .timeout_ms
+            .saturating_mul(2)
+            .saturating_add(GRACE_MS)
+    }
+
+    pub(super) fn owns(&self, call: u32) -> bool {
+        self.flights
+            .iter()
+            .any(|f| matches!(f.state, State::Calling { call: c, .. } if c == call))
+            || self.own.iter().any(|c| c.call == call)
+    }
+
+    pub(super) fn in_flight(&self, key: &[u8; 32]) -> bool {
+        self.flights.iter().any(|f| &f.key == key)
+    }
+
+    /// What is known of a token. `waited`: the request already waited for
+    /// it, so a call ended (or its wait ran out) and no new call is made.
+    pub(super) fn lookup(
+        &mut self,
+        host: &dyn Host,
+        key: &[u8; 32],
+        token: &str,
+        now: u64,
+        waited: bool,
+    ) -> Introspected {
+        if let Some(r) = self.cache.fresh(key, now) {
+            return known(&r.verdict);
+        }
+        if waited {
+            return self.after_wait(host, key, now);
+        }
+        if !self.in_flight(key) {
+            if let Some(answer) = self.take_shared(host, key, now) {
+                return answer;
+            }
+            self.wanted.insert(*key, token.to_owned());
+        }
+        Introspected::Pending
+    }
+
+    fn after_wait(&mut self, host: &dyn Host, key: &[u8; 32], now: u64) -> Introspected {
+        let ended = match self.ended.get(key) {
+            Some((Ended::Verdict(v), _)) => return known(v),
+            Some((Ended::Refused, _)) => return Introspected::Unavailable,
+            Some((Ended::Unavailable, _)) => true,
+            // The wait ran out; another worker may have answered meanwhile.
+            None => match self.take_shared(host, key, now) {
+                Some(answer) => return answer,
+                None => false,
+            },
+        };
+        if self.settings.failure_mode == FailureMode::ServeStale {
+            if let Some(Remembered {
+                verdict: Verdict::Active(claims),
+                ..
+            }) = self.cache.stale(key, now)
+            {
+                let why = if ended {
+                    "no answer"
+                } else {
+                    "no answer in time"
+                };
+                let msg = format!(
+                    "jwt-guard: introspection at {} gave {why}: serving a remembered \
+                     answer (failure_mode serve_stale)",
+                    self.settings.uri()
+                );
+                host.log(Level::Warn, &msg);
+                return Introspected::Active(claims.clone());
+            }
+        }
+        Introspected::Unavailable
+    }
+
+    /// Another worker's answer about `key`, installed here; `None` when
+    /// there is none (or only a call under way or a failure).
+    fn take_shared(&mut self, host: &dyn Host, key: &[u8; 32], now: u64) -> Option<Introspected> {
+        let Some(Record::Answer(r)) = self.read_slot(host, key).map(|(r, _)| r) else {
+            return None;
+        };
+        let fresh = now < r.fresh_until;
+        let answer = known(&r.verdict);
+        self.cache.insert(*key, r);
+        fresh.then_some(answer)
+    }
+
+    fn read_slot(&self, host: &dyn Host, key: &[u8; 32]) -> Option<(Record, Option<u32>)> {
+        let (value, cas) = host.shared_get(&self.slot_name(key))?;
+        slot::read(key, &value?).map(|r| (r, cas))
+    }
+
+    fn slot_name(&self, key: &[u8; 32]) -> String {
+        let slots = self.settings.max_entries.max(64);
+        slot::slot_name(&self.settings.shared_prefix, key, slots)
+    }
+
+    /// A parked request waits for `key`: joins its flight, or starts one
+    /// (from `context`, the context at hand; `None`: the root), unless
+    /// another worker is asking already.
+    pub(super) fn join(
+        &mut self,
+        host: &mut dyn Host,
+        key: &[u8; 32],
+        context: Option<u32>,
+        now: u64,
+    ) {
+        if self.in_flight(key) {
+            return;
+        }
+        let Some(token) = self.wanted.remove(key) else {
+            return;
+        };
+        let state = if self.lease(host, key, now) {
+            match self.dispatch(host, key, &token, now) {
+                Some(call) => State::Calling {
+                    call,
+                    context,
+                    since: now,
+                },
+                None => return,
+            }
+        } else {
+            State::Elsewhere
+        };
+        self.flights.push(Flight {
+            key: *key,
+            token,
+            state,
+        });
+    }
+
+    /// Takes the token's slot for a call of ours; false when another
+    /// worker's call is under way. Without shared data: true.
+    fn lease(&mut self, host: &mut dyn Host, key: &[u8; 32], now: u64) -> bool {
+        let name = self.slot_name(key);
+        let Some((value, cas)) = host.shared_get(&name) else {
+            return true;
+        };
+        let asking = |v: &Option<Vec<u8>>| matches!(v.as_deref().and_then(|v| slot::read(key, v)), Some(Record::Asking(until)) if until > now);
+        if asking(&value) {
+            return false;
+        }
+        let until = now
+            .saturating_add(self.settings.timeout_ms)
+            .saturating_add(GRACE_MS);
+        let lease = slot::write(key, &Record::Asking(until));
+        // A missing key has no version to guard: create it first.
+        let cas = match cas {
+            Some(c) => Some(c),
+            None => {
+                host.shared_set(&name, b"-", None);
+                host.shared_get(&name).and_then(|(_, c)| c)
+            }
+        };
+        if host.shared_set(&name, &lease, cas) {
+            return true;
+        }
+        // Lost the race: wait for the winner if it asks about this token.
+        !host.shared_get(&name).is_some_and(|(v, _)| asking(&v))
+    }
+
+    /// Sends the call; `None` when the host refused it (the token's wait
+    /// then ends as unavailable).
+    fn dispatch(
+        &mut self,
+        host: &mut dyn Host,
+        key: &[u8; 32],
+        token: &str,
+        now: u64,
+    ) -> Option<u32> {
+        let s = &self.settings;
+        let body = s.body(token);
+        let mut headers: Vec<(&str, &str)> = vec![
+            ("accept", "application/json"),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ];
+        if let Some(auth) = s.client.authorization() {
+            headers.push(("authorization", auth));
+        }
+        let call = Call {
+            cluster: &s.cluster,
+            method: "POST",
+            target: &s.target,
+            headers: &headers,
+            body: Some(body.as_bytes()),
+            timeout_ms: s.timeout_ms,
+        };
+        match host.dispatch(&call) {
+            Ok(call) => Some(call),
+            Err(e) => {
+                let why = format!("cannot dispatch to \"{}\": {e}", s.cluster);
+                self.settle(host, key, Ended::Unavailable, now, &why);
+                None
+            }
+        }
+    }
+
+    /// Request `context_id` waits on a call of its own (Kong).
+    pub(super) fn start_own(
+        &mut self,
+        host: &mut dyn Host,
+        key: &[u8; 32],
+        context_id: u32,
+        now: u64,
+    ) {
+        let Some(token) = self.wanted.remove(key) else {
+            return;
+        };
+        if let Some(call) = self.dispatch(host, key, &token, now) {
+            self.own.push(OwnCall {
+                call,
+                context_id,
+                key: *key,
+            });
+        }
+    }
+
+    pub(super) fn own_calls(&self, context_id: u32) -> usize {
+        self.own
+            .iter()
+            .filter(|c| c.context_id == context_id)
+            .count()
+    }
+
+    /// Request `context_id` ended: answers to its calls will not arrive.
+    pub(super) fn forget(&mut self, context_id: u32) {
+        self.own.retain(|c| c.context_id != context_id);
+        for f in &mut self.flights {
+            if matches!(f.state, State::Calling { context: Some(c), .. } if c == context_id) {
+                f.state = State::Orphaned;
+            }
+        }
+    }
+
+    pub(super) fn on_answer(&mut self, host: &mut dyn Host, call: u32, answer: Answer, now: u64) {
+        let key = if let Some(i) = self.own.iter().position(|c| c.call == call) {
+            self.own.swap_remove(i).key
+        } else if let Some(f) = self
+            .flights
+            .iter()
+            .find(|f| matches!(f.state, State::Calling { call: c, .. } if c == call))
+        {
+            f.key
+        } else {
+            return;
+        };
+        let uri = self.settings.uri();
+        let (ended, why) = match answer {
+            Answer::Http { status: 200, body } => match read_answer(&body) {
+                Ok(AsAnswer::Active(claims)) => (
+                    Ended::Verdict(Verdict::Active(Rc::new(claims))),
+                    String::new(),
+                ),
+                Ok(AsAnswer::Inactive) => (Ended::Verdict(Verdict::Inactive), String::new()),
+                Err(e) => (Ended::Unavailable, e.to_string()),
+            },
+            Answer::Http {
+                status: status @ (401 | 403),
+                ..
+            } => {
+                let msg = format!(
+                    "jwt-guard: introspection at {uri} refused the gateway's credentials \
+                     (HTTP {status}): a configuration problem (client_id, client_secret, \
+                     bearer_token or auth_method); requests are refused"
+                );
+                host.log(Level::Error, &msg);
+                (Ended::Refused, String::new())
+            }
+            Answer::Http { status, .. } => (Ended::Unavailable, format!("HTTP status {status}")),
+            Answer::TooLarge(size) => (
+                Ended::Unavailable,
+                format!("answer of {size} bytes exceeds {MAX_BODY}"),
+            ),
+            Answer::NoAnswer(why) => (Ended::Unavailable, why),
+        };
+        self.settle(host, &key, ended, now, &why);
+    }
+
+    /// A call about `key` ended: remembered here and for the other workers,
+    /// and the flight is over.
+    fn settle(&mut self, host: &mut dyn Host, key: &[u8; 32], ended: Ended, now: u64, why: &str) {
+        self.flights.retain(|f| &f.key != key);
+        let s = &self.settings;
+        // An answer not to be reused (past its `exp`, or `negative_ttl` 0)
+        // is still written, stale at once: workers waiting on this call
+        // take it, later requests ask again.
+        let record = match &ended {
+            Ended::Verdict(Verdict::Active(claims)) => Record::Answer(
+                Remembered::active((**claims).clone(), now, s.max_ttl_ms).unwrap_or(Remembered {
+                    verdict: Verdict::Active(claims.clone()),
+                    fresh_until: now,
+                    stale_until: now,
+                }),
+            ),
+            Ended::Verdict(Verdict::Inactive) => {
+                Record::Answer(Remembered::inactive(now, s.negative_ttl_ms))
+            }
+            Ended::Unavailable => {
+                let msg = format!("jwt-guard: introspection at {} failed: {why}", s.uri());
+                host.log(Level::Warn, &msg);
+                Record::Failed {
+                    at: now,
+                    refused: false,
+                }
+            }
+            Ended::Refused => Record::Failed {
+                at: now,
+                refused: true,
+            },
+        };
+        if let Record::Answer(r) = &record {
+            if now < r.fresh_until {
+                self.cache.insert(*key, r.clone());
+            }
+        }
+        host.shared_set(&self.slot_name(key), &slot::write(key, &record), None);
+        self.ended.insert(*key, (ended, now));
+    }
+
+    /// Periodic work: lost calls end, other workers' answers are picked up,
+    /// orphaned flights are asked again, old outcomes are dropped.
+    pub(super) fn tick(&mut self, host: &mut dyn Host, now: u64) {
+        self.wanted.clear();
+        let keep = self.budget_ms().saturating_add(GRACE_MS);
+        self.ended
+            .retain(|_, (_, at)| now.saturating_sub(*at) <= keep);
+        let lost = self.settings.timeout_ms.saturating_add(GRACE_MS);
+        let keys: Vec<([u8; 32], State)> = self.flights.iter().map(|f| (f.key, f.state)).collect();
+        for (key, state) in keys {
+            match state {
+                State::Calling { since, .. } if now.saturating_sub(since) > lost => {
+                    self.settle(
+                        host,
+                        &key,
+                        Ended::Unavailable,
+                        now,
+                        "no answer (the call was lost)",
+                    );
+                }
+                State::Calling { .. } => {}
+                State::Elsewhere => self.watch(host, &key, now),
+                State::Orphaned => self.redo(host, &key, now),
+            }
+        }
+    }
+
+    /// Another worker's call: its outcome, once in shared data, ends ours.
+    fn watch(&mut self, host: &mut dyn Host, key: &[u8; 32], now: u64) {
+        let ended = match self.read_slot(host, key).map(|(r, _)| r) {
+            Some(Record::Asking(until)) if until > now => return,
+            Some(Record::Answer(r)) => {
+                let v = r.verdict.clone();
+                self.cache.insert(*key, r);
+                Ended::Verdict(v)
+            }
+            Some(Record::Failed { refused: true, .. }) => Ended::Refused,
+            Some(Record::Failed { .. }) => Ended::Unavailable,
+            // Its lease ran out, or another token took the slot: ask ourselves.
+            _ => return self.redo(host, key, now),
+        };
+        self.flights.retain(|f| &f.key != key);
+        self.ended.insert(*key, (ended, now));
+    }
+
+    /// Calls again, from the root, for a flight whose call will not answer.
+    fn redo(&mut self, host: &mut dyn Host, key: &[u8; 32], now: u64) {
+        let Some(token) = self
+            .flights
+            .iter()
+            .find(|f| &f.key == key)
+            .map(|f| f.token.clone())
+        else {
+            return;
+        };
+        if !self.lease(host, key, now) {
+            self.set_state(key, State::Elsewhere);
+            return;
+        }
+        if let Some(call) = self.dispatch(host, key, &token, now) {
+            let state = State::Calling {
+                call,
+                context: None,
+                since: now,
+            };
+            self.set_state(key, state);
+        }
+    }
+
+    fn set_state(&mut self, key: &[u8; 32], state: State) {
+        for f in self.flights.iter_mut().filter(|f| &f.key == key) {
+            f.state = state;
+        }
+    }
+}
+
+fn known(v: &Verdict) -> Introspected {
+    match v {
+        Verdict::Active(claims) => Introspected::Active(claims.clone()),
+        Verdict::Inactive => Introspected::Inactive,
+    }
+}
