@@ -91,6 +91,12 @@ fn verify_one<'c>(
             None,
         ),
     };
+    // An introspection provider without keys cannot verify a JWT it does
+    // not send to the endpoint (`jwt_tokens: verify_locally`): nothing
+    // about an unverifiable token is worth reporting.
+    if matches!(provider.keys, Keys::None) {
+        return Err(Status::JwtVerificationFail.into());
+    }
     hardening::check_header(&provider.hardening, &jwt)?;
     let now_ms = clock.now_ms().ok_or(Stop::NoClock)?;
     let now = now_ms / 1000;
@@ -123,8 +129,6 @@ fn verify_one<'c>(
             Availability::Pending => return Err(Stop::Wait(Callout::Keys(provider.index))),
             Availability::Unavailable => return Err(Status::JwksFetchFail.into()),
         },
-        // An introspection provider without keys, and a JWT it does not
-        // send to the endpoint (`jwt_tokens: verify_locally`).
         Keys::None => return Err(Status::JwtVerificationFail.into()),
     };
     if jwks.is_empty() {

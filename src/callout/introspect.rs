@@ -11,7 +11,9 @@
 //! client left) the flight is made again from the tick. Elsewhere (Kong)
 //! each waiting request makes its own call, and shares only the answer.
 
+mod sharing;
 mod slot;
+mod ticking;
 
 use super::{Answer, Call, Host, Level, MAX_BODY};
 use crate::authn::{Introspected, Provider};
@@ -171,28 +173,6 @@ impl Introspect {
         Introspected::Unavailable
     }
 
-    /// Another worker's answer about `key`, installed here; `None` when
-    /// there is none (or only a call under way or a failure).
-    fn take_shared(&mut self, host: &dyn Host, key: &[u8; 32], now: u64) -> Option<Introspected> {
-        let Some(Record::Answer(r)) = self.read_slot(host, key).map(|(r, _)| r) else {
-            return None;
-        };
-        let fresh = now < r.fresh_until;
-        let answer = known(&r.verdict);
-        self.cache.insert(*key, r);
-        fresh.then_some(answer)
-    }
-
-    fn read_slot(&self, host: &dyn Host, key: &[u8; 32]) -> Option<(Record, Option<u32>)> {
-        let (value, cas) = host.shared_get(&self.slot_name(key))?;
-        slot::read(key, &value?).map(|r| (r, cas))
-    }
-
-    fn slot_name(&self, key: &[u8; 32]) -> String {
-        let slots = self.settings.max_entries.max(64);
-        slot::slot_name(&self.settings.shared_prefix, key, slots)
-    }
-
     /// A parked request waits for `key`: joins its flight, or starts one
     /// (from `context`, the context at hand; `None`: the root), unless
     /// another worker is asking already.
@@ -226,36 +206,6 @@ impl Introspect {
             token,
             state,
         });
-    }
-
-    /// Takes the token's slot for a call of ours; false when another
-    /// worker's call is under way. Without shared data: true.
-    fn lease(&mut self, host: &mut dyn Host, key: &[u8; 32], now: u64) -> bool {
-        let name = self.slot_name(key);
-        let Some((value, cas)) = host.shared_get(&name) else {
-            return true;
-        };
-        let asking = |v: &Option<Vec<u8>>| matches!(v.as_deref().and_then(|v| slot::read(key, v)), Some(Record::Asking(until)) if until > now);
-        if asking(&value) {
-            return false;
-        }
-        let until = now
-            .saturating_add(self.settings.timeout_ms)
-            .saturating_add(GRACE_MS);
-        let lease = slot::write(key, &Record::Asking(until));
-        // A missing key has no version to guard: create it first.
-        let cas = match cas {
-            Some(c) => Some(c),
-            None => {
-                host.shared_set(&name, b"-", None);
-                host.shared_get(&name).and_then(|(_, c)| c)
-            }
-        };
-        if host.shared_set(&name, &lease, cas) {
-            return true;
-        }
-        // Lost the race: wait for the winner if it asks about this token.
-        !host.shared_get(&name).is_some_and(|(v, _)| asking(&v))
     }
 
     /// Sends the call; `None` when the host refused it (the token's wait
@@ -414,81 +364,6 @@ impl Introspect {
         }
         host.shared_set(&self.slot_name(key), &slot::write(key, &record), None);
         self.ended.insert(*key, (ended, now));
-    }
-
-    /// Periodic work: lost calls end, other workers' answers are picked up,
-    /// orphaned flights are asked again, old outcomes are dropped.
-    pub(super) fn tick(&mut self, host: &mut dyn Host, now: u64) {
-        self.wanted.clear();
-        let keep = self.budget_ms().saturating_add(GRACE_MS);
-        self.ended
-            .retain(|_, (_, at)| now.saturating_sub(*at) <= keep);
-        let lost = self.settings.timeout_ms.saturating_add(GRACE_MS);
-        let keys: Vec<([u8; 32], State)> = self.flights.iter().map(|f| (f.key, f.state)).collect();
-        for (key, state) in keys {
-            match state {
-                State::Calling { since, .. } if now.saturating_sub(since) > lost => {
-                    self.settle(
-                        host,
-                        &key,
-                        Ended::Unavailable,
-                        now,
-                        "no answer (the call was lost)",
-                    );
-                }
-                State::Calling { .. } => {}
-                State::Elsewhere => self.watch(host, &key, now),
-                State::Orphaned => self.redo(host, &key, now),
-            }
-        }
-    }
-
-    /// Another worker's call: its outcome, once in shared data, ends ours.
-    fn watch(&mut self, host: &mut dyn Host, key: &[u8; 32], now: u64) {
-        let ended = match self.read_slot(host, key).map(|(r, _)| r) {
-            Some(Record::Asking(until)) if until > now => return,
-            Some(Record::Answer(r)) => {
-                let v = r.verdict.clone();
-                self.cache.insert(*key, r);
-                Ended::Verdict(v)
-            }
-            Some(Record::Failed { refused: true, .. }) => Ended::Refused,
-            Some(Record::Failed { .. }) => Ended::Unavailable,
-            // Its lease ran out, or another token took the slot: ask ourselves.
-            _ => return self.redo(host, key, now),
-        };
-        self.flights.retain(|f| &f.key != key);
-        self.ended.insert(*key, (ended, now));
-    }
-
-    /// Calls again, from the root, for a flight whose call will not answer.
-    fn redo(&mut self, host: &mut dyn Host, key: &[u8; 32], now: u64) {
-        let Some(token) = self
-            .flights
-            .iter()
-            .find(|f| &f.key == key)
-            .map(|f| f.token.clone())
-        else {
-            return;
-        };
-        if !self.lease(host, key, now) {
-            self.set_state(key, State::Elsewhere);
-            return;
-        }
-        if let Some(call) = self.dispatch(host, key, &token, now) {
-            let state = State::Calling {
-                call,
-                context: None,
-                since: now,
-            };
-            self.set_state(key, state);
-        }
-    }
-
-    fn set_state(&mut self, key: &[u8; 32], state: State) {
-        for f in self.flights.iter_mut().filter(|f| &f.key == key) {
-            f.state = state;
-        }
     }
 }
 

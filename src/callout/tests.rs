@@ -4,6 +4,7 @@
 //! worker's view, as the glue sends them.
 
 mod fetching;
+mod introspecting;
 mod own_context;
 mod sharing;
 
@@ -26,6 +27,9 @@ struct Sent {
     path: String,
     authority: String,
     timeout_ms: u64,
+    method: &'static str,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
 }
 
 struct FakeHost {
@@ -77,6 +81,13 @@ impl Host for FakeHost {
             path: call.target.path.clone(),
             authority: call.target.authority.clone(),
             timeout_ms: call.timeout_ms,
+            method: call.method,
+            headers: call
+                .headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: call.body.map(<[u8]>::to_vec),
         });
         Ok(token)
     }

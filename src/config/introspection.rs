@@ -157,3 +157,6 @@ pub fn compile(v: &Value, path: &str, provider: &str, has_keys: bool) -> Result<
         shared_prefix,
     })
 }
+
+#[cfg(test)]
+mod tests;
