@@ -19,6 +19,10 @@ across `down()` / `up()`. Everything is controlled from Python:
   `requests(path)`: their headers, for checking `:authority`/`host`.
 
 No HTTP control endpoints: tests hold the object.
+
+`ControlledServer` and `TrackedHandler` are the part shared with the other
+controllable servers (introspection_server.py): the fixed port, `up()`,
+`down()`, `stop()`, `set_delay(ms)` and the condition the counters wait on.
 """
 
 from __future__ import annotations
@@ -43,34 +47,38 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     allow_reuse_address = True  # rebinding the same port after down()
 
-    def __init__(self, idp: "IdP", port: int) -> None:
-        self.idp = idp
-        super().__init__(("127.0.0.1", port), _Handler, bind_and_activate=False)
+    def __init__(self, owner: "ControlledServer", port: int) -> None:
+        self.owner = owner
+        super().__init__(("127.0.0.1", port), owner.handler, bind_and_activate=False)
         self.server_bind()  # bound, not listening: connects are refused
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as Envoy pools connections
+class TrackedHandler(BaseHTTPRequestHandler):
+    """Base of the servers' handlers: HTTP/1.1 keep-alive (Envoy pools
+    connections), every open connection known to the owner (so down() can
+    drop it), nothing logged."""
+
+    protocol_version = "HTTP/1.1"
     server: _Server
 
     def setup(self) -> None:
         super().setup()
-        self.server.idp._track(self.connection, add=True)
+        self.server.owner._track(self.connection, add=True)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.idp._track(self.connection, add=False)
+            self.server.owner._track(self.connection, add=False)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-        idp = self.server.idp
-        status, ctype, body = idp._arrived(self.path, dict(
-            (k.lower(), v) for k, v in self.headers.items()))
+    def reply(self, status: int, ctype: str, body: bytes, headers=()) -> None:
+        """Send one complete answer; a peer that went away is not an error."""
         try:
             self.send_response(status)
             self.send_header("content-type", ctype)
             self.send_header("content-length", str(len(body)))
+            for name, value in headers:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
         except OSError:
@@ -80,21 +88,111 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class IdP:
-    def __init__(self, jwks_text: str = '{"keys":[]}', issuer: str = "",
-                 start_down: bool = False) -> None:
+class ControlledServer:
+    """What the controllable servers share: a `ThreadingHTTPServer` on
+    127.0.0.1 whose port is fixed at construction and kept across
+    `down()`/`up()`, a delay before answering, and a condition (`_lock`)
+    guarding the subclass's counters. Subclasses set `handler` and call
+    `up()` when they are ready to serve."""
+
+    handler: type[TrackedHandler]
+    thread_name = "server"
+
+    def __init__(self) -> None:
         self._lock = threading.Condition()
-        self._jwks = jwks_text
-        self._counts: dict[str, int] = {}
-        self._seen: dict[str, list[dict]] = {}
-        self._modes: dict[str | None, str] = {None: "ok"}
-        self._fail_next: dict[str, list] = {}
         self._delay = 0.0
         self._conns: set[socket.socket] = set()
         self._stopping = threading.Event()
         self._server = _Server(self, 0)
         self.port = self._server.server_address[1]
         self._thread: threading.Thread | None = None
+
+    def set_delay(self, ms: float) -> None:
+        with self._lock:
+            self._delay = ms / 1000.0
+
+    def up(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._server.server_activate()  # listen()
+        # A short poll interval: down() (shutdown) returns within 50 ms.
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name=f"{self.thread_name}-{self.port}", daemon=True)
+        self._thread.start()
+
+    def down(self) -> None:
+        """Refuse connections from now on and drop the open ones."""
+        if self._thread is None:
+            return
+        self._stopping.set()  # wakes delayed handlers
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+        self._thread = None
+        self._server.server_close()
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        # Same port, bound but not listening: connects get RST (refused).
+        self._server = _Server(self, self.port)
+
+    def stop(self) -> None:
+        self.down()
+        self._server.server_close()
+
+    @property
+    def is_up(self) -> bool:
+        return self._thread is not None
+
+    def _track(self, conn: socket.socket, add: bool) -> None:
+        with self._lock:
+            (self._conns.add if add else self._conns.discard)(conn)
+
+    def _pause(self, delay: float) -> None:
+        """The configured delay (read under the lock by the caller); down()
+        cuts it short."""
+        if delay:
+            self._stopping.wait(delay)
+
+    def _wait_for(self, done, timeout: float, what) -> None:
+        """Block until done() (called under the lock) is true; handlers
+        notify the condition on every arrival, so there are no polling
+        sleeps. TimeoutError with what() when the time runs out."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not done():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(what())
+                self._lock.wait(left)
+
+
+class _Handler(TrackedHandler):
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        status, ctype, body = self.server.owner._arrived(self.path, dict(
+            (k.lower(), v) for k, v in self.headers.items()))
+        self.reply(status, ctype, body)
+
+
+class IdP(ControlledServer):
+    handler = _Handler
+    thread_name = "idp"
+
+    def __init__(self, jwks_text: str = '{"keys":[]}', issuer: str = "",
+                 start_down: bool = False) -> None:
+        super().__init__()
+        self._jwks = jwks_text
+        self._counts: dict[str, int] = {}
+        self._seen: dict[str, list[dict]] = {}
+        self._modes: dict[str | None, str] = {None: "ok"}
+        self._fail_next: dict[str, list] = {}
         self._discovery = {"issuer": issuer, "jwks_uri": self.url(JWKS_PATH)}
         if not start_down:
             self.up()
@@ -134,48 +232,6 @@ class IdP:
         with self._lock:
             self._fail_next[path] = [n, mode]
 
-    def set_delay(self, ms: float) -> None:
-        with self._lock:
-            self._delay = ms / 1000.0
-
-    def up(self) -> None:
-        if self._thread is not None:
-            return
-        self._stopping.clear()
-        self._server.server_activate()  # listen()
-        # A short poll interval: down() (shutdown) returns within 50 ms.
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name=f"idp-{self.port}", daemon=True)
-        self._thread.start()
-
-    def down(self) -> None:
-        """Refuse connections from now on and drop the open ones."""
-        if self._thread is None:
-            return
-        self._stopping.set()  # wakes delayed handlers
-        self._server.shutdown()
-        self._thread.join(timeout=5)
-        self._thread = None
-        self._server.server_close()
-        with self._lock:
-            conns = list(self._conns)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        # Same port, bound but not listening: connects get RST (refused).
-        self._server = _Server(self, self.port)
-
-    def stop(self) -> None:
-        self.down()
-        self._server.server_close()
-
-    @property
-    def is_up(self) -> bool:
-        return self._thread is not None
-
     # ------------------------------------------------------------ counters
 
     def count(self, path: str = JWKS_PATH) -> int:
@@ -200,21 +256,12 @@ class IdP:
         """Block until count(path) >= n (notified on arrival, no polling
         sleeps); return the count, raise TimeoutError with the counts if the
         time runs out."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while self._counts.get(path, 0) < n:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"IdP: {path} seen {self._counts.get(path, 0)} "
-                                       f"times, waited for {n}; all: {self._counts}")
-                self._lock.wait(left)
-            return self._counts[path]
+        self._wait_for(lambda: self._counts.get(path, 0) >= n, timeout,
+                       lambda: f"IdP: {path} seen {self._counts.get(path, 0)} "
+                               f"times, waited for {n}; all: {self._counts}")
+        return self.count(path)
 
     # ------------------------------------------------------------ serving
-
-    def _track(self, conn: socket.socket, add: bool) -> None:
-        with self._lock:
-            (self._conns.add if add else self._conns.discard)(conn)
 
     def _arrived(self, path: str, headers: dict) -> tuple[int, str, bytes]:
         with self._lock:
@@ -229,8 +276,7 @@ class IdP:
             delay = self._delay
             jwks_text = self._jwks
             doc = json.dumps(self._discovery)
-        if delay:
-            self._stopping.wait(delay)
+        self._pause(delay)
         base = path.split("?", 1)[0]
         if base == DISCOVERY_PATH:
             good = doc.encode()
