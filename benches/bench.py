@@ -27,7 +27,7 @@ from pathlib import Path
 
 from stack import (BENCH_DIR, BY_NAME, LISTENERS, WRK_CPU, EnvoyError, Listener,
                    Workload, bench_envoy, busy_seconds, cpu_seconds, make_workloads, rss_kib,
-                   start_all, wasm_sizes)
+                   start_all, warmup_for, wasm_sizes)
 import hostcost
 import report
 
@@ -124,7 +124,8 @@ def schedule(filters: list[str]) -> list[str]:
     return order
 
 
-def measure_speed(workloads: list[Workload], warmup: Workload, runs: list[Run]) -> None:
+def measure_speed(workloads: list[Workload], warmup: Workload, runs: list[Run],
+                  all_workloads: list[Workload]) -> None:
     envoy = bench_envoy("bench", [ls.name for ls in LISTENERS])
     start_all([envoy])
     try:
@@ -132,12 +133,13 @@ def measure_speed(workloads: list[Workload], warmup: Workload, runs: list[Run]) 
         # allocator arenas before anything is timed. Checked like a run: a
         # listener that answers wrong is a broken setup, found in seconds.
         for ls in LISTENERS:
-            r = wrk(envoy, ls, warmup, WARMUP_SECONDS)
+            r = wrk(envoy, ls, warmup_for(ls, all_workloads, warmup), WARMUP_SECONDS)
             if not r.ok:
                 raise RunError(f"warm-up of {ls.name}: statuses {r.statuses}, "
                                f"expected all {r.expected}")
-        filters = [ls.name for ls in LISTENERS if ls.name != "none"]
         for wl in workloads:
+            filters = [ls.name for ls in LISTENERS
+                       if ls.name != "none" and ls.name in wl.listeners]
             for name in schedule(filters):
                 r = wrk(envoy, BY_NAME[name], wl, SECONDS)
                 runs.append(r)
@@ -149,7 +151,7 @@ def measure_speed(workloads: list[Workload], warmup: Workload, runs: list[Run]) 
         envoy.stop()
 
 
-def measure_rss(warmup: Workload) -> dict[str, int]:
+def measure_rss(warmup: Workload, all_workloads: list[Workload]) -> dict[str, int]:
     """VmRSS of one Envoy per listener kind (a no-filter listener plus that
     one) after the same warm-up: all valid tokens, filling the token caches.
     Envoys run one at a time so they do not compete for the CPU."""
@@ -159,7 +161,7 @@ def measure_rss(warmup: Workload) -> dict[str, int]:
         envoy = bench_envoy(f"rss-{ls.name}", names)
         start_all([envoy])
         try:
-            r = wrk(envoy, ls, warmup, RSS_WARMUP_SECONDS)
+            r = wrk(envoy, ls, warmup_for(ls, all_workloads, warmup), RSS_WARMUP_SECONDS)
             if not r.ok:
                 raise RunError(f"RSS warm-up of {ls.name}: statuses {r.statuses}")
             rss[ls.name] = rss_kib(envoy.proc.pid)
@@ -178,9 +180,9 @@ def main() -> int:
     runs: list[Run] = []
     try:
         print("RSS: one Envoy per listener kind", flush=True)
-        rss = measure_rss(warmup)
+        rss = measure_rss(warmup, all_workloads)
         print("speed: one Envoy, all listeners", flush=True)
-        measure_speed(workloads, warmup, runs)
+        measure_speed(workloads, warmup, runs, all_workloads)
         costs = {}
         if HOSTCOST:
             print("host-call prices: the noop module making jwt-guard's calls", flush=True)

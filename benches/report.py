@@ -59,7 +59,7 @@ def workload_table(wl: Workload, runs) -> list[str]:
              "| listener | req/s | req per CPU-s | extra µs/req | p50 | p99 "
              "| Envoy CPU | other load | status |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for ls in LISTENERS:
+    for ls in (ls for ls in LISTENERS if ls.name in wl.listeners):
         r = _best(runs, ls.name, wl.name)
         c = _best(runs, ls.name, wl.name, "per_cpu")
         status = _status(runs, ls.name, wl.name)
@@ -74,10 +74,28 @@ def workload_table(wl: Workload, runs) -> list[str]:
     lines += ["", "No-filter runs in order (drift), req/s (other load): "
               + ", ".join(f"{_k(r.rps)} ({r.other:.2f})" for r in nones), ""]
     for ref, label in (("native", "native"), ("native_cache", "native+cache")):
-        lines.append(f"- ours ÷ {label}: req per CPU-s "
-                     f"**{_ratio(runs, wl.name, 'ours', ref, 'per_cpu')}**, "
-                     f"req/s {_ratio(runs, wl.name, 'ours', ref, 'rps')}")
+        if ref in wl.listeners:
+            lines.append(f"- ours ÷ {label}: req per CPU-s "
+                         f"**{_ratio(runs, wl.name, wl.ours, ref, 'per_cpu')}**, "
+                         f"req/s {_ratio(runs, wl.name, wl.ours, ref, 'rps')}")
     return lines + [""]
+
+
+def opaque_line(workloads, runs) -> list[str]:
+    """The introspection cache hit against the JWT cache hit, same run."""
+    names = {wl.name: wl for wl in workloads}
+    if "opaque" not in names or "rs256" not in names:
+        return []
+    opaque, jwt = _best(runs, "ours_opaque", "opaque", "per_cpu"), _best(runs, "ours", "rs256", "per_cpu")
+    b_opaque, b_jwt = _best(runs, "none", "opaque", "per_cpu"), _best(runs, "none", "rs256", "per_cpu")
+    if None in (opaque, jwt, b_opaque, b_jwt):
+        return ["Opaque token (introspection cache hit) against the JWT cache hit: n/a", ""]
+    extra_opaque = 1e6 / opaque.per_cpu - 1e6 / b_opaque.per_cpu
+    extra_jwt = 1e6 / jwt.per_cpu - 1e6 / b_jwt.per_cpu
+    ratio = extra_opaque / extra_jwt if extra_jwt > 0 else float("nan")
+    return [f"Opaque token (introspection cache hit) against the JWT cache hit (rs256): "
+            f"{extra_opaque:+.1f} µs against {extra_jwt:+.1f} µs extra per request, "
+            f"**{ratio:.2f}×** (target ≤ 1.2×).", ""]
 
 
 def summary_table(workloads, runs) -> list[str]:
@@ -86,13 +104,13 @@ def summary_table(workloads, runs) -> list[str]:
              "| ours extra µs/req | native extra µs/req | noop extra µs/req |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for wl in workloads:
-        w = wl.name
+        w, ours = wl.name, wl.ours
         lines.append(
-            f"| {w} | {_ratio(runs, w, 'ours', 'native', 'per_cpu')} "
-            f"| {_ratio(runs, w, 'ours', 'native', 'rps')} "
-            f"| {_ratio(runs, w, 'ours', 'native_cache', 'per_cpu')} "
-            f"| {_ratio(runs, w, 'ours', 'native_cache', 'rps')} "
-            f"| {_extra_us(runs, 'ours', w)} | {_extra_us(runs, 'native', w)} "
+            f"| {w} | {_ratio(runs, w, ours, 'native', 'per_cpu')} "
+            f"| {_ratio(runs, w, ours, 'native', 'rps')} "
+            f"| {_ratio(runs, w, ours, 'native_cache', 'per_cpu')} "
+            f"| {_ratio(runs, w, ours, 'native_cache', 'rps')} "
+            f"| {_extra_us(runs, ours, w)} | {_extra_us(runs, 'native', w)} "
             f"| {_extra_us(runs, 'noop', w)} |")
     return lines
 
@@ -123,6 +141,7 @@ def render(when: str, workloads, runs, rss: dict[str, int], sizes: dict[str, int
         "used on the two CPUs by anything but Envoy and wrk (high: a disturbed run).",
         "",
         "## Summary", "", *summary_table(workloads, runs), "",
+        *opaque_line(workloads, runs),
         "## Memory and size", "",
         "One Envoy per row (a no-filter listener plus the row's), VmRSS after "
         "the same warm-up (all valid tokens, filling the caches).", "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from envoy_runner import (WASM, Envoy, EnvoyError, bootstrap, listener,  # noqa: E402
-                          native_filter, wasm_filter)
+                          native_filter, static_cluster, wasm_filter)
+from introspection_server import (AUDIENCE, CLIENT_ID, CLIENT_SECRET,  # noqa: E402
+                                  ISSUER, AuthorizationServer, typical_claims)
 from model import jwt_config, provider  # noqa: E402
 from tokens import AUD, Tok, claims, jwks, session_keys, tamper_sig  # noqa: E402
 
@@ -26,6 +29,7 @@ NOOP_WASM = REPO / "target" / "noop" / "wasm32-wasip1" / "release" / "bench_noop
 ENVOY_CPU = 0   # Envoy (all its threads) runs here ...
 WRK_CPU = 1     # ... and wrk here, so neither steals the other's core.
 DISTINCT = 2000  # > both caches' 1,000 entries: every request is a miss
+OPAQUE_TOKEN = "bench-opaque-token"  # what the introspection workload sends
 
 
 # ---------------------------------------------------------------- listeners
@@ -43,8 +47,37 @@ LISTENERS = [
     Listener("native", "native jwt_authn", True),
     Listener("native_cache", "native + jwt_cache", True),
     Listener("ours", "jwt-guard wasm", True),
+    Listener("ours_opaque", "jwt-guard wasm, introspection", True),
 ]
 BY_NAME = {ls.name: ls for ls in LISTENERS}
+# The listeners every JWT workload runs on; the opaque one runs on those
+# that can take it (native jwt_authn cannot introspect).
+JWT_LISTENERS = ("none", "noop", "native", "native_cache", "ours")
+OPAQUE_LISTENERS = ("none", "noop", "ours_opaque")
+
+_AS: AuthorizationServer | None = None
+
+
+def auth_server() -> AuthorizationServer:
+    """The introspection endpoint of the `ours_opaque` listener, started
+    once per bench: it knows the one opaque token, active for a day."""
+    global _AS
+    if _AS is None:
+        _AS = AuthorizationServer()
+        _AS.add(OPAQUE_TOKEN, typical_claims(exp=int(time.time()) + 86400))
+    return _AS
+
+
+def opaque_cfg() -> dict:
+    """One introspection provider required on `/`, with the defaults (its
+    answers are remembered up to 300 s, so a run sees cache hits)."""
+    return jwt_config({"bench_opaque": {
+        "issuer": ISSUER, "audiences": [AUDIENCE],
+        "introspection": {
+            "http_uri": {"uri": auth_server().url, "cluster": "as", "timeout": "1s"},
+            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+        },
+    }})
 
 
 def jwt_cfg() -> dict:
@@ -74,6 +107,8 @@ def _with_jwt_cache(cfg: dict) -> dict:
 
 
 def http_filter(name: str) -> dict | None:
+    if name == "ours_opaque":
+        return wasm_filter(opaque_cfg())
     cfg = jwt_cfg()
     return {
         "none": None,
@@ -102,7 +137,9 @@ def bench_listener(name: str) -> dict:
 
 def bench_envoy(tag: str, names: list[str]) -> Envoy:
     # The `echo` cluster bootstrap() always adds is never routed to.
-    return Envoy(bootstrap([bench_listener(n) for n in names], echo_port=9),
+    extra = [static_cluster("as", auth_server().port)] if "ours_opaque" in names else []
+    return Envoy(bootstrap([bench_listener(n) for n in names], echo_port=9,
+                           extra_clusters=extra),
                  tag, workdir=BENCH_DIR, concurrency=1)
 
 
@@ -114,6 +151,8 @@ class Workload:
     label: str
     valid: bool      # jwt listeners must answer 200 if valid, else 401
     tokens_file: Path
+    listeners: tuple[str, ...] = JWT_LISTENERS
+    ours: str = "ours"  # the jwt-guard listener that runs it
 
     def expected(self, ls: Listener) -> int:
         return 200 if self.valid or not ls.is_jwt else 401
@@ -127,7 +166,8 @@ def _tok(alg: str, kid: str, sub: str = "alice") -> str:
 def make_workloads() -> tuple[list[Workload], Workload]:
     """Mint the tokens (exp one hour ahead) and write one file per workload:
     one Authorization value per line, read by benches/bench.lua. Returns the
-    measured workloads and the warm-up one."""
+    measured workloads and the warm-up one (for the opaque listener, the
+    opaque workload is its warm-up: `warmup_for`)."""
     rs = _tok("RS256", "rs")
     specs = [
         ("rs256", "same valid RS256 token", True, [rs]),
@@ -154,7 +194,19 @@ def make_workloads() -> tuple[list[Workload], Workload]:
         path = out_dir / f"{name}.txt"
         path.write_text("".join(f"Bearer {t}\n" for t in toks))
         workloads.append(Workload(name, label, valid, path))
+    opaque = out_dir / "opaque.txt"
+    opaque.write_text(f"Bearer {OPAQUE_TOKEN}\n")
+    workloads.insert(-1, Workload("opaque", "same opaque token (introspection, cache hit)",
+                                  True, opaque, OPAQUE_LISTENERS, "ours_opaque"))
     return workloads[:-1], workloads[-1]
+
+
+def warmup_for(ls: Listener, workloads: list[Workload], warmup: Workload) -> Workload:
+    """The warm-up a listener gets: its own workload if only one suits it."""
+    for wl in workloads:
+        if wl.ours == ls.name and ls.name != "ours":
+            return wl
+    return warmup
 
 
 # ---------------------------------------------------------------- processes

@@ -99,7 +99,7 @@ fn lookup_string(obj: &Object, name: &str, wrong: Status) -> Result<Option<Strin
 
 /// The registered claims Envoy reads, typed: `iss`, `sub`, `nbf`, `exp`,
 /// `aud` (and `iat`, `jti` checked for type only).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Registered {
     /// `iss`, empty when absent.
     pub iss: String,

@@ -9,7 +9,6 @@ use crate::claims::Object;
 use crate::error::Status;
 use crate::extract::Token;
 use crate::introspection::settings::{JwtTokens, Settings};
-use crate::introspection::{cache_key, may_be_access_token};
 use crate::jwt;
 use std::rc::Rc;
 
@@ -32,9 +31,9 @@ pub(super) fn verify(
     runtime: &dyn Runtime,
 ) -> Result<Rc<Object>, Stop> {
     let now_ms = clock.now_ms().ok_or(Stop::NoClock)?;
-    let key = cache_key(&settings.scope, &token.value);
-    let claims = match runtime.introspected(provider.index, &key, &token.value, now_ms) {
-        Introspected::Active(claims) => claims,
+    let key = settings.key(&token.value);
+    let active = match runtime.introspected(provider.index, &key, &token.value, now_ms) {
+        Introspected::Active(active) => active,
         Introspected::Inactive => return Err(Status::TokenInactive.into()),
         Introspected::Pending => {
             let provider = provider.index;
@@ -42,10 +41,10 @@ pub(super) fn verify(
         }
         Introspected::Unavailable => return Err(Status::IntrospectionUnavailable.into()),
     };
-    if !may_be_access_token(&claims) {
+    if !active.access_token {
         return Err(Status::TokenNotAccessToken.into());
     }
-    let r = jwt::registered(&claims)?;
+    let r = active.registered.as_ref().map_err(|s| *s)?;
     // RFC 7662 makes `iss` optional: an answer without it is the endpoint's
     // word about its own token; one naming another issuer is refused.
     if !provider.issuer.is_empty() && !r.iss.is_empty() && r.iss != provider.issuer {
@@ -69,6 +68,11 @@ pub(super) fn verify(
     if !lifetime_ok(provider.max_lifetime, r.exp, now) {
         return Err(Status::JwtVerificationFail.into());
     }
-    hardening::check_claims(&provider.hardening, &claims, now, provider.clock_skew)?;
-    Ok(claims)
+    hardening::check_claims(
+        &provider.hardening,
+        &active.claims,
+        now,
+        provider.clock_skew,
+    )?;
+    Ok(active.claims.clone())
 }

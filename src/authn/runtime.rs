@@ -3,8 +3,8 @@
 //! cannot decide yet (waiting for a callout) or at all (no clock).
 
 use crate::cache;
-use crate::claims::Object;
 use crate::error::Status;
+use crate::introspection::cache::Active;
 use crate::jwks::Jwks;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -56,7 +56,7 @@ pub enum Availability {
 pub enum Introspected {
     /// Active, with the answer as its claim set (fresh, or stale where
     /// `serve_stale` allows it).
-    Active(Rc<Object>),
+    Active(Rc<Active>),
     Inactive,
     /// Being asked (or about to be): the request should wait.
     Pending,

@@ -17,7 +17,7 @@ mod ticking;
 
 use super::{Answer, Call, Host, Level, MAX_BODY};
 use crate::authn::{Introspected, Provider};
-use crate::introspection::cache::{AnswerCache, Remembered, Verdict};
+use crate::introspection::cache::{Active, AnswerCache, Remembered, Verdict};
 use crate::introspection::settings::{FailureMode, Settings};
 use crate::introspection::{read_answer, Answer as AsAnswer};
 use slot::Record;
@@ -152,7 +152,7 @@ impl Introspect {
         };
         if self.settings.failure_mode == FailureMode::ServeStale {
             if let Some(Remembered {
-                verdict: Verdict::Active(claims),
+                verdict: Verdict::Active(active),
                 ..
             }) = self.cache.stale(key, now)
             {
@@ -167,7 +167,7 @@ impl Introspect {
                     self.settings.uri()
                 );
                 host.log(Level::Warn, &msg);
-                return Introspected::Active(claims.clone());
+                return Introspected::Active(active.clone());
             }
         }
         Introspected::Unavailable
@@ -297,7 +297,7 @@ impl Introspect {
         let (ended, why) = match answer {
             Answer::Http { status: 200, body } => match read_answer(&body) {
                 Ok(AsAnswer::Active(claims)) => (
-                    Ended::Verdict(Verdict::Active(Rc::new(claims))),
+                    Ended::Verdict(Verdict::Active(Rc::new(Active::new(claims)))),
                     String::new(),
                 ),
                 Ok(AsAnswer::Inactive) => (Ended::Verdict(Verdict::Inactive), String::new()),
@@ -334,9 +334,9 @@ impl Introspect {
         // is still written, stale at once: workers waiting on this call
         // take it, later requests ask again.
         let record = match &ended {
-            Ended::Verdict(Verdict::Active(claims)) => Record::Answer(
-                Remembered::active((**claims).clone(), now, s.max_ttl_ms).unwrap_or(Remembered {
-                    verdict: Verdict::Active(claims.clone()),
+            Ended::Verdict(Verdict::Active(active)) => Record::Answer(
+                Remembered::of_active(active.clone(), now, s.max_ttl_ms).unwrap_or(Remembered {
+                    verdict: Verdict::Active(active.clone()),
                     fresh_until: now,
                     stale_until: now,
                 }),
@@ -369,7 +369,7 @@ impl Introspect {
 
 fn known(v: &Verdict) -> Introspected {
     match v {
-        Verdict::Active(claims) => Introspected::Active(claims.clone()),
+        Verdict::Active(active) => Introspected::Active(active.clone()),
         Verdict::Inactive => Introspected::Inactive,
     }
 }

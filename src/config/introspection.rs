@@ -5,7 +5,7 @@
 use super::json::{err, Obj, Result};
 use super::remote::{http_uri, millis, HttpUri};
 use crate::introspection::settings::{ClientAuth, FailureMode, JwtTokens, Settings};
-use crate::introspection::{basic_authorization, cache_key};
+use crate::introspection::{basic_authorization, cache_key, key_hasher};
 use serde_json::Value;
 
 /// Answers remembered per worker (and shared slots) unless configured.
@@ -153,6 +153,7 @@ pub fn compile(v: &Value, path: &str, provider: &str, has_keys: bool) -> Result<
         negative_ttl_ms,
         failure_mode,
         jwt_tokens,
+        hasher: key_hasher(&scope),
         scope,
         shared_prefix,
     })

@@ -9,17 +9,41 @@
 //! `negative_ttl` and never stale. Failures (5xx, timeouts) are not answers
 //! and are never remembered.
 
-use super::active_ttl_ms;
+use super::{active_ttl_ms, may_be_access_token};
 use crate::claims::{self, Object};
+use crate::error::Status;
+use crate::jwt::{registered, Registered};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
+
+/// An active answer, with what every request checks of it read once: a
+/// remembered answer costs a request no more than a cached JWT does.
+#[derive(Debug, PartialEq)]
+pub struct Active {
+    /// The answer object: the token's claim set.
+    pub claims: Rc<Object>,
+    /// Its registered claims, or why they are malformed.
+    pub registered: Result<Registered, Status>,
+    /// Whether `token_type`, if any, may name an access token.
+    pub access_token: bool,
+}
+
+impl Active {
+    pub fn new(claims: Object) -> Active {
+        Active {
+            registered: registered(&claims),
+            access_token: may_be_access_token(&claims),
+            claims: Rc::new(claims),
+        }
+    }
+}
 
 /// What was learned about a token.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
     /// Active, with its claim set (the answer object).
-    Active(Rc<Object>),
+    Active(Rc<Active>),
     Inactive,
 }
 
@@ -37,17 +61,22 @@ impl Remembered {
     /// An active answer got at `now_ms`; `None` when it may not be reused
     /// at all (its `exp` has passed, or is not a number).
     pub fn active(claims: Object, now_ms: u64, max_ttl_ms: u64) -> Option<Remembered> {
-        let ttl = active_ttl_ms(&claims, now_ms, max_ttl_ms);
+        Remembered::of_active(Rc::new(Active::new(claims)), now_ms, max_ttl_ms)
+    }
+
+    /// [`Remembered::active`] of an answer already read.
+    pub fn of_active(active: Rc<Active>, now_ms: u64, max_ttl_ms: u64) -> Option<Remembered> {
+        let ttl = active_ttl_ms(&active.claims, now_ms, max_ttl_ms);
         if ttl == 0 {
             return None;
         }
         let fresh_until = now_ms.saturating_add(ttl);
-        let stale_until = match claims::get_u64(&claims, "exp") {
+        let stale_until = match claims::get_u64(&active.claims, "exp") {
             claims::Lookup::Found(exp) => exp.saturating_mul(1000).max(fresh_until),
             _ => fresh_until,
         };
         Some(Remembered {
-            verdict: Verdict::Active(Rc::new(claims)),
+            verdict: Verdict::Active(active),
             fresh_until,
             stale_until,
         })
@@ -69,8 +98,8 @@ impl Remembered {
         let head = format!("{} {}", self.fresh_until, self.stale_until);
         match &self.verdict {
             Verdict::Inactive => format!("{head} i").into_bytes(),
-            Verdict::Active(claims) => {
-                let json = serde_json::Value::Object(Object::clone(claims)).to_string();
+            Verdict::Active(active) => {
+                let json = serde_json::Value::Object(Object::clone(&active.claims)).to_string();
                 format!("{head} a\n{json}").into_bytes()
             }
         }
@@ -91,7 +120,7 @@ impl Remembered {
             ("i", None, None) => Verdict::Inactive,
             ("a", Some(json), None) => {
                 let claims = claims::parse_object(json.as_bytes())?;
-                Verdict::Active(Rc::new(claims))
+                Verdict::Active(Rc::new(Active::new(claims)))
             }
             _ => return None,
         };

@@ -3,6 +3,7 @@
 //! by `config`; secrets are held ready to send and never printed.
 
 use crate::discovery::Target;
+use sha2::Sha256;
 use std::fmt;
 
 /// How the gateway authenticates to the introspection endpoint (RFC 7662
@@ -100,6 +101,8 @@ pub struct Settings {
     pub scope: String,
     /// Shared-data key prefix of this provider's answers.
     pub shared_prefix: String,
+    /// [`super::key_hasher`] of `scope`.
+    pub hasher: Sha256,
 }
 
 impl Settings {
@@ -110,6 +113,11 @@ impl Settings {
             self.token_type_hint.as_deref(),
             &self.client.form_fields(),
         )
+    }
+
+    /// A token's cache key ([`super::cache_key`] with this scope).
+    pub fn key(&self, token: &str) -> [u8; 32] {
+        super::key_of(&self.hasher, token)
     }
 
     /// The endpoint as a log line names it (never the client's secret).

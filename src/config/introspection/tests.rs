@@ -148,3 +148,19 @@ fn the_secret_is_not_in_debug_output_and_scopes_differ_per_client() {
     assert_ne!(sa.scope, sb.scope);
     assert_ne!(sa.shared_prefix, sb.shared_prefix);
 }
+
+#[test]
+fn a_tokens_key_is_the_sha256_of_scope_and_token_however_computed() {
+    let p = fixtures::policy(config(json!({"introspection": intro(json!({}))})));
+    let s = p.providers[0]
+        .introspection
+        .as_deref()
+        .expect("introspection");
+    for token in ["", "t", &"x".repeat(200)] {
+        assert_eq!(
+            s.key(token),
+            crate::introspection::cache_key(&s.scope, token)
+        );
+    }
+    assert_ne!(s.key("a"), s.key("b"));
+}
