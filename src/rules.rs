@@ -63,7 +63,10 @@ pub enum Verifier {
 
 /// Envoy's choice of the error to report when every `requires_any` child
 /// failed: anything but "missing" or "unknown issuer" wins; between those
-/// two, "unknown issuer" wins.
+/// two, "unknown issuer" wins. Introspection (which Envoy lacks) adds two
+/// rules, whatever the order of the branches: an endpoint that could not
+/// answer wins (the token may be good: a 503, not a 401), and what the
+/// endpoint said of a token beats a JWT provider finding it not a JWT.
 fn any_error(statuses: &[Status]) -> Status {
     let mut out = Status::JwtMissed;
     for &s in statuses {
@@ -71,7 +74,14 @@ fn any_error(statuses: &[Status]) -> Status {
             out = s;
         }
     }
-    out
+    if statuses.contains(&Status::IntrospectionUnavailable) {
+        return Status::IntrospectionUnavailable;
+    }
+    let said = [Status::TokenInactive, Status::TokenNotAccessToken];
+    match statuses.iter().rev().find(|s| said.contains(s)) {
+        Some(s) if out == Status::JwtBadFormat => *s,
+        _ => out,
+    }
 }
 
 /// One evaluation's inputs and what it gathers on the way: the tokens that
@@ -262,6 +272,25 @@ mod tests {
             JwtVerificationFail
         );
         assert_eq!(any_error(&[JwtMissed, JwtMissed]), JwtMissed);
+    }
+
+    #[test]
+    fn any_prefers_what_the_introspection_endpoint_said_in_any_order() {
+        use Status::*;
+        for pair in [
+            [IntrospectionUnavailable, JwtBadFormat],
+            [JwtBadFormat, IntrospectionUnavailable],
+            [JwtExpired, IntrospectionUnavailable],
+        ] {
+            assert_eq!(any_error(&pair), IntrospectionUnavailable, "{pair:?}");
+        }
+        assert_eq!(any_error(&[TokenInactive, JwtBadFormat]), TokenInactive);
+        assert_eq!(
+            any_error(&[JwtBadFormat, TokenNotAccessToken]),
+            TokenNotAccessToken
+        );
+        // A JWT's own error stays Envoy's choice.
+        assert_eq!(any_error(&[TokenInactive, JwtExpired]), JwtExpired);
     }
 }
 

@@ -357,6 +357,16 @@ impl Introspect {
                 refused: true,
             },
         };
+        let record = match record {
+            // No cache: the answer reaches the workers waiting on this call,
+            // and no later request.
+            Record::Answer(mut r) if s.max_entries == 0 => {
+                r.fresh_until = now;
+                r.stale_until = now;
+                Record::Answer(r)
+            }
+            other => other,
+        };
         if let Record::Answer(r) = &record {
             if now < r.fresh_until {
                 self.cache.insert(*key, r.clone());

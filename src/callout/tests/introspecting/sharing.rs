@@ -115,3 +115,40 @@ fn where_requests_wait_on_calls_of_their_own_each_calls_and_the_answer_is_shared
     ));
     assert_eq!(host.sent.len(), 2);
 }
+
+#[test]
+fn without_a_cache_every_request_asks_but_waiters_share_the_answer() {
+    let p = intro_policy(json!({"cache": {"max_entries": 0}}));
+    let store: Store = Rc::default();
+    let (mut a, mut ha) = (worker(&p), FakeHost::new(Some(store.clone())));
+    let (mut b, mut hb) = (worker(&p), FakeHost::new(Some(store)));
+    send(&mut a, &p, &mut ha, 1, TOKEN, &[]);
+    send(&mut b, &p, &mut hb, 2, TOKEN, &[]);
+    answer(&mut a, &mut ha, 0, active(json!({})));
+    assert!(matches!(
+        resume(&mut a, &p, &mut ha, TOKEN)[0].1,
+        Decision::Allow
+    ));
+    b.tick(&mut hb);
+    assert!(matches!(
+        resume(&mut b, &p, &mut hb, TOKEN)[0].1,
+        Decision::Allow
+    ));
+    assert!(waits_for_introspection(&send(
+        &mut b,
+        &p,
+        &mut hb,
+        3,
+        TOKEN,
+        &[]
+    )));
+    assert!(waits_for_introspection(&send(
+        &mut a,
+        &p,
+        &mut ha,
+        4,
+        TOKEN,
+        &[]
+    )));
+    assert_eq!(ha.sent.len() + hb.sent.len(), 2, "asked again");
+}
