@@ -1,10 +1,15 @@
 """The deploy files (deploy/): they parse, the jwt-guard config inside each
 passes the JSON Schema and loads into the module, the pieces that must
 agree do (Istio cluster names and the ServiceEntry, Kong's meta file and
-the schema, host:port on Kong), and deploy/envoy/envoy.yaml really serves:
+the schema, host:port on Kong, every Envoy http_uri.cluster a cluster of its
+bootstrap), and the Envoy bootstraps load:
 
 - as shipped, only the module's path changed, `envoy --mode validate`
-  accepts it (the TLS cluster to the IdP included);
+  accepts deploy/envoy/envoy.yaml and deploy/envoy/introspection.yaml (the
+  TLS cluster to the IdP included, the module configured);
+
+and deploy/envoy/envoy.yaml really serves:
+
 - started in Envoy 1.40 with the listener and admin on 127.0.0.1 port 0,
   the backend cluster at an echo server and the IdP cluster at a test IdP
   (plain HTTP, its JWKS path), it answers 401 without a token, 200 with a
@@ -35,6 +40,8 @@ pytestmark = needs_wasm
 
 DEPLOY = REPO / "deploy"
 ENVOY_YAML = DEPLOY / "envoy" / "envoy.yaml"
+# Every Envoy bootstrap under deploy/envoy/, and how many providers it has.
+ENVOY_BOOTSTRAPS = {"envoy.yaml": 1, "introspection.yaml": 2}
 K = session_keys()
 
 
@@ -70,8 +77,9 @@ def kong_filters() -> list[dict]:
 
 
 def remote_http_uris(cfg: dict) -> list[dict]:
+    """Every http_uri the module calls: keys, discovery, introspection."""
     return [p[k]["http_uri"] for p in cfg["providers"].values()
-            for k in ("remote_jwks", "discovery") if k in p]
+            for k in ("remote_jwks", "discovery", "introspection") if k in p]
 
 
 def test_every_deploy_file_parses():
@@ -83,10 +91,22 @@ def test_every_deploy_file_parses():
 
 # ---------------------------------------------------------------- configs
 
-def test_envoy_config_validates_and_loads():
-    wasm = wasm_filter(docs(ENVOY_YAML)[0])
+def test_envoy_bootstraps_are_every_yaml_in_deploy_envoy():
+    assert {p.name for p in (DEPLOY / "envoy").glob("*.yaml")} == set(ENVOY_BOOTSTRAPS)
+
+
+@pytest.mark.parametrize("name", sorted(ENVOY_BOOTSTRAPS))
+def test_envoy_config_validates_and_loads(name):
+    doc = docs(DEPLOY / "envoy" / name)[0]
+    wasm = wasm_filter(doc)
     assert wasm["fail_open"] is False
-    assert_valid(json.loads(wasm["configuration"]["value"]), "deploy/envoy/envoy.yaml")
+    cfg = json.loads(wasm["configuration"]["value"])
+    assert_valid(cfg, f"deploy/envoy/{name}")
+    # The module dispatches to these by name: Envoy would only find a
+    # missing one at request time.
+    clusters = {c["name"] for c in doc["static_resources"]["clusters"]}
+    for http_uri in remote_http_uris(cfg):
+        assert http_uri["cluster"] in clusters, (name, http_uri)
 
 
 def test_istio_plugin_configs_validate_and_load():
@@ -185,15 +205,17 @@ def test_kong_fetches_keys_from_host_port_with_nothing_empty():
 
 # ---------------------------------------------------------------- Envoy
 
-def test_envoy_yaml_as_shipped_passes_envoy_validate(tmp_path):
-    text = ENVOY_YAML.read_text()
+@pytest.mark.parametrize("name", sorted(ENVOY_BOOTSTRAPS))
+def test_envoy_yaml_as_shipped_passes_envoy_validate(tmp_path, name):
+    text = (DEPLOY / "envoy" / name).read_text()
     assert text.count("/etc/envoy/jwt_guard.wasm") == 2  # comment + code
-    cfg = tmp_path / "envoy.yaml"
+    cfg = tmp_path / name
     cfg.write_text(text.replace("filename: /etc/envoy/jwt_guard.wasm", f"filename: {WASM}"))
     run = subprocess.run([envoy_binary(), "--mode", "validate", "-c", str(cfg),
                           "--disable-hot-restart"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    assert "jwt-guard: configured 1 provider(s)" in run.stdout + run.stderr
+    configured = f"jwt-guard: configured {ENVOY_BOOTSTRAPS[name]} provider(s)"
+    assert configured in run.stdout + run.stderr
 
 
 def endpoint(cluster: dict, port: int) -> None:
