@@ -7,7 +7,9 @@ naming its source,
         `# excerpt: wasm-filter` and `# end-excerpt: wasm-filter`, dedented
 
 and must equal that text exactly. A marked block on any other docs page is
-held to its source the same way.
+held to its source the same way; the pages in SHOWN_ELSEWHERE must show
+their deploy files so (their other blocks may be unmarked), and every Envoy
+bootstrap in deploy/envoy/ is shown on some page.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ PAGES = {
     "docs/deploy-envoy.md": {"deploy/envoy/envoy.yaml"},
     "docs/deploy-istio.md": {"deploy/istio/wasmplugin.yaml", "deploy/istio/serviceentry.yaml"},
     "docs/deploy-kong.md": {"deploy/kong/kong.conf", "deploy/kong/kong.yml"},
+}
+# Other pages -> the deploy files they show in marked blocks.
+SHOWN_ELSEWHERE = {
+    # The one complete introspection example is deploy/envoy/introspection.yaml.
+    "docs/introspection.md": {"deploy/envoy/introspection.yaml"},
 }
 BLOCK = re.compile(r"(?:<!-- (?P<ref>\S+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S)
 
@@ -70,6 +77,18 @@ def test_the_deploy_pages_show_every_deploy_file():
     assert set().union(*(refs for page, refs in PAGES.items() if page != "README.md")) == {
         "deploy/envoy/envoy.yaml", "deploy/istio/wasmplugin.yaml",
         "deploy/istio/serviceentry.yaml", "deploy/kong/kong.conf", "deploy/kong/kong.yml"}
+
+
+@pytest.mark.parametrize("page", sorted(SHOWN_ELSEWHERE))
+def test_other_pages_show_their_deploy_files(page):
+    refs = {ref.partition("#")[0] for ref, _, _ in blocks(page) if ref}
+    assert refs == SHOWN_ELSEWHERE[page]
+
+
+def test_every_envoy_bootstrap_is_shown():
+    shown = set().union(*PAGES.values(), *SHOWN_ELSEWHERE.values())
+    bootstraps = {str(p.relative_to(REPO)) for p in (REPO / "deploy" / "envoy").glob("*.yaml")}
+    assert bootstraps <= shown, bootstraps - shown
 
 
 @pytest.mark.parametrize("page,ref,body", marked(), ids=[f"{p}:{r}" for p, r, _ in marked()])
