@@ -1,8 +1,10 @@
 //! An authorization server's introspection answer (RFC 7662 §2.2): the
-//! strict reader, and what is derived from an active answer (how long it
-//! may be cached, whether it may be an access token).
+//! strict reader, what is derived from an active answer (how long it may be
+//! cached, whether it may be an access token, its registered claims), and
+//! its shared-data record, which must read back as written.
 #![no_main]
 
+use jwt_guard::introspection::cache::Remembered;
 use jwt_guard::introspection::{self, Answer};
 use libfuzzer_sys::fuzz_target;
 
@@ -14,6 +16,9 @@ fuzz_target!(|data: &[u8]| {
             let ttl = introspection::active_ttl_ms(&claims, 1_700_000_000_000, 300_000);
             assert!(ttl <= 300_000);
             let _ = introspection::may_be_access_token(&claims);
+            if let Some(r) = Remembered::active(claims, 1_700_000_000_000, 300_000) {
+                assert_eq!(Remembered::from_record(&r.to_record()), Some(r));
+            }
         }
         Ok(Answer::Inactive) | Err(_) => {}
     }
