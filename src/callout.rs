@@ -157,8 +157,15 @@ impl Worker {
         }
     }
 
-    /// A call answered. Returns whether it was one of ours.
-    pub fn on_response(&mut self, host: &mut dyn Host, token: u32, answer: Answer) -> bool {
+    /// A call answered, delivered to `context` (`None`: the root), which
+    /// makes any call the answer leads to. Returns whether it was ours.
+    pub fn on_response(
+        &mut self,
+        host: &mut dyn Host,
+        token: u32,
+        answer: Answer,
+        context: Option<u32>,
+    ) -> bool {
         // Without a clock the call still ends; keys or answers taken "at
         // time 0" are long expired, so nothing is ever served from them.
         let now = host.now_ms().unwrap_or(0);
@@ -167,7 +174,7 @@ impl Worker {
             return true;
         }
         if let Some(i) = self.introspections.iter_mut().find(|i| i.owns(token)) {
-            i.on_answer(host, token, answer, now);
+            i.on_answer(host, token, answer, context, now);
             return true;
         }
         false

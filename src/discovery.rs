@@ -137,7 +137,7 @@ fn check_authority(authority: &str) -> Result<(), UriError> {
     Ok(())
 }
 
-/// Why a discovery document yields no JWKS URI.
+/// Why a discovery document yields no JWKS URI (or introspection endpoint).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DiscoveryError {
     NotJson(String),
@@ -150,9 +150,11 @@ pub enum DiscoveryError {
         found: String,
         expected: String,
     },
-    MissingJwksUri,
-    JwksUriNotString,
-    BadJwksUri {
+    /// The endpoint's member (`jwks_uri`, `introspection_endpoint`) is absent.
+    Missing(&'static str),
+    NotString(&'static str),
+    BadUri {
+        member: &'static str,
         uri: String,
         error: UriError,
     },
@@ -176,12 +178,12 @@ impl fmt::Display for DiscoveryError {
                 f,
                 "discovery issuer {found:?} does not match the provider's issuer {expected:?}"
             ),
-            DiscoveryError::MissingJwksUri => write!(f, "discovery document has no \"jwks_uri\""),
-            DiscoveryError::JwksUriNotString => {
-                write!(f, "discovery document \"jwks_uri\" is not a string")
+            DiscoveryError::Missing(m) => write!(f, "discovery document has no \"{m}\""),
+            DiscoveryError::NotString(m) => {
+                write!(f, "discovery document \"{m}\" is not a string")
             }
-            DiscoveryError::BadJwksUri { uri, error } => {
-                write!(f, "discovery jwks_uri {uri:?} is unusable: {error}")
+            DiscoveryError::BadUri { member, uri, error } => {
+                write!(f, "discovery {member} {uri:?} is unusable: {error}")
             }
         }
     }
@@ -203,6 +205,24 @@ fn clip(s: &str) -> String {
 /// `issuer` equals `expected_issuer` exactly (OIDC Discovery 4.3: no
 /// normalisation), with a string `jwks_uri` that [`parse_uri`] accepts.
 pub fn parse_document(body: &[u8], expected_issuer: &str) -> Result<Target, DiscoveryError> {
+    endpoint(body, expected_issuer, "jwks_uri")
+}
+
+/// The `introspection_endpoint` of an authorization server's metadata (RFC
+/// 8414 §2; OIDC discovery documents carry it too), checked as
+/// [`parse_document`] checks `jwks_uri`.
+pub fn introspection_endpoint(
+    body: &[u8],
+    expected_issuer: &str,
+) -> Result<Target, DiscoveryError> {
+    endpoint(body, expected_issuer, "introspection_endpoint")
+}
+
+fn endpoint(
+    body: &[u8],
+    expected_issuer: &str,
+    member: &'static str,
+) -> Result<Target, DiscoveryError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| DiscoveryError::NotJson(e.to_string()))?;
     let doc = value
@@ -211,7 +231,7 @@ pub fn parse_document(body: &[u8], expected_issuer: &str) -> Result<Target, Disc
     // serde_json keeps the last of duplicate members, other parsers the
     // first: refuse the ambiguity for the two members we trust.
     let mut de = serde_json::Deserializer::from_slice(body);
-    match de.deserialize_map(Duplicates) {
+    match de.deserialize_map(Duplicates(member)) {
         Ok(None) => {}
         Ok(Some(member)) => return Err(DiscoveryError::DuplicateMember(member)),
         Err(e) => return Err(DiscoveryError::NotJson(e.to_string())),
@@ -227,12 +247,13 @@ pub fn parse_document(body: &[u8], expected_issuer: &str) -> Result<Target, Disc
             expected: expected_issuer.to_string(),
         });
     }
-    let uri = match doc.get("jwks_uri") {
-        None => return Err(DiscoveryError::MissingJwksUri),
+    let uri = match doc.get(member) {
+        None => return Err(DiscoveryError::Missing(member)),
         Some(serde_json::Value::String(s)) => s,
-        Some(_) => return Err(DiscoveryError::JwksUriNotString),
+        Some(_) => return Err(DiscoveryError::NotString(member)),
     };
-    parse_uri(uri).map_err(|error| DiscoveryError::BadJwksUri {
+    parse_uri(uri).map_err(|error| DiscoveryError::BadUri {
+        member,
         uri: clip(uri),
         error,
     })
@@ -249,9 +270,9 @@ fn json_type(value: &serde_json::Value) -> &'static str {
     }
 }
 
-/// Walks the top-level members once and names the first of `issuer` /
-/// `jwks_uri` that appears twice.
-struct Duplicates;
+/// Walks the top-level members once and names the first of `issuer` and
+/// the endpoint's member that appears twice.
+struct Duplicates(&'static str);
 
 impl<'de> Visitor<'de> for Duplicates {
     type Value = Option<&'static str>;
@@ -261,13 +282,13 @@ impl<'de> Visitor<'de> for Duplicates {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (mut issuer, mut jwks_uri, mut duplicate) = (false, false, None);
+        let (mut issuer, mut endpoint, mut duplicate) = (false, false, None);
         // Reads to the end: the deserializer expects the whole map consumed.
         while let Some(key) = map.next_key::<String>()? {
             map.next_value::<IgnoredAny>()?;
             let (seen, name) = match key.as_str() {
                 "issuer" => (&mut issuer, "issuer"),
-                "jwks_uri" => (&mut jwks_uri, "jwks_uri"),
+                k if k == self.0 => (&mut endpoint, self.0),
                 _ => continue,
             };
             if std::mem::replace(seen, true) {

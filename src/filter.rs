@@ -72,7 +72,7 @@ impl Context for Root {
         let Ok(mut worker) = self.worker.try_borrow_mut() else {
             return;
         };
-        if worker.on_response(&mut ProxyHost, token, host::answer(body)) {
+        if worker.on_response(&mut ProxyHost, token, host::answer(body), None) {
             resume_ready(&policy, &mut worker, self.traits, None);
         }
     }
@@ -208,7 +208,7 @@ impl Context for Request {
             return;
         };
         let ctx = self.context_id;
-        worker.on_response(&mut ProxyHost, token, host::answer(body));
+        worker.on_response(&mut ProxyHost, token, host::answer(body), Some(ctx));
         if self.traits.switches_context {
             resume_ready(&policy, &mut worker, self.traits, Some(ctx));
             return;

@@ -11,14 +11,16 @@
 //! client left) the flight is made again from the tick. Elsewhere (Kong)
 //! each waiting request makes its own call, and shares only the answer.
 
+mod endpoint;
 mod sharing;
 mod slot;
 mod ticking;
 
 use super::{Answer, Call, Host, Level, MAX_BODY};
 use crate::authn::{Introspected, Provider};
+use crate::discovery::Target;
 use crate::introspection::cache::{Active, AnswerCache, Remembered, Verdict};
-use crate::introspection::settings::{FailureMode, Settings};
+use crate::introspection::settings::{Endpoint, FailureMode, Settings};
 use crate::introspection::{read_answer, Answer as AsAnswer};
 use slot::Record;
 use std::collections::HashMap;
@@ -53,6 +55,8 @@ enum State {
     /// To be called (again) from the tick: the context that made the call
     /// ended, or another worker's lease ran out.
     Orphaned,
+    /// To be called once the discovery document names the endpoint.
+    AwaitingEndpoint,
 }
 
 struct Flight {
@@ -66,6 +70,16 @@ struct OwnCall {
     call: u32,
     context_id: u32,
     key: [u8; 32],
+    /// A call for the discovery document, and the token to ask about next.
+    then: Option<String>,
+}
+
+/// The discovery document's call under way (root mode).
+#[derive(Clone, Copy, Debug)]
+struct Discovering {
+    call: u32,
+    context: Option<u32>,
+    since: u64,
 }
 
 pub(super) struct Introspect {
@@ -78,6 +92,9 @@ pub(super) struct Introspect {
     own: Vec<OwnCall>,
     /// Calls that ended, for the requests that waited on them (and when).
     ended: HashMap<[u8; 32], (Ended, u64)>,
+    /// The endpoint, once known (from the configuration, or discovered).
+    endpoint: Option<Target>,
+    discovering: Option<Discovering>,
 }
 
 impl Introspect {
@@ -91,15 +108,21 @@ impl Introspect {
             flights: Vec::new(),
             own: Vec::new(),
             ended: HashMap::new(),
+            endpoint: match &p.introspection.as_deref()?.endpoint {
+                Endpoint::Fixed(target) => Some(target.clone()),
+                Endpoint::Discovered { .. } => None,
+            },
+            discovering: None,
         })
     }
 
     /// How long a request may wait: a call, and one more if the first is
-    /// lost or its maker leaves.
+    /// lost or its maker leaves (and the discovery document's first).
     pub(super) fn budget_ms(&self) -> u64 {
+        let calls = if self.endpoint.is_some() { 2 } else { 3 };
         self.settings
             .timeout_ms
-            .saturating_mul(2)
+            .saturating_mul(calls)
             .saturating_add(GRACE_MS)
     }
 
@@ -108,6 +131,7 @@ impl Introspect {
             .iter()
             .any(|f| matches!(f.state, State::Calling { call: c, .. } if c == call))
             || self.own.iter().any(|c| c.call == call)
+            || self.discovering.is_some_and(|d| d.call == call)
     }
 
     pub(super) fn in_flight(&self, key: &[u8; 32]) -> bool {
@@ -164,7 +188,7 @@ impl Introspect {
                 let msg = format!(
                     "jwt-guard: introspection at {} gave {why}: serving a remembered \
                      answer (failure_mode serve_stale)",
-                    self.settings.uri()
+                    self.uri()
                 );
                 host.log(Level::Warn, &msg);
                 return Introspected::Active(active.clone());
@@ -190,12 +214,8 @@ impl Introspect {
             return;
         };
         let state = if self.lease(host, key, now) {
-            match self.dispatch(host, key, &token, now) {
-                Some(call) => State::Calling {
-                    call,
-                    context,
-                    since: now,
-                },
+            match self.ask(host, key, &token, context, now) {
+                Some(state) => state,
                 None => return,
             }
         } else {
@@ -208,15 +228,55 @@ impl Introspect {
         });
     }
 
-    /// Sends the call; `None` when the host refused it (the token's wait
-    /// then ends as unavailable).
-    fn dispatch(
+    /// Asks about `token` from `context`: at once, or once the discovery
+    /// document (asked for now, if it is not already) names the endpoint.
+    /// `None` when the host refused a call (the token's wait then ends).
+    fn ask(
         &mut self,
         host: &mut dyn Host,
         key: &[u8; 32],
         token: &str,
+        context: Option<u32>,
         now: u64,
-    ) -> Option<u32> {
+    ) -> Option<State> {
+        if self.endpoint.is_none() {
+            self.endpoint_from_shared(host);
+        }
+        if self.endpoint.is_some() {
+            let call = self.post(host, key, token, now)?;
+            return Some(State::Calling {
+                call,
+                context,
+                since: now,
+            });
+        }
+        if self.discovering.is_none() {
+            match self.fetch_document(host) {
+                Ok(call) => {
+                    let since = now;
+                    self.discovering = Some(Discovering {
+                        call,
+                        context,
+                        since,
+                    });
+                }
+                Err(why) => {
+                    self.settle(host, key, Ended::Unavailable, now, &why);
+                    return None;
+                }
+            }
+        }
+        Some(State::AwaitingEndpoint)
+    }
+
+    /// Sends the call; `None` when the host refused it (the token's wait
+    /// then ends as unavailable).
+    fn post(&mut self, host: &mut dyn Host, key: &[u8; 32], token: &str, now: u64) -> Option<u32> {
+        let Some(target) = self.endpoint.clone() else {
+            let why = "the introspection endpoint is not known";
+            self.settle(host, key, Ended::Unavailable, now, why);
+            return None;
+        };
         let s = &self.settings;
         let body = s.body(token);
         let mut headers: Vec<(&str, &str)> = vec![
@@ -229,7 +289,7 @@ impl Introspect {
         let call = Call {
             cluster: &s.cluster,
             method: "POST",
-            target: &s.target,
+            target: &target,
             headers: &headers,
             body: Some(body.as_bytes()),
             timeout_ms: s.timeout_ms,
@@ -255,11 +315,27 @@ impl Introspect {
         let Some(token) = self.wanted.remove(key) else {
             return;
         };
-        if let Some(call) = self.dispatch(host, key, &token, now) {
+        if self.endpoint.is_none() {
+            self.endpoint_from_shared(host);
+        }
+        if self.endpoint.is_none() {
+            match self.fetch_document(host) {
+                Ok(call) => self.own.push(OwnCall {
+                    call,
+                    context_id,
+                    key: *key,
+                    then: Some(token),
+                }),
+                Err(why) => self.settle(host, key, Ended::Unavailable, now, &why),
+            }
+            return;
+        }
+        if let Some(call) = self.post(host, key, &token, now) {
             self.own.push(OwnCall {
                 call,
                 context_id,
                 key: *key,
+                then: None,
             });
         }
     }
@@ -274,6 +350,12 @@ impl Introspect {
     /// Request `context_id` ended: answers to its calls will not arrive.
     pub(super) fn forget(&mut self, context_id: u32) {
         self.own.retain(|c| c.context_id != context_id);
+        if self
+            .discovering
+            .is_some_and(|d| d.context == Some(context_id))
+        {
+            self.discovering = None; // the tick asks again
+        }
         for f in &mut self.flights {
             if matches!(f.state, State::Calling { context: Some(c), .. } if c == context_id) {
                 f.state = State::Orphaned;
@@ -281,9 +363,26 @@ impl Introspect {
         }
     }
 
-    pub(super) fn on_answer(&mut self, host: &mut dyn Host, call: u32, answer: Answer, now: u64) {
+    /// The answer to `call`, delivered to `context` (`None`: the root),
+    /// which makes the calls it leads to.
+    pub(super) fn on_answer(
+        &mut self,
+        host: &mut dyn Host,
+        call: u32,
+        answer: Answer,
+        context: Option<u32>,
+        now: u64,
+    ) {
+        if self.discovering.is_some_and(|d| d.call == call) {
+            self.discovering = None;
+            return self.on_document(host, answer, context, now);
+        }
         let key = if let Some(i) = self.own.iter().position(|c| c.call == call) {
-            self.own.swap_remove(i).key
+            let own = self.own.swap_remove(i);
+            if let Some(token) = own.then {
+                return self.on_own_document(host, answer, own.context_id, own.key, &token, now);
+            }
+            own.key
         } else if let Some(f) = self
             .flights
             .iter()
@@ -293,7 +392,7 @@ impl Introspect {
         } else {
             return;
         };
-        let uri = self.settings.uri();
+        let uri = self.uri();
         let (ended, why) = match answer {
             Answer::Http { status: 200, body } => match read_answer(&body) {
                 Ok(AsAnswer::Active(claims)) => (
@@ -345,7 +444,7 @@ impl Introspect {
                 Record::Answer(Remembered::inactive(now, s.negative_ttl_ms))
             }
             Ended::Unavailable => {
-                let msg = format!("jwt-guard: introspection at {} failed: {why}", s.uri());
+                let msg = format!("jwt-guard: introspection at {} failed: {why}", self.uri());
                 host.log(Level::Warn, &msg);
                 Record::Failed {
                     at: now,

@@ -188,7 +188,7 @@ fn started(remote: Value) -> Started {
 /// Answers the `i`-th call the host saw.
 fn answer(w: &mut Worker, host: &mut FakeHost, i: usize, a: Answer) -> bool {
     let token = host.sent[i].token;
-    w.on_response(host, token, a)
+    w.on_response(host, token, a, None)
 }
 
 fn ok(body: Vec<u8>) -> Answer {

@@ -4,8 +4,9 @@
 
 use super::json::{err, Obj, Result};
 use super::remote::{http_uri, millis, HttpUri};
-use crate::introspection::settings::{ClientAuth, FailureMode, JwtTokens, Settings};
+use crate::introspection::settings::{ClientAuth, Endpoint, FailureMode, JwtTokens, Settings};
 use crate::introspection::{basic_authorization, cache_key, key_hasher};
+use crate::keystore::Remote;
 use serde_json::Value;
 
 /// Answers remembered per worker (and shared slots) unless configured.
@@ -85,16 +86,46 @@ fn client_auth(o: &mut Obj<'_>) -> Result<ClientAuth> {
     })
 }
 
-/// Compiles `<provider>.introspection`; `provider` names the provider and
-/// `has_keys` says whether it also has keys for JWT-shaped tokens.
-pub fn compile(v: &Value, path: &str, provider: &str, has_keys: bool) -> Result<Settings> {
+/// What the provider around an `introspection` block holds.
+pub struct Around<'a> {
+    pub name: &'a str,
+    /// `local_jwks` or `remote_jwks`: keys for JWT-shaped tokens.
+    pub has_keys: bool,
+    /// `discovery` (its `http_uri`), which can supply the endpoint.
+    pub discovery: Option<&'a Remote>,
+    pub issuer: &'a str,
+}
+
+/// Compiles `<provider>.introspection`.
+pub fn compile(v: &Value, path: &str, around: &Around<'_>) -> Result<Settings> {
     let mut o = Obj::new(v, path)?;
-    let HttpUri {
-        raw,
-        target,
-        cluster,
-        timeout_ms,
-    } = http_uri(&mut o)?;
+    let (raw, endpoint, cluster, timeout_ms) = if o.has("http_uri") {
+        let HttpUri {
+            raw,
+            target,
+            cluster,
+            timeout_ms,
+        } = http_uri(&mut o)?;
+        (raw, Endpoint::Fixed(target), cluster, timeout_ms)
+    } else if let Some(d) = around.discovery {
+        // The document's `introspection_endpoint`, through discovery's
+        // cluster, with its timeout.
+        let document = d.target.clone();
+        let raw = format!(
+            "{}://{}{}",
+            document.scheme, document.authority, document.path
+        );
+        let issuer = around.issuer.to_owned();
+        let endpoint = Endpoint::Discovered { document, issuer };
+        (raw, endpoint, d.cluster.clone(), d.policy.timeout_ms)
+    } else {
+        return err(
+            path,
+            "missing required field \"http_uri\" (or give the provider discovery, whose \
+             document names the introspection_endpoint)",
+        );
+    };
+    let (provider, has_keys) = (around.name, around.has_keys);
     let client = client_auth(&mut o)?;
     let token_type_hint = match o.string("token_type_hint")? {
         None => Some("access_token".to_owned()),
@@ -144,7 +175,7 @@ pub fn compile(v: &Value, path: &str, provider: &str, has_keys: bool) -> Result<
     let max_entries = usize::try_from(max_entries).unwrap_or(usize::MAX);
     Ok(Settings {
         cluster,
-        target,
+        endpoint,
         timeout_ms,
         client,
         token_type_hint,

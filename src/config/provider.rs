@@ -153,18 +153,18 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
         }
     };
     let introspection = match o.field("introspection")? {
-        Some(_) if o.has("discovery") => {
-            return err(
-                &format!("{path}.introspection"),
-                "cannot be combined with discovery yet: give http_uri and, for JWT-shaped \
-                 tokens, remote_jwks",
-            )
-        }
         Some((iv, ip)) => {
-            let has_keys = !matches!(keys, Keys::None);
-            Some(Box::new(super::introspection::compile(
-                iv, &ip, name, has_keys,
-            )?))
+            let around = super::introspection::Around {
+                name,
+                has_keys: matches!(keys, Keys::Local(_))
+                    || matches!(&keys, Keys::Remote { remote, .. } if !remote.discovery),
+                discovery: match &keys {
+                    Keys::Remote { remote, .. } if remote.discovery => Some(&**remote),
+                    _ => None,
+                },
+                issuer: &issuer,
+            };
+            Some(Box::new(super::introspection::compile(iv, &ip, &around)?))
         }
         None => None,
     };

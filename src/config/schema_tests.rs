@@ -305,6 +305,7 @@ fn a_field_missing_from_the_schema_is_found_where_the_compiler_reads_it() {
     assert_eq!(
         problems,
         vec![
+            at_remote("providers.discovered.discovery"),
             // minimal.json's provider
             at_remote("providers.idp.remote_jwks"),
             at_remote("providers.oidc.discovery"),

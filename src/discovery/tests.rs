@@ -139,18 +139,18 @@ fn document_missing_or_non_string_members() {
         ),
         (
             br#"{"issuer":"https://idp.example.com"}"#,
-            DiscoveryError::MissingJwksUri,
+            DiscoveryError::Missing("jwks_uri"),
         ),
         (
             br#"{"issuer":"https://idp.example.com","jwks_uri":null}"#,
-            DiscoveryError::JwksUriNotString,
+            DiscoveryError::NotString("jwks_uri"),
         ),
     ];
     for (body, want) in cases {
         assert_eq!(parse_document(body, ISS).unwrap_err(), want);
     }
     assert_eq!(
-        DiscoveryError::MissingJwksUri.to_string(),
+        DiscoveryError::Missing("jwks_uri").to_string(),
         r#"discovery document has no "jwks_uri""#
     );
 }
@@ -189,4 +189,33 @@ fn document_bad_jwks_uri() {
         err.to_string(),
         r#"discovery jwks_uri "ftp://idp/k" is unusable: URI scheme "ftp" is not http or https"#
     );
+}
+
+#[test]
+fn introspection_endpoint_is_read_and_checked_like_jwks_uri() {
+    let doc = |extra: &str| format!(r#"{{"issuer": "{ISS}", "jwks_uri": "https://idp/j"{extra}}}"#);
+    let ok = doc(r#", "introspection_endpoint": "https://idp/oauth2/introspect""#);
+    assert_eq!(
+        introspection_endpoint(ok.as_bytes(), ISS).unwrap().path,
+        "/oauth2/introspect"
+    );
+    assert_eq!(
+        introspection_endpoint(doc("").as_bytes(), ISS).unwrap_err(),
+        DiscoveryError::Missing("introspection_endpoint")
+    );
+    let twice = doc(
+        r#", "introspection_endpoint": "https://a/i", "introspection_endpoint": "https://b/i""#,
+    );
+    assert_eq!(
+        introspection_endpoint(twice.as_bytes(), ISS).unwrap_err(),
+        DiscoveryError::DuplicateMember("introspection_endpoint")
+    );
+    let bad = doc(r#", "introspection_endpoint": "ftp://idp/i""#);
+    let e = introspection_endpoint(bad.as_bytes(), ISS).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("discovery introspection_endpoint \"ftp://idp/i\" is unusable"),
+        "{e}"
+    );
+    assert!(introspection_endpoint(ok.as_bytes(), "https://other").is_err());
 }

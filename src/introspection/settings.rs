@@ -80,12 +80,22 @@ pub enum JwtTokens {
     Introspect,
 }
 
+/// Where the introspection endpoint is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `http_uri`: from the configuration.
+    Fixed(Target),
+    /// The `introspection_endpoint` of the provider's discovery document
+    /// (RFC 8414 §2), which must name `issuer`: read once per process.
+    Discovered { document: Target, issuer: String },
+}
+
 /// A compiled `introspection` block.
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Dispatch target: an Envoy cluster name, or `host:port` on Kong.
     pub cluster: String,
-    pub target: Target,
+    pub endpoint: Endpoint,
     pub timeout_ms: u64,
     pub client: ClientAuth,
     /// `token_type_hint`; `None`: not sent.
@@ -118,13 +128,5 @@ impl Settings {
     /// A token's cache key ([`super::cache_key`] with this scope).
     pub fn key(&self, token: &str) -> [u8; 32] {
         super::key_of(&self.hasher, token)
-    }
-
-    /// The endpoint as a log line names it (never the client's secret).
-    pub fn uri(&self) -> String {
-        format!(
-            "{}://{}{}",
-            self.target.scheme, self.target.authority, self.target.path
-        )
     }
 }

@@ -30,8 +30,10 @@ impl Introspect {
                 State::Calling { .. } => {}
                 State::Elsewhere => self.watch(host, &key, now),
                 State::Orphaned => self.redo(host, &key, now),
+                State::AwaitingEndpoint => {}
             }
         }
+        self.tick_discovery(host, now);
     }
 
     /// Another worker's call: its outcome, once in shared data, ends ours.
@@ -66,17 +68,12 @@ impl Introspect {
             self.set_state(key, State::Elsewhere);
             return;
         }
-        if let Some(call) = self.dispatch(host, key, &token, now) {
-            let state = State::Calling {
-                call,
-                context: None,
-                since: now,
-            };
+        if let Some(state) = self.ask(host, key, &token, None, now) {
             self.set_state(key, state);
         }
     }
 
-    fn set_state(&mut self, key: &[u8; 32], state: State) {
+    pub(super) fn set_state(&mut self, key: &[u8; 32], state: State) {
         for f in self.flights.iter_mut().filter(|f| &f.key == key) {
             f.state = state;
         }

@@ -22,7 +22,7 @@ fn a_hundred_waiters_share_one_fetch_and_all_pass_when_it_answers() {
     );
     host.advance(300);
     assert!(w.ready(host.now()).is_empty(), "nothing settled yet");
-    assert!(w.on_response(&mut host, call.token, ok(keys(&["k"]))));
+    assert!(w.on_response(&mut host, call.token, ok(keys(&["k"])), None));
     let answers = resume(&mut w, &p, &mut host, &t);
     assert_eq!(answers.len(), 100);
     assert!(answers.iter().all(|(_, d)| matches!(d, Decision::Allow)));
@@ -35,7 +35,7 @@ fn a_hundred_waiters_share_one_fetch_and_all_pass_when_it_answers() {
     w.tick(&mut host);
     assert_eq!(host.sent.len(), 1);
     assert!(
-        !w.on_response(&mut host, 999, ok(keys(&["k"]))),
+        !w.on_response(&mut host, 999, ok(keys(&["k"])), None),
         "not our call"
     );
 }

@@ -3,6 +3,7 @@
 //! with the other workers, failures never remembered, and the answer
 //! checked as a JWT's claims are.
 
+mod discovered;
 mod routing;
 mod sharing;
 

@@ -47,7 +47,10 @@ fn answer_own(
     (ctx, token, done): (u32, &str, &mut Vec<Callout>),
 ) -> Option<Decision<'static>> {
     let call = host.sent[i].token;
-    assert!(w.on_response(host, call, a), "the call is the worker's");
+    assert!(
+        w.on_response(host, call, a, None),
+        "the call is the worker's"
+    );
     (w.own_calls(ctx) == 0).then(|| send_own(w, p, host, ctx, token, done))
 }
 

@@ -1,6 +1,6 @@
 use crate::config;
 use crate::fixtures;
-use crate::introspection::settings::{ClientAuth, FailureMode, JwtTokens};
+use crate::introspection::settings::{ClientAuth, Endpoint, FailureMode, JwtTokens};
 use serde_json::{json, Value};
 
 const SECRET: &str = "very-secret-value";
@@ -125,12 +125,56 @@ fn introspecting_every_token_leaves_no_use_for_keys() {
         json!({"local_jwks": jwks, "introspection": intro(json!({}))}),
     ));
     assert!(p.providers[0].introspection.is_some());
-    let e = error_of(json!({
-        "issuer": "https://as.test",
-        "discovery": {"http_uri": {"uri": "https://as.test/.well-known/openid-configuration", "cluster": "as"}},
-        "introspection": intro(json!({}))
-    }));
-    assert!(e.starts_with("providers.p.introspection"), "{e}");
+}
+
+#[test]
+fn discovery_supplies_the_endpoint_when_http_uri_is_not_given() {
+    let discovery = json!({"http_uri": {
+        "uri": "https://as.test/.well-known/oauth-authorization-server",
+        "cluster": "as", "timeout": "3s"}});
+    let mut no_uri = intro(json!({"jwt_tokens": "introspect"}));
+    if let Some(o) = no_uri.as_object_mut() {
+        o.remove("http_uri");
+    }
+    let p = fixtures::policy(config(json!({
+        "issuer": "https://as.test", "discovery": discovery.clone(), "introspection": no_uri.clone()
+    })));
+    let s = p.providers[0]
+        .introspection
+        .as_deref()
+        .expect("introspection");
+    let Endpoint::Discovered { document, issuer } = &s.endpoint else {
+        panic!("{:?}", s.endpoint)
+    };
+    assert_eq!(
+        (
+            document.path.as_str(),
+            issuer.as_str(),
+            s.cluster.as_str(),
+            s.timeout_ms
+        ),
+        (
+            "/.well-known/oauth-authorization-server",
+            "https://as.test",
+            "as",
+            3_000
+        )
+    );
+    // With http_uri, discovery is for the keys only.
+    let p = fixtures::policy(config(json!({
+        "issuer": "https://as.test", "discovery": discovery, "introspection": intro(json!({}))
+    })));
+    let s = p.providers[0]
+        .introspection
+        .as_deref()
+        .expect("introspection");
+    assert!(matches!(s.endpoint, Endpoint::Fixed(_)));
+    // Neither: refused.
+    let e = error_of(json!({"introspection": no_uri}));
+    assert!(
+        e.starts_with("providers.p.introspection: missing required field \"http_uri\""),
+        "{e}"
+    );
 }
 
 #[test]
