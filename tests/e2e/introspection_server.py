@@ -17,6 +17,9 @@ Python:
   401 `{"error":"invalid_client"}` (with `WWW-Authenticate` naming the scheme
   the request tried, RFC 6749 §5.2). `set_client(...)` changes what is
   accepted (a rotated secret: the gateway's is then refused).
+* `GET /.well-known/oauth-authorization-server` answers the server's
+  metadata (RFC 8414: `issuer` and `introspection_endpoint`), for providers
+  that discover the endpoint.
 * The request must be a POST to `/introspect` (else 405 / 404), with an
   `application/x-www-form-urlencoded` body holding `token` exactly once (else
   400 `{"error":"invalid_request"}`).
@@ -54,6 +57,7 @@ from dataclasses import dataclass, field
 from idp_server import OVERSIZE_BYTES, ControlledServer, TrackedHandler
 
 INTROSPECT_PATH = "/introspect"
+METADATA_PATH = "/.well-known/oauth-authorization-server"  # RFC 8414
 MODES = ("ok", "500", "garbage", "oversize", "raw")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "bearer")
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -328,6 +332,9 @@ class AuthorizationServer(ControlledServer):
     def _decide(self, call: Call, mode: tuple[str, bytes, int], accepted: bool,
                 status: int, answer: bytes) -> tuple[int, str, bytes, list]:
         json_type = "application/json"
+        if call.path.split("?", 1)[0] == METADATA_PATH and call.method == "GET":
+            doc = {"issuer": ISSUER, "introspection_endpoint": self.url}
+            return 200, json_type, json.dumps(doc).encode(), []
         if call.path.split("?", 1)[0] != INTROSPECT_PATH:
             return 404, json_type, b'{"error":"not_found"}', []
         if call.method != "POST":

@@ -32,17 +32,18 @@ from contextlib import contextmanager
 import pytest
 
 from authz_common import forbidden
-from client import burst
+from client import burst, send
 from echo import EchoServer
 from envoy_runner import CACHE, NATIVE_ONLY, Envoy, EnvoyError, bootstrap, listener, static_cluster, wasm_filter
-from introspection_server import (AUDIENCE, BEARER_TOKEN, CLIENT_ID, CLIENT_SECRET, ISSUER,
+from introspection_server import (AUDIENCE, BEARER_TOKEN, CLIENT_ID, CLIENT_SECRET,
+                                  INTROSPECT_PATH, ISSUER, METADATA_PATH,
                                   AuthorizationServer, opaque_token, typical_claims)
 from model import jwt_config, provider
 from scenarios.common import BAD_AUD, BAD_ISS, EXPIRED, MISSING, NOT_YET, VERIFY_FAIL
 from test_remote_jwks import poll, worker_connections
 from tokens import Tok, claims, jwks, session_keys
-from wasm_stack import (REALM, _require_wasm, assert_refused, check, config_errors,
-                        try_configs, upstream_headers, wasm_stack)
+from wasm_stack import (REALM, _require_wasm, assert_refused, bearer_request, check,
+                        config_errors, try_configs, upstream_headers, wasm_stack)
 
 K = session_keys()
 INACTIVE = "Token is not active"
@@ -830,6 +831,40 @@ def test_no_secret_in_the_envoy_log(stack):
         assert secret not in log, f"{secret!r} appears in {stack.envoy.log_path}"
 
 
+def test_discovery_names_the_endpoint_once_for_every_token():
+    """Without http_uri the endpoint is the discovery document's
+    introspection_endpoint (RFC 8414), read once, through discovery's cluster."""
+    _envoy_tests()
+    s = AuthorizationServer()
+    echo = EchoServer().start()
+    cfg = jwt_config({"as": {
+        "issuer": ISSUER, "audiences": [AUDIENCE],
+        "discovery": {"http_uri": {"uri": f"http://{s.authority}{METADATA_PATH}",
+                                   "cluster": "as", "timeout": "1s"}},
+        "introspection": {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}}})
+    envoy = Envoy(bootstrap([listener("d", wasm_filter(cfg))], echo.port,
+                            extra_clusters=[static_cluster("as", s.port)]),
+                  "intro-discovered").start()
+    try:
+        try:
+            port = envoy.serve(["d"])["d"]
+        except EnvoyError as e:
+            pytest.fail(f"the config did not load:\n{config_errors(envoy)}\n{e}")
+        for _ in range(3):
+            tok = new_active(s)
+            resp = send(port, bearer_request(tok))
+            assert (resp.status, resp.from_upstream) == (200, True), resp.body
+            assert s.count(tok) == 1
+        paths = [c.path for c in s.calls()]
+        assert paths.count(METADATA_PATH) == 1, paths
+        assert paths.count(INTROSPECT_PATH) == 3, paths
+        assert send(port, bearer_request(opaque_token())).status == 401
+    finally:
+        envoy.stop()
+        echo.stop()
+        s.stop()
+
+
 # ================================================================ bad configs
 
 SECRET = "never-log-this-s3cr%t"
@@ -864,15 +899,13 @@ BAD_CONFIGS = {
     "introspect-with-local-jwks": (
         _with_provider(_intro(jwt_tokens="introspect"),
                        local_jwks={"inline_string": JWT_KEYS}), f"{AT}.jwt_tokens"),
-    # A missing field is named in the message, as for remote_jwks (test_remote_jwks).
-    "no-http-uri": (_intro(http_uri=None), f'{AT}: missing required field "http_uri"'),
+    # A missing field is named in the message, as for remote_jwks (test_remote_jwks);
+    # without discovery on the provider nothing else can name the endpoint.
+    "no-http-uri": (_intro(http_uri=None), f'{AT}: missing required field "http_uri" (or '
+                                           'give the provider discovery'),
     "zero-timeout": (_intro(http_uri={**_URI, "timeout": "0s"}), f"{AT}.http_uri"),
     "negative-max-ttl": (_intro(cache={"max_ttl": "-1s"}), f"{AT}.cache.max_ttl"),
     "unknown-cache-field": (_intro(cache={"max_size": 10}), f"{AT}.cache.max_size"),
-    "with-discovery": (
-        _with_provider(_intro(), discovery={"http_uri": {
-            "uri": "http://idp.test/.well-known/openid-configuration", "cluster": "idp",
-            "timeout": "1s"}}), AT),
 }
 
 

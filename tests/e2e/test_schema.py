@@ -84,12 +84,22 @@ def doc_pages() -> list[str]:
     return [p for p in pages if p not in DEPLOY_PAGES]
 
 
+def _wasm_filters(node) -> list[dict]:
+    """Every `envoy.filters.http.wasm` filter anywhere in a YAML document."""
+    if isinstance(node, list):
+        return [f for item in node for f in _wasm_filters(item)]
+    if not isinstance(node, dict):
+        return []
+    if node.get("name") == "envoy.filters.http.wasm":
+        return [node]
+    return [f for v in node.values() for f in _wasm_filters(v)]
+
+
 def envoy_yaml_config(body: str) -> dict:
     """The jwt-guard config of an Envoy YAML block: the wasm filter's
-    configuration value, in an `http_filters:` list or a list of filters."""
-    doc = yaml.safe_load(body)
-    filters = doc["http_filters"] if isinstance(doc, dict) else doc
-    wasm = [f for f in filters if f["name"] == "envoy.filters.http.wasm"]
+    configuration value, in an `http_filters:` list, a list of filters or a
+    whole bootstrap."""
+    wasm = _wasm_filters(yaml.safe_load(body))
     assert len(wasm) == 1, body[:80]
     return json.loads(wasm[0]["typed_config"]["config"]["configuration"]["value"])
 
@@ -171,7 +181,7 @@ INVALID = [
     ("duration without unit", _provider(remote_jwks=dict(REMOTE, cache_duration="300")),
      f"{P}.remote_jwks.cache_duration: invalid duration"),
     ("no key source", {"providers": {"idp": {"issuer": "i"}}},
-     f"{P}: one of local_jwks, remote_jwks, discovery is required"),
+     f"{P}: one of local_jwks, remote_jwks, discovery, introspection is required"),
     ("two key sources", _provider(local_jwks={"inline_string": JWKS}),
      f"{P}: only one of local_jwks, remote_jwks may be set"),
     ("no cluster", _provider(remote_jwks={"http_uri": {"uri": "https://idp.example.com/k"}}),
