@@ -147,6 +147,15 @@ fn worker(p: &crate::rules::Policy) -> Worker {
     Worker::new(&p.providers, p.token_cache_entries)
 }
 
+/// Two workers of the same policy on one shared-data map.
+fn pair(p: &crate::rules::Policy) -> ((Worker, FakeHost), (Worker, FakeHost)) {
+    let store: Store = Rc::default();
+    (
+        (worker(p), FakeHost::new(Some(store.clone()))),
+        (worker(p), FakeHost::new(Some(store))),
+    )
+}
+
 /// A token of the provider's issuer signed with the fixture secret.
 fn token(kid: &str) -> String {
     fixtures::hs256(

@@ -51,6 +51,38 @@ fn status(code: u16) -> Answer {
     }
 }
 
+/// Evaluates a request for `token` and returns the callouts it waits for,
+/// without parking it (the caller decides how it waits).
+fn callouts_of(
+    w: &mut Worker,
+    p: &crate::rules::Policy,
+    host: &FakeHost,
+    token: &str,
+) -> Vec<Callout> {
+    let mut headers = fixtures::headers(&[
+        (":path", "/"),
+        ("authorization", &format!("Bearer {token}")),
+    ]);
+    let d = {
+        let view = w.view(&[], host);
+        owned(evaluate(p, &mut headers, Ms(host.now()), &view))
+    };
+    match d {
+        Decision::Wait(callouts) => callouts,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Sends a request for `token` and says whether it was allowed at once.
+fn allowed_now(w: &mut Worker, p: &crate::rules::Policy, host: &mut FakeHost, ctx: u32) -> bool {
+    matches!(send(w, p, host, ctx, TOKEN, &[]), Decision::Allow)
+}
+
+/// Sends a request for `token` and says whether it waits for a call.
+fn waits_now(w: &mut Worker, p: &crate::rules::Policy, host: &mut FakeHost, ctx: u32) -> bool {
+    waits_for_introspection(&send(w, p, host, ctx, TOKEN, &[]))
+}
+
 fn waits_for_introspection(d: &Decision<'_>) -> bool {
     matches!(d, Decision::Wait(c) if matches!(c.as_slice(), [Callout::Introspect { .. }]))
 }
@@ -99,10 +131,7 @@ fn concurrent_requests_for_one_token_share_one_call() {
     let resumed = resume(&mut w, &p, &mut host, TOKEN);
     assert_eq!(resumed.len(), 3);
     assert!(resumed.iter().all(|(_, d)| matches!(d, Decision::Allow)));
-    assert!(matches!(
-        send(&mut w, &p, &mut host, 4, TOKEN, &[]),
-        Decision::Allow
-    ));
+    assert!(allowed_now(&mut w, &p, &mut host, 4));
     assert_eq!(host.sent.len(), 1, "the answer is remembered");
 }
 
@@ -209,14 +238,7 @@ fn inactive_is_remembered_for_negative_ttl_only() {
     ));
     assert_eq!(host.sent.len(), 1);
     host.advance(1_001);
-    assert!(waits_for_introspection(&send(
-        &mut w,
-        &p,
-        &mut host,
-        3,
-        TOKEN,
-        &[]
-    )));
+    assert!(waits_now(&mut w, &p, &mut host, 3));
     assert_eq!(host.sent.len(), 2, "asked again after negative_ttl");
 }
 
@@ -229,19 +251,9 @@ fn an_active_answer_lives_until_exp_at_most_max_ttl() {
     answer(&mut w, &mut host, 0, active(json!({"exp": NOW + 10})));
     resume(&mut w, &p, &mut host, TOKEN);
     host.advance(9_000);
-    assert!(matches!(
-        send(&mut w, &p, &mut host, 2, TOKEN, &[]),
-        Decision::Allow
-    ));
+    assert!(allowed_now(&mut w, &p, &mut host, 2));
     host.advance(1_001);
-    assert!(waits_for_introspection(&send(
-        &mut w,
-        &p,
-        &mut host,
-        3,
-        TOKEN,
-        &[]
-    )));
+    assert!(waits_now(&mut w, &p, &mut host, 3));
     // Without exp: max_ttl.
     answer(
         &mut w,
@@ -251,19 +263,9 @@ fn an_active_answer_lives_until_exp_at_most_max_ttl() {
     );
     resume(&mut w, &p, &mut host, TOKEN);
     host.advance(59_000);
-    assert!(matches!(
-        send(&mut w, &p, &mut host, 4, TOKEN, &[]),
-        Decision::Allow
-    ));
+    assert!(allowed_now(&mut w, &p, &mut host, 4));
     host.advance(1_001);
-    assert!(waits_for_introspection(&send(
-        &mut w,
-        &p,
-        &mut host,
-        5,
-        TOKEN,
-        &[]
-    )));
+    assert!(waits_now(&mut w, &p, &mut host, 5));
     assert_eq!(host.sent.len(), 3);
 }
 
@@ -289,14 +291,7 @@ fn failures_deny_with_503_and_are_never_remembered() {
             is(d, &denied(Status::IntrospectionUnavailable)),
             "{failure:?}: {d:?}"
         );
-        assert!(waits_for_introspection(&send(
-            &mut w,
-            &p,
-            &mut host,
-            2,
-            TOKEN,
-            &[]
-        )));
+        assert!(waits_now(&mut w, &p, &mut host, 2));
         assert_eq!(host.sent.len(), 2, "{failure:?} was remembered");
     }
 }
@@ -325,14 +320,7 @@ fn serve_stale_keeps_an_active_answer_past_max_ttl_never_past_exp() {
     answer(&mut w, &mut host, 0, active(json!({"exp": NOW + 100})));
     resume(&mut w, &p, &mut host, TOKEN);
     host.advance(2_000);
-    assert!(waits_for_introspection(&send(
-        &mut w,
-        &p,
-        &mut host,
-        2,
-        TOKEN,
-        &[]
-    )));
+    assert!(waits_now(&mut w, &p, &mut host, 2));
     answer(&mut w, &mut host, 1, status(503));
     let (_, d) = &resume(&mut w, &p, &mut host, TOKEN)[0];
     assert!(matches!(d, Decision::Allow), "{d:?}");
@@ -395,17 +383,7 @@ fn a_call_whose_context_ended_is_made_again_from_the_tick() {
     let mut host = FakeHost::new(None);
     // Request 1 makes the call from its own context; request 2 joins.
     for ctx in [1, 2] {
-        let mut headers = fixtures::headers(&[
-            (":path", "/"),
-            ("authorization", &format!("Bearer {TOKEN}")),
-        ]);
-        let d = {
-            let view = w.view(&[], &host);
-            owned(evaluate(&p, &mut headers, Ms(host.now()), &view))
-        };
-        let Decision::Wait(callouts) = d else {
-            panic!("{d:?}")
-        };
+        let callouts = callouts_of(&mut w, &p, &host, TOKEN);
         let now = host.now();
         w.wait(&mut host, ctx, &callouts, Vec::new(), Some(1), now);
     }

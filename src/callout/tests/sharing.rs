@@ -3,15 +3,6 @@
 
 use super::*;
 
-/// Two workers of the same policy on one shared-data map.
-fn pair(p: &crate::rules::Policy) -> ((Worker, FakeHost), (Worker, FakeHost)) {
-    let store: Store = Rc::default();
-    (
-        (worker(p), FakeHost::new(Some(store.clone()))),
-        (worker(p), FakeHost::new(Some(store))),
-    )
-}
-
 #[test]
 fn one_fetch_serves_both_workers() {
     let p = policy(json!({}));

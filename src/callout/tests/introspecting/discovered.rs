@@ -100,9 +100,7 @@ fn a_document_without_the_endpoint_ends_the_wait_as_unavailable() {
 #[test]
 fn another_worker_takes_the_discovered_endpoint_from_shared_data() {
     let p = discovered_policy();
-    let store: Store = Rc::default();
-    let (mut a, mut ha) = (worker(&p), FakeHost::new(Some(store.clone())));
-    let (mut b, mut hb) = (worker(&p), FakeHost::new(Some(store)));
+    let ((mut a, mut ha), (mut b, mut hb)) = pair(&p);
     send(&mut a, &p, &mut ha, 1, TOKEN, &[]);
     answer(
         &mut a,
@@ -124,17 +122,7 @@ fn where_requests_make_their_own_calls_the_document_then_the_introspection() {
     let p = discovered_policy();
     let mut w = worker(&p);
     let mut host = FakeHost::new(None);
-    let mut headers = fixtures::headers(&[
-        (":path", "/"),
-        ("authorization", &format!("Bearer {TOKEN}")),
-    ]);
-    let d = {
-        let view = w.view(&[], &host);
-        owned(evaluate(&p, &mut headers, Ms(host.now()), &view))
-    };
-    let Decision::Wait(callouts) = d else {
-        panic!("{d:?}")
-    };
+    let callouts = callouts_of(&mut w, &p, &host, TOKEN);
     let now = host.now();
     assert_eq!(w.wait_own(&mut host, 7, &callouts, now), 1);
     assert_eq!(host.sent[0].method, "GET");

@@ -6,9 +6,7 @@ use super::*;
 #[test]
 fn workers_share_one_call_and_its_answer() {
     let p = intro_policy(json!({}));
-    let store: Store = Rc::default();
-    let (mut a, mut ha) = (worker(&p), FakeHost::new(Some(store.clone())));
-    let (mut b, mut hb) = (worker(&p), FakeHost::new(Some(store)));
+    let ((mut a, mut ha), (mut b, mut hb)) = pair(&p);
     assert!(waits_for_introspection(&send(
         &mut a,
         &p,
@@ -42,7 +40,7 @@ fn workers_share_one_call_and_its_answer() {
     ));
     // A later request on b takes the shared answer without waiting.
     let mut c = worker(&p);
-    let mut hc = FakeHost::new(b_store(&hb));
+    let mut hc = FakeHost::new(hb.shared.clone());
     assert!(matches!(
         send(&mut c, &p, &mut hc, 3, TOKEN, &[]),
         Decision::Allow
@@ -50,16 +48,10 @@ fn workers_share_one_call_and_its_answer() {
     assert!(hb.sent.is_empty() && hc.sent.is_empty());
 }
 
-fn b_store(h: &FakeHost) -> Option<Store> {
-    h.shared.clone()
-}
-
 #[test]
 fn a_lease_that_runs_out_is_taken_over() {
     let p = intro_policy(json!({}));
-    let store: Store = Rc::default();
-    let (mut a, mut ha) = (worker(&p), FakeHost::new(Some(store.clone())));
-    let (mut b, mut hb) = (worker(&p), FakeHost::new(Some(store)));
+    let ((mut a, mut ha), (mut b, mut hb)) = pair(&p);
     send(&mut a, &p, &mut ha, 1, TOKEN, &[]);
     send(&mut b, &p, &mut hb, 2, TOKEN, &[]);
     assert_eq!(hb.sent.len(), 0);
@@ -79,17 +71,7 @@ fn where_requests_wait_on_calls_of_their_own_each_calls_and_the_answer_is_shared
     let mut host = FakeHost::new(None);
     let mut calls = 0;
     for ctx in [1, 2] {
-        let mut headers = fixtures::headers(&[
-            (":path", "/"),
-            ("authorization", &format!("Bearer {TOKEN}")),
-        ]);
-        let d = {
-            let view = w.view(&[], &host);
-            owned(evaluate(&p, &mut headers, Ms(host.now()), &view))
-        };
-        let Decision::Wait(callouts) = d else {
-            panic!("{d:?}")
-        };
+        let callouts = callouts_of(&mut w, &p, &host, TOKEN);
         let now = host.now();
         calls += w.wait_own(&mut host, ctx, &callouts, now);
     }
@@ -119,9 +101,7 @@ fn where_requests_wait_on_calls_of_their_own_each_calls_and_the_answer_is_shared
 #[test]
 fn without_a_cache_every_request_asks_but_waiters_share_the_answer() {
     let p = intro_policy(json!({"cache": {"max_entries": 0}}));
-    let store: Store = Rc::default();
-    let (mut a, mut ha) = (worker(&p), FakeHost::new(Some(store.clone())));
-    let (mut b, mut hb) = (worker(&p), FakeHost::new(Some(store)));
+    let ((mut a, mut ha), (mut b, mut hb)) = pair(&p);
     send(&mut a, &p, &mut ha, 1, TOKEN, &[]);
     send(&mut b, &p, &mut hb, 2, TOKEN, &[]);
     answer(&mut a, &mut ha, 0, active(json!({})));
