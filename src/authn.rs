@@ -17,6 +17,7 @@ use crate::cache;
 use crate::claims;
 use crate::error::Status;
 use crate::extract::{Extractor, Token};
+use crate::introspection::cache::Active;
 use crate::jwks::Jwks;
 use crate::jws::{self, KeyOutcome};
 use crate::jwt::{self, Jwt};
@@ -182,14 +183,14 @@ enum Good {
     /// A JWT: its payload segment is forwarded as received.
     Jwt(Rc<Jwt>),
     /// An introspected token: the answer is the payload.
-    Introspected(Rc<claims::Object>),
+    Introspected(Rc<Active>),
 }
 
 impl Good {
     fn claims(&self) -> &Rc<claims::Object> {
         match self {
             Good::Jwt(jwt) => &jwt.payload,
-            Good::Introspected(claims) => claims,
+            Good::Introspected(active) => &active.claims,
         }
     }
 
@@ -198,10 +199,7 @@ impl Good {
     fn payload(&self, token: &Token) -> String {
         match self {
             Good::Jwt(_) => jwt::payload_segment(&token.value).to_owned(),
-            Good::Introspected(claims) => {
-                let json = serde_json::Value::Object(claims::Object::clone(claims)).to_string();
-                crate::b64::encode_url(json.as_bytes())
-            }
+            Good::Introspected(active) => active.payload().to_owned(),
         }
     }
 }
@@ -222,8 +220,8 @@ fn check_one<'c>(
     } = mode
     {
         if let Some(settings) = opaque::introspects(provider, token) {
-            let claims = opaque::verify(provider, settings, audiences, token, clock, keys)?;
-            return Ok((provider, Good::Introspected(claims)));
+            let active = opaque::verify(provider, settings, audiences, token, clock, keys)?;
+            return Ok((provider, Good::Introspected(active)));
         }
     }
     let (provider, jwt) = verify_one(providers, extractor, mode, token, clock, keys)?;

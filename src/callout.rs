@@ -238,7 +238,6 @@ impl Worker {
     /// Introspections it needs are asked for now, from `context` (the
     /// context whose callback runs; `None`: the root), which then receives
     /// the answer.
-    #[allow(clippy::too_many_arguments)]
     pub fn wait(
         &mut self,
         host: &mut dyn Host,

@@ -2,12 +2,13 @@
 //! whether the token is active and hands over the answer, which is then
 //! checked as a JWT's claims are (type, issuer, time, audience, subject,
 //! lifetime, required claims), on every request, cached answer or not.
+//! What every request checks was read once, when the answer arrived.
 
 use super::{hardening, lifetime_ok, Audiences, Callout, Clock, Introspected, Provider};
 use super::{Runtime, Stop};
-use crate::claims::Object;
 use crate::error::Status;
 use crate::extract::Token;
+use crate::introspection::cache::Active;
 use crate::introspection::settings::{JwtTokens, Settings};
 use crate::jwt;
 use std::rc::Rc;
@@ -29,7 +30,7 @@ pub(super) fn verify(
     token: &Token,
     clock: &dyn Clock,
     runtime: &dyn Runtime,
-) -> Result<Rc<Object>, Stop> {
+) -> Result<Rc<Active>, Stop> {
     let now_ms = clock.now_ms().ok_or(Stop::NoClock)?;
     let key = settings.key(&token.value);
     let active = match runtime.introspected(provider.index, &key, &token.value, now_ms) {
@@ -74,5 +75,5 @@ pub(super) fn verify(
         now,
         provider.clock_skew,
     )?;
-    Ok(active.claims.clone())
+    Ok(active)
 }

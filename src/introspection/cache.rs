@@ -10,9 +10,11 @@
 //! and are never remembered.
 
 use super::{active_ttl_ms, may_be_access_token};
+use crate::b64;
 use crate::claims::{self, Object};
 use crate::error::Status;
 use crate::jwt::{registered, Registered};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
@@ -27,6 +29,8 @@ pub struct Active {
     pub registered: Result<Registered, Status>,
     /// Whether `token_type`, if any, may name an access token.
     pub access_token: bool,
+    /// The answer as `forward_payload_header` carries it, made once.
+    payload: OnceCell<String>,
 }
 
 impl Active {
@@ -35,7 +39,17 @@ impl Active {
             registered: registered(&claims),
             access_token: may_be_access_token(&claims),
             claims: Rc::new(claims),
+            payload: OnceCell::new(),
         }
+    }
+
+    /// The answer's JSON (compact, members in name order), base64url
+    /// without padding, as a JWT's payload segment is written.
+    pub fn payload(&self) -> &str {
+        self.payload.get_or_init(|| {
+            let json = serde_json::Value::Object(Object::clone(&self.claims)).to_string();
+            b64::encode_url(json.as_bytes())
+        })
     }
 }
 

@@ -110,3 +110,16 @@ fn the_cache_is_bounded_and_zero_turns_it_off() {
     off.insert(cache_key("p", "t"), Remembered::inactive(NOW, 1_000));
     assert!(off.is_empty());
 }
+
+#[test]
+fn an_active_answers_payload_is_its_json_in_base64url_made_once() {
+    let a = Active::new(obj(json!({"sub": "a/b?", "active": true, "n": 1})));
+    let payload = a.payload();
+    assert!(!payload.contains(['=', '+', '/']), "{payload}");
+    let json = crate::b64::decode_url(payload.as_bytes()).expect("base64url");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&json).expect("json"),
+        json!({"sub": "a/b?", "active": true, "n": 1})
+    );
+    assert!(std::ptr::eq(payload, a.payload()), "made once");
+}
