@@ -157,6 +157,13 @@ impl KeyFetch {
             self.sync_from_shared(host, now);
         }
         if self.phase == Phase::Idle && self.keys.due(now) && self.acquire_lease(host, now) {
+            // Another worker may have published and let go of the lease
+            // since we read: its keys, then, not a second fetch.
+            self.sync_from_shared(host, now);
+            if !self.keys.due(now) {
+                self.release_lease(host);
+                return;
+            }
             self.keys.start(now);
             let target = self.remote.target.clone();
             self.dispatch(host, &target, self.remote.discovery, Caller::Root, now);

@@ -38,6 +38,9 @@ struct FakeHost {
     sent: Vec<Sent>,
     shared: Option<Store>,
     logs: RefCell<Vec<(Level, String)>>,
+    /// Another worker acting between two host calls of this one: when this
+    /// worker takes a lease, these entries appear in shared data first.
+    published_on_lease: Vec<(String, Vec<u8>)>,
 }
 
 impl FakeHost {
@@ -48,6 +51,7 @@ impl FakeHost {
             sent: Vec::new(),
             shared,
             logs: RefCell::new(Vec::new()),
+            published_on_lease: Vec::new(),
         }
     }
 
@@ -111,6 +115,12 @@ impl Host for FakeHost {
         }
         let next = current.map_or(1, |c| c + 1);
         store.insert(key.to_owned(), (value.to_vec(), next));
+        if key.ends_with("#lease") && value != b"0" {
+            for (k, v) in self.published_on_lease.drain(..) {
+                let version = store.get(&k).map_or(1, |(_, c)| c + 1);
+                store.insert(k, (v, version));
+            }
+        }
         true
     }
 

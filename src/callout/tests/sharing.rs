@@ -125,3 +125,28 @@ fn without_shared_data_each_worker_fetches_alone() {
     b.tick(&mut hb);
     assert_eq!((ha.sent.len(), hb.sent.len()), (1, 1));
 }
+
+#[test]
+fn keys_published_while_the_lease_is_taken_are_used_not_fetched_again() {
+    let p = policy(json!({}));
+    let (_, (mut b, mut hb)) = pair(&p);
+    let t = token("k");
+    assert!(waits(&send(&mut b, &p, &mut hb, 2, &t, &[])));
+    // Between b's read of shared data and its lease, a publishes its keys
+    // and lets the lease go.
+    let key = "jwt_guard/keys/idp/https://idp.test/jwks.json".to_owned();
+    hb.published_on_lease = vec![(key, keys(&["k"]))];
+    b.tick(&mut hb);
+    assert!(hb.sent.is_empty(), "no second fetch");
+    assert!(matches!(
+        resume(&mut b, &p, &mut hb, &t)[0].1,
+        Decision::Allow
+    ));
+    // The lease is free again for whoever needs it next.
+    let store = hb.shared.clone().expect("shared data");
+    let lease = store
+        .borrow()
+        .get("jwt_guard/keys/idp/https://idp.test/jwks.json#lease")
+        .map(|(v, _)| v.clone());
+    assert_eq!(lease.as_deref(), Some(&b"0"[..]));
+}
