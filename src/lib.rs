@@ -22,6 +22,7 @@ pub mod claims;
 pub mod config;
 pub mod crypto;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod extract;
 pub mod introspection;
