@@ -91,7 +91,7 @@ bench: build venv
 # (default 300) from the checked-in seeds plus a working corpus under .cache.
 # cargo-fuzz is installed from crates.io if missing; RUSTC_BOOTSTRAP lets the
 # stable toolchain take the sanitizer flags it passes.
-FUZZ_TARGETS := token request claims jwks config introspection
+FUZZ_TARGETS := token request claims jwks config introspection dpop
 FUZZ_SECONDS ?= 300
 FUZZ := RUSTC_BOOTSTRAP=1 cargo fuzz
 .PHONY: fuzz fuzz-smoke fuzz-tool

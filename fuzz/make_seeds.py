@@ -80,6 +80,22 @@ def main() -> None:
     write("config", [json.dumps(cfg), json.dumps({"providers": {}}),
                      '{"rules":[{"match":{"safe_regex":{"regex":"(a+)+"}}}]}', json.dumps(istio)])
     write_introspection()
+    write_dpop()
+
+
+def write_dpop() -> None:
+    """htu candidates, the RFCs' example keys as JWKs, and nonce-like text."""
+    write("dpop", [
+        "https://server.example.com/token",
+        "HTTPS://Server.Example.COM:443/a/../token?x=1#f",
+        "http://[::1]:8080/%7euser/caf%c3%a9",
+        json.dumps({"kty": "EC", "crv": "P-256",
+                    "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",
+                    "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA"}),
+        json.dumps({"kty": "RSA", "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWh",
+                    "e": "AQAB", "d": "private"}),
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ])
 
 
 def write_introspection() -> None:

@@ -88,7 +88,9 @@ pub fn parse_uri(uri: &str) -> Result<Target, UriError> {
     })
 }
 
-fn check_authority(authority: &str) -> Result<(), UriError> {
+/// Whether `authority` is a host (registered name or IPv6 literal) and an
+/// optional port in 1..=65535, without user info.
+pub fn check_authority(authority: &str) -> Result<(), UriError> {
     if authority.is_empty() {
         return Err(UriError::EmptyHost);
     }

@@ -7,6 +7,7 @@
 
 use crate::b64;
 use crate::claims::Object;
+use crate::discovery;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -156,9 +157,10 @@ pub fn normalize_htu(uri: &str) -> Option<String> {
     };
     let rest = rest.split(['?', '#']).next().unwrap_or("");
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
+    // An empty port is no port (RFC 3986 §6.2.3); the rest must be a host
+    // and port as `parse_uri` takes them.
+    let authority = authority.strip_suffix(':').unwrap_or(authority);
+    discovery::check_authority(authority).ok()?;
     // The port follows the last `:` outside an IPv6 literal's brackets.
     let (host, port) = match authority.rfind(':') {
         Some(i) if !authority.get(i..).unwrap_or("").contains(']') => {
@@ -238,7 +240,9 @@ impl Nonces {
 
     /// Whether `nonce` was issued in this bucket or the one before.
     pub fn accepts(&self, nonce: &str, now_ms: u64) -> bool {
-        let Some(tag) = b64::decode_url(nonce.as_bytes()) else {
+        // Only the text as issued: no other encoding of the same bytes.
+        let Some(tag) = b64::decode_url(nonce.as_bytes()).filter(|t| b64::encode_url(t) == nonce)
+        else {
             return false;
         };
         let now = self.bucket(now_ms);

@@ -102,6 +102,7 @@ fn htu_compares_after_syntax_and_scheme_based_normalisation() {
         ("http://h/a%2Fb", "http://h/a%2Fb"),
         ("http://[::1]:8080/x", "http://[::1]:8080/x"),
         ("http://[::1]/x", "http://[::1]/x"),
+        ("http://[::1]:088:/x", "http://[::1]:88/x"),
         ("http://h/a/b/..", "http://h/a/"),
         ("http://h/Token", "http://h/Token"),
         ("http://h/caf\u{e9}", "http://h/caf%C3%A9"),
@@ -119,6 +120,10 @@ fn htu_compares_after_syntax_and_scheme_based_normalisation() {
         "https://h:99999999999/",
         "https://h/%zz",
         "https://h/%4",
+        "https://h\u{e9}/x",
+        "https://h:0/x",
+        "https://[::1/x",
+        "https://h:80:80/x",
     ] {
         assert_eq!(normalize_htu(bad), None, "{bad}");
     }
@@ -139,6 +144,10 @@ fn a_nonce_lives_in_its_bucket_and_the_next_under_its_secret_only() {
     assert!(!n.accepts("", t0));
     assert!(!n.accepts("not base64!", t0));
     assert!(!n.accepts(&nonce[1..], t0));
+    assert!(
+        !n.accepts(&format!("{nonce}="), t0),
+        "only the text as issued"
+    );
     assert_ne!(
         n.issue(t0),
         n.issue(t0 + 60_000),
