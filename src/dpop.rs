@@ -5,6 +5,8 @@
 //! state (an HMAC over a time bucket, so every replica with the same secret
 //! accepts the others').
 
+pub mod proof;
+
 use crate::b64;
 use crate::claims::Object;
 use crate::discovery;

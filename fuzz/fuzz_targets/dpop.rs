@@ -1,15 +1,30 @@
-//! DPoP's host-free parts (RFC 9449) on hostile input: the `htu`
-//! comparison form of any string, the thumbprint of any JSON object, and
-//! nonces. Oracles: normalising is idempotent and only ever yields an
-//! http(s) URI with a path; a thumbprint is 43 base64url characters; only a
-//! nonce this secret issued is accepted.
+//! DPoP's host-free parts (RFC 9449) on hostile input: a proof checked
+//! against a request, the `htu` comparison form of any string, the
+//! thumbprint of any JSON object, and nonces. Oracles: a proof that passes
+//! names a 43-character thumbprint; normalising is idempotent and only ever
+//! yields an http(s) URI; only a nonce this secret issued is accepted.
 #![no_main]
 
+use jwt_guard::dpop::proof::{self, Expect};
 use jwt_guard::dpop::{self, Nonces};
+use jwt_guard::jws::Alg;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
+    let expect = Expect {
+        method: "GET",
+        htu: "https://api.example.com/orders",
+        access_token: "token",
+        algorithms: &[Alg::ES256, Alg::EdDSA, Alg::RS256, Alg::PS256],
+        max_age_s: 300,
+        future_skew_s: 5,
+        max_jti_len: 256,
+        nonces: None,
+    };
+    if let Ok(p) = proof::verify(&text, &expect, 1_700_000_000_000) {
+        assert_eq!(p.jkt.len(), 43);
+    }
     if let Some(htu) = dpop::normalize_htu(&text) {
         assert!(htu.starts_with("http://") || htu.starts_with("https://"));
         assert_eq!(dpop::normalize_htu(&htu).as_deref(), Some(htu.as_str()));

@@ -1,0 +1,198 @@
+//! Proofs signed here with Ed25519, one failed check at a time.
+
+use super::*;
+use crate::fixtures::b64url;
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::{json, Value};
+
+const NOW_MS: u64 = 1_700_000_000_000;
+const TOKEN: &str = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";
+const HTU: &str = "https://api.example.com/orders";
+
+fn key() -> SigningKey {
+    SigningKey::from_bytes(&[7; 32])
+}
+
+fn public_jwk(k: &SigningKey) -> Value {
+    json!({"kty": "OKP", "crv": "Ed25519", "x": b64url(k.verifying_key().as_bytes())})
+}
+
+fn header() -> Value {
+    json!({"typ": "dpop+jwt", "alg": "EdDSA", "jwk": public_jwk(&key())})
+}
+
+fn claims() -> Value {
+    json!({"jti": "e1j3V_bKic8-LAEB", "htm": "GET", "htu": HTU,
+           "iat": NOW_MS / 1000, "ath": ath(TOKEN)})
+}
+
+fn sign(header: &Value, claims: &Value, k: &SigningKey) -> String {
+    let input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let sig = k.sign(input.as_bytes());
+    format!("{input}.{}", b64url(&sig.to_bytes()))
+}
+
+/// `base` with `changes` applied; a null change removes the member.
+fn with(base: Value, changes: Value) -> Value {
+    let mut out = base;
+    if let (Some(o), Value::Object(c)) = (out.as_object_mut(), changes) {
+        for (k, v) in c {
+            if v.is_null() {
+                o.remove(&k);
+            } else {
+                o.insert(k, v);
+            }
+        }
+    }
+    out
+}
+
+fn expect(nonces: Option<&Nonces>) -> Expect<'_> {
+    Expect {
+        method: "GET",
+        htu: HTU,
+        access_token: TOKEN,
+        algorithms: &[Alg::ES256, Alg::EdDSA],
+        max_age_s: 300,
+        future_skew_s: 5,
+        max_jti_len: 64,
+        nonces,
+    }
+}
+
+fn check(header: Value, claims: Value) -> Result<Proof, ProofError> {
+    verify(&sign(&header, &claims, &key()), &expect(None), NOW_MS)
+}
+
+#[test]
+fn a_valid_proof_gives_its_keys_thumbprint_jti_and_iat() {
+    let p = check(header(), claims()).expect("valid");
+    let jwk = crate::fixtures::object(public_jwk(&key()));
+    assert_eq!(p.jkt, thumbprint(&jwk).unwrap());
+    assert_eq!((p.jti.as_str(), p.iat), ("e1j3V_bKic8-LAEB", NOW_MS / 1000));
+    // htu compares after normalisation; typ ignores case.
+    let c = with(
+        claims(),
+        json!({"htu": "HTTPS://API.example.com:443/orders?x=1"}),
+    );
+    assert!(check(with(header(), json!({"typ": "DPoP+JWT"})), c).is_ok());
+}
+
+#[test]
+fn each_header_check_refuses_on_its_own() {
+    for (h, want) in [
+        (json!({"typ": "JWT"}), ProofError::Typ),
+        (json!({"typ": null}), ProofError::Typ),
+        (json!({"alg": "RS256"}), ProofError::Alg),
+        (json!({"alg": "HS256"}), ProofError::Alg),
+        (json!({"alg": "none"}), ProofError::Malformed),
+        (json!({"jwk": null}), ProofError::NoKey),
+        (json!({"jwk": "a key"}), ProofError::NoKey),
+        (
+            json!({"jwk": with(public_jwk(&key()), json!({"d": b64url(&[7; 32])}))}),
+            ProofError::PrivateKey,
+        ),
+        (
+            json!({"jwk": {"kty": "oct", "k": "c2VjcmV0"}}),
+            ProofError::PrivateKey,
+        ),
+    ] {
+        assert_eq!(check(with(header(), h.clone()), claims()), Err(want), "{h}");
+    }
+    let other = SigningKey::from_bytes(&[9; 32]);
+    let h = with(header(), json!({"jwk": public_jwk(&other)}));
+    assert_eq!(
+        verify(&sign(&h, &claims(), &key()), &expect(None), NOW_MS),
+        Err(ProofError::Signature),
+        "signed by another key than its jwk"
+    );
+    let ec = json!({"kty": "EC", "crv": "P-256",
+        "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",
+        "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA"});
+    assert_eq!(
+        check(with(header(), json!({"jwk": ec})), claims()),
+        Err(ProofError::Signature),
+        "a P-256 key verifies no EdDSA signature"
+    );
+    let rsa_small = json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"});
+    assert!(matches!(
+        check(with(header(), json!({"jwk": rsa_small})), claims()),
+        Err(ProofError::UnusableKey(_))
+    ));
+}
+
+#[test]
+fn each_claim_check_refuses_on_its_own() {
+    for (c, want) in [
+        (json!({"jti": null}), ProofError::Claim("jti")),
+        (json!({"jti": ""}), ProofError::Claim("jti")),
+        (json!({"jti": 7}), ProofError::Claim("jti")),
+        (json!({"jti": "x".repeat(65)}), ProofError::JtiTooLong),
+        (json!({"htm": null}), ProofError::Claim("htm")),
+        (json!({"htm": "POST"}), ProofError::Htm),
+        (json!({"htm": "get"}), ProofError::Htm),
+        (
+            json!({"htu": "https://api.example.com/other"}),
+            ProofError::Htu,
+        ),
+        (
+            json!({"htu": "https://evil.example.com/orders"}),
+            ProofError::Htu,
+        ),
+        (json!({"htu": "not a uri"}), ProofError::Htu),
+        (json!({"iat": null}), ProofError::Claim("iat")),
+        (json!({"iat": "now"}), ProofError::Claim("iat")),
+        (json!({"iat": NOW_MS / 1000 - 301}), ProofError::Iat),
+        (json!({"iat": NOW_MS / 1000 + 6}), ProofError::Iat),
+        (json!({"ath": null}), ProofError::Claim("ath")),
+        (json!({"ath": ath("another token")}), ProofError::Ath),
+    ] {
+        assert_eq!(check(header(), with(claims(), c.clone())), Err(want), "{c}");
+    }
+    for ok in [
+        json!({"iat": NOW_MS / 1000 - 300}),
+        json!({"iat": NOW_MS / 1000 + 5}),
+    ] {
+        assert!(check(header(), with(claims(), ok.clone())).is_ok(), "{ok}");
+    }
+}
+
+#[test]
+fn with_nonces_on_a_proof_needs_a_fresh_one_of_ours() {
+    let nonces = Nonces::new(b"secret", 60_000).expect("a lifetime");
+    let e = expect(Some(&nonces));
+    let proof = |c: Value| sign(&header(), &with(claims(), c), &key());
+    assert_eq!(
+        verify(&proof(json!({})), &e, NOW_MS),
+        Err(ProofError::NonceNeeded)
+    );
+    let good = nonces.issue(NOW_MS);
+    assert!(verify(&proof(json!({"nonce": good})), &e, NOW_MS).is_ok());
+    let stale = nonces.issue(NOW_MS - 120_000);
+    assert_eq!(
+        verify(&proof(json!({"nonce": stale})), &e, NOW_MS),
+        Err(ProofError::NonceNeeded)
+    );
+    let theirs = Nonces::new(b"other", 60_000)
+        .expect("a lifetime")
+        .issue(NOW_MS);
+    assert_eq!(
+        verify(&proof(json!({"nonce": theirs})), &e, NOW_MS),
+        Err(ProofError::NonceNeeded)
+    );
+}
+
+#[test]
+fn anything_but_a_jws_is_malformed() {
+    for p in ["", "a.b", "a.b.c", "e30.e30.", &"x".repeat(100)] {
+        assert_eq!(
+            verify(p, &expect(None), NOW_MS),
+            Err(ProofError::Malformed),
+            "{p}"
+        );
+    }
+}
