@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -38,7 +40,7 @@ from envoy_runner import CACHE, NATIVE_ONLY, Envoy, EnvoyError, bootstrap, liste
 from introspection_server import (AUDIENCE, BEARER_TOKEN, CLIENT_ID, CLIENT_SECRET,
                                   INTROSPECT_PATH, ISSUER, METADATA_PATH,
                                   AuthorizationServer, opaque_token, typical_claims)
-from model import jwt_config, provider
+from model import HOST, jwt_config, provider
 from scenarios.common import BAD_AUD, BAD_ISS, EXPIRED, MISSING, NOT_YET, VERIFY_FAIL
 from test_remote_jwks import poll, worker_connections
 from tokens import Tok, claims, jwks, session_keys
@@ -725,6 +727,31 @@ def test_answers_are_shared_across_workers():
         envoy.stop()
         echo.stop()
         s.stop()
+
+
+def test_a_client_that_leaves_does_not_strand_the_requests_waiting_with_it(stack):
+    """The call of the first request for a token is made from that request's
+    context; if its client hangs up before the answer, the answer cannot come
+    back to it, so the call is made again and the others still get theirs."""
+    s = stack.servers["flight"]
+    tok = new_active(s)
+    s.set_delay(600)
+    try:
+        port = stack.ws.ports["flight"]
+        leaver = socket.create_connection(("127.0.0.1", port), timeout=5)
+        leaver.sendall(f"GET / HTTP/1.1\r\nhost: {HOST}\r\n"
+                       f"authorization: Bearer {tok}\r\n\r\n".encode())
+        s.wait_count(1, timeout=5, token=tok)  # its call is out
+        with ThreadPoolExecutor(3) as pool:
+            waiting = [pool.submit(stack.send, "flight", tok) for _ in range(3)]
+            time.sleep(0.1)  # they are parked on the same call
+            leaver.close()   # the client leaves: its request ends
+            results = [f.result(timeout=10) for f in waiting]
+        assert [r.status for r in results] == [200] * 3, [r.body for r in results]
+        assert s.count(tok) == 2, f"the call was made again once: {s.count(tok)} calls"
+    finally:
+        s.set_delay(0)
+    stack.alive()
 
 
 # ================================================================ failures
