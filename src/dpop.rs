@@ -6,6 +6,7 @@
 //! accepts the others').
 
 pub mod proof;
+pub mod replay;
 
 use crate::b64;
 use crate::claims::Object;
