@@ -89,6 +89,20 @@ pub fn decode_std(input: &[u8]) -> Option<Vec<u8>> {
 
 const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// Lower-case hex: cache keys, shared-data names and OIDs in messages.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len().saturating_mul(2));
+    for &b in bytes {
+        for nibble in [b >> 4, b & 0x0f] {
+            out.push(char::from(
+                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
+    }
+    out
+}
+
 /// URL-safe base64 without padding, as JWS segments are written (an
 /// introspection answer forwarded in `forward_payload_header`).
 pub fn encode_url(input: &[u8]) -> String {
@@ -210,5 +224,11 @@ mod tests {
         assert_eq!(encode_std(b"hi"), "aGk=");
         assert_eq!(encode_std(b"hi!"), "aGkh");
         assert_eq!(encode_std(&[0xfb, 0xff]), "+/8=");
+    }
+
+    #[test]
+    fn hex_is_two_lower_case_digits_per_byte() {
+        assert_eq!(hex(&[]), "");
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
     }
 }

@@ -166,8 +166,7 @@ pub fn compile(v: &Value, path: &str, around: &Around<'_>) -> Result<Settings> {
         ClientAuth::Post { client_id, secret } => format!("{client_id}:{secret}"),
         other => other.authorization().unwrap_or_default().to_owned(),
     };
-    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    let scope = hex(&cache_key(
+    let scope = crate::b64::hex(&cache_key(
         provider,
         &format!("{cluster}\n{raw}\n{credentials}"),
     ));

@@ -22,11 +22,8 @@ pub fn proof_key(jkt: &str, jti: &str) -> String {
     h.update(jkt.as_bytes());
     h.update([0]);
     h.update(jti.as_bytes());
-    h.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let digest = h.finalize();
+    crate::b64::hex(digest.get(..16).unwrap_or(&[]))
 }
 
 /// Which slot (of `slots`) a proof key lives in.

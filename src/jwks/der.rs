@@ -147,7 +147,7 @@ fn spki_contents(contents: &[u8]) -> Result<KeyMaterial, KeyError> {
                 other => {
                     return Err(KeyError::UnsupportedKeyType(format!(
                         "EC curve OID {}",
-                        hex(other)
+                        crate::b64::hex(other)
                     )))
                 }
             };
@@ -161,13 +161,9 @@ fn spki_contents(contents: &[u8]) -> Result<KeyMaterial, KeyError> {
         }
         other => Err(KeyError::UnsupportedKeyType(format!(
             "with algorithm OID {}",
-            hex(other)
+            crate::b64::hex(other)
         ))),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The public key of an X.509 certificate (its signature is not checked: like

@@ -11,6 +11,7 @@
 //!   credentials refused (not cached: read only by requests that waited);
 //! - a remembered answer ([`Remembered::to_record`]).
 
+use crate::b64;
 use crate::introspection::cache::Remembered;
 
 /// What a slot says about one token.
@@ -27,10 +28,6 @@ pub(super) enum Record {
     Answer(Remembered),
 }
 
-fn hex(key: &[u8; 32]) -> String {
-    key.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The shared-data key of `key`'s slot among `slots`.
 pub(super) fn slot_name(prefix: &str, key: &[u8; 32], slots: usize) -> String {
     let mut word = [0u8; 8];
@@ -43,7 +40,7 @@ pub(super) fn slot_name(prefix: &str, key: &[u8; 32], slots: usize) -> String {
 }
 
 pub(super) fn write(key: &[u8; 32], record: &Record) -> Vec<u8> {
-    let mut out = hex(key).into_bytes();
+    let mut out = b64::hex(key).into_bytes();
     out.push(b' ');
     match record {
         Record::Asking(until) => out.extend(format!("p {until}").bytes()),
@@ -59,7 +56,7 @@ pub(super) fn write(key: &[u8; 32], record: &Record) -> Vec<u8> {
 /// The record about `key` in a slot's value; `None` when the slot holds
 /// another token's, or anything malformed.
 pub(super) fn read(key: &[u8; 32], value: &[u8]) -> Option<Record> {
-    let name = hex(key);
+    let name = b64::hex(key);
     let rest = value.strip_prefix(name.as_bytes())?.strip_prefix(b" ")?;
     let number = |bytes: &[u8]| std::str::from_utf8(bytes).ok()?.parse::<u64>().ok();
     match rest {
@@ -106,7 +103,7 @@ mod tests {
 
     #[test]
     fn malformed_records_say_nothing() {
-        let head = hex(&KEY);
+        let head = b64::hex(&KEY);
         for tail in [
             "",
             " ",
