@@ -92,11 +92,61 @@ pub enum Status {
     /// connection, an unreadable answer, our credentials refused) and
     /// nothing remembered may stand in: 503, the token is not known bad.
     IntrospectionUnavailable,
+    // DPoP (RFC 9449, jwt-guard only): a token sent with the `DPoP`
+    // scheme must come with a proof of its key; the sentences name the
+    // check that failed.
+    /// A `DPoP`-scheme token came without a `DPoP` proof header.
+    DpopProofMissing,
+    /// More than one `DPoP` header (or one holding a list).
+    DpopProofRepeated,
+    /// The proof is not a compact JWS with a JSON header and payload.
+    DpopProofMalformed,
+    /// The proof's `typ` is not `dpop+jwt`.
+    DpopProofBadTyp,
+    /// The proof's `alg` is symmetric, `none`, or not allowed.
+    DpopProofBadAlg,
+    /// The proof's header has no `jwk` object.
+    DpopProofNoKey,
+    /// The proof's `jwk` carries private key material.
+    DpopProofPrivateKey,
+    /// The proof's `jwk` is not a public key usable with its `alg`.
+    DpopProofUnusableKey,
+    /// The proof's signature does not verify under its `jwk`.
+    DpopProofBadSignature,
+    /// `jti` missing, not a string, or longer than allowed.
+    DpopProofBadJti,
+    /// `htm` missing or not the request's method.
+    DpopProofBadHtm,
+    /// `htu` missing or not the request's URI.
+    DpopProofBadHtu,
+    /// `iat` missing, older than `max_age` or beyond `future_skew`.
+    DpopProofBadIat,
+    /// `ath` missing or not the hash of the access token sent.
+    DpopProofBadAth,
+    /// Nonces are on and the proof's is missing, expired or not ours: the
+    /// reply carries a fresh one (`use_dpop_nonce`).
+    DpopNonceRequired,
+    /// The proof's key is not the one the token is bound to (`cnf.jkt`).
+    DpopKeyMismatch,
+    /// This `(jkt, jti)` was accepted before, within its window.
+    DpopProofReplayed,
+    /// A `DPoP`-scheme token without `cnf.jkt` (or an introspected token
+    /// whose `token_type` is not `DPoP`).
+    DpopTokenNotBound,
+    /// A DPoP-bound token sent without DPoP (a downgrade, RFC 9449 §7.2).
+    DpopTokenBound,
+    /// The provider requires DPoP and the token came as a Bearer token.
+    DpopRequired,
+    /// A `DPoP`-scheme token and another token in the same request: 400.
+    DpopSchemesMixed,
+    /// The replay store's slot for this proof is full of live entries:
+    /// 503, the proof is not known bad (a new proof lands elsewhere).
+    DpopReplayStoreFull,
 }
 
 impl Status {
     /// Every status, in declaration order.
-    pub const ALL: [Status; 38] = [
+    pub const ALL: [Status; 60] = [
         Status::JwtMissed,
         Status::JwtNotYetValid,
         Status::JwtExpired,
@@ -135,6 +185,28 @@ impl Status {
         Status::TokenInactive,
         Status::TokenNotAccessToken,
         Status::IntrospectionUnavailable,
+        Status::DpopProofMissing,
+        Status::DpopProofRepeated,
+        Status::DpopProofMalformed,
+        Status::DpopProofBadTyp,
+        Status::DpopProofBadAlg,
+        Status::DpopProofNoKey,
+        Status::DpopProofPrivateKey,
+        Status::DpopProofUnusableKey,
+        Status::DpopProofBadSignature,
+        Status::DpopProofBadJti,
+        Status::DpopProofBadHtm,
+        Status::DpopProofBadHtu,
+        Status::DpopProofBadIat,
+        Status::DpopProofBadAth,
+        Status::DpopNonceRequired,
+        Status::DpopKeyMismatch,
+        Status::DpopProofReplayed,
+        Status::DpopTokenNotBound,
+        Status::DpopTokenBound,
+        Status::DpopRequired,
+        Status::DpopSchemesMixed,
+        Status::DpopReplayStoreFull,
     ];
 
     /// The sentence Envoy sends as the body of its 401/403.
@@ -190,6 +262,30 @@ impl Status {
             Status::TokenInactive => "Token is not active",
             Status::TokenNotAccessToken => "Token is not an access token",
             Status::IntrospectionUnavailable => "Token introspection is unavailable",
+            Status::DpopProofMissing => "DPoP proof is missing",
+            Status::DpopProofRepeated => "DPoP proof header appears more than once",
+            Status::DpopProofMalformed => "DPoP proof is not a compact JWS",
+            Status::DpopProofBadTyp => "DPoP proof [typ] is not dpop+jwt",
+            Status::DpopProofBadAlg => "DPoP proof [alg] is not allowed",
+            Status::DpopProofNoKey => "DPoP proof has no [jwk]",
+            Status::DpopProofPrivateKey => "DPoP proof [jwk] holds a private key",
+            Status::DpopProofUnusableKey => {
+                "DPoP proof [jwk] is not a usable public key for its [alg]"
+            }
+            Status::DpopProofBadSignature => "DPoP proof signature does not verify",
+            Status::DpopProofBadJti => "DPoP proof [jti] is missing or too long",
+            Status::DpopProofBadHtm => "DPoP proof [htm] is not the request method",
+            Status::DpopProofBadHtu => "DPoP proof [htu] is not the request URI",
+            Status::DpopProofBadIat => "DPoP proof [iat] is outside the allowed window",
+            Status::DpopProofBadAth => "DPoP proof [ath] is not the access token's hash",
+            Status::DpopNonceRequired => "DPoP proof needs a valid server nonce",
+            Status::DpopKeyMismatch => "DPoP proof key is not the key the token is bound to",
+            Status::DpopProofReplayed => "DPoP proof was already used",
+            Status::DpopTokenNotBound => "Token is not bound to a DPoP key",
+            Status::DpopTokenBound => "DPoP-bound token sent without DPoP",
+            Status::DpopRequired => "Token must be sent with the DPoP scheme",
+            Status::DpopSchemesMixed => "Request sends more than one access token",
+            Status::DpopReplayStoreFull => "DPoP replay cache is full",
         }
     }
 }
@@ -262,101 +358,4 @@ impl fmt::Display for Fault {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Exhaustive on purpose: a new variant fails to compile here until it
-    /// is also added to `Status::ALL`.
-    fn position(s: Status) -> usize {
-        match s {
-            Status::JwtMissed => 0,
-            Status::JwtNotYetValid => 1,
-            Status::JwtExpired => 2,
-            Status::JwtBadFormat => 3,
-            Status::JwtHeaderBadBase64 => 4,
-            Status::JwtHeaderBadJson => 5,
-            Status::JwtHeaderBadAlg => 6,
-            Status::JwtHeaderNotImplementedAlg => 7,
-            Status::JwtHeaderBadKid => 8,
-            Status::JwtPayloadBadBase64 => 9,
-            Status::JwtPayloadBadJson => 10,
-            Status::JwtPayloadIssNotString => 11,
-            Status::JwtPayloadSubNotString => 12,
-            Status::JwtPayloadIatNotInteger => 13,
-            Status::JwtPayloadIatOutOfRange => 14,
-            Status::JwtPayloadNbfNotInteger => 15,
-            Status::JwtPayloadNbfOutOfRange => 16,
-            Status::JwtPayloadExpNotInteger => 17,
-            Status::JwtPayloadExpOutOfRange => 18,
-            Status::JwtPayloadJtiNotString => 19,
-            Status::JwtPayloadAudNotString => 20,
-            Status::JwtSignatureBadBase64 => 21,
-            Status::JwtUnknownIssuer => 22,
-            Status::JwtAudienceNotAllowed => 23,
-            Status::JwtVerificationFail => 24,
-            Status::JwtEd25519SignatureWrongLength => 25,
-            Status::JwksKidAlgMismatch => 26,
-            Status::JwksNoValidKeys => 27,
-            Status::JwksFetchFail => 28,
-            Status::JwtHeaderAlgNotAllowed => 29,
-            Status::JwtHeaderTypNotRequired => 30,
-            Status::JwtHeaderCritUnsupported => 31,
-            Status::JwtPayloadRequiredClaimMissing => 32,
-            Status::JwtPayloadAuthTimeMissing => 33,
-            Status::JwtAuthTimeTooOld => 34,
-            Status::TokenInactive => 35,
-            Status::TokenNotAccessToken => 36,
-            Status::IntrospectionUnavailable => 37,
-        }
-    }
-
-    #[test]
-    fn all_lists_every_status_once_in_order() {
-        for (i, s) in Status::ALL.into_iter().enumerate() {
-            assert_eq!(position(s), i, "{s:?}");
-        }
-    }
-
-    #[test]
-    fn sentences_match_envoy_for_the_common_outcomes() {
-        assert_eq!(Status::JwtMissed.to_string(), "Jwt is missing");
-        assert_eq!(Status::JwtExpired.message(), "Jwt is expired");
-        assert_eq!(
-            Status::JwtAudienceNotAllowed.message(),
-            "Audiences in Jwt are not allowed"
-        );
-        assert_eq!(
-            Status::JwksKidAlgMismatch.message(),
-            "Jwks doesn't have key to match kid or alg from Jwt"
-        );
-    }
-
-    #[test]
-    fn hardening_sentences_are_the_contracts() {
-        for (status, sentence) in [
-            (
-                Status::JwtHeaderAlgNotAllowed,
-                "Jwt header [alg] is not allowed for this provider",
-            ),
-            (
-                Status::JwtHeaderTypNotRequired,
-                "Jwt header [typ] is not the required type",
-            ),
-            (
-                Status::JwtHeaderCritUnsupported,
-                "Jwt header [crit] names an unsupported extension",
-            ),
-            (
-                Status::JwtPayloadRequiredClaimMissing,
-                "Jwt payload is missing a required claim",
-            ),
-            (
-                Status::JwtPayloadAuthTimeMissing,
-                "Jwt payload [auth_time] field is missing or not a number",
-            ),
-            (Status::JwtAuthTimeTooOld, "Jwt auth_time is too old"),
-        ] {
-            assert_eq!(status.message(), sentence);
-        }
-    }
-}
+mod tests;

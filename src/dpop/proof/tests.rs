@@ -64,7 +64,7 @@ fn expect(nonces: Option<&Nonces>) -> Expect<'_> {
     }
 }
 
-fn check(header: Value, claims: Value) -> Result<Proof, ProofError> {
+fn check(header: Value, claims: Value) -> Result<Proof, Status> {
     verify(&sign(&header, &claims, &key()), &expect(None), NOW_MS)
 }
 
@@ -85,20 +85,20 @@ fn a_valid_proof_gives_its_keys_thumbprint_jti_and_iat() {
 #[test]
 fn each_header_check_refuses_on_its_own() {
     for (h, want) in [
-        (json!({"typ": "JWT"}), ProofError::Typ),
-        (json!({"typ": null}), ProofError::Typ),
-        (json!({"alg": "RS256"}), ProofError::Alg),
-        (json!({"alg": "HS256"}), ProofError::Alg),
-        (json!({"alg": "none"}), ProofError::Malformed),
-        (json!({"jwk": null}), ProofError::NoKey),
-        (json!({"jwk": "a key"}), ProofError::NoKey),
+        (json!({"typ": "JWT"}), Status::DpopProofBadTyp),
+        (json!({"typ": null}), Status::DpopProofBadTyp),
+        (json!({"alg": "RS256"}), Status::DpopProofBadAlg),
+        (json!({"alg": "HS256"}), Status::DpopProofBadAlg),
+        (json!({"alg": "none"}), Status::DpopProofBadAlg),
+        (json!({"jwk": null}), Status::DpopProofNoKey),
+        (json!({"jwk": "a key"}), Status::DpopProofNoKey),
         (
             json!({"jwk": with(public_jwk(&key()), json!({"d": b64url(&[7; 32])}))}),
-            ProofError::PrivateKey,
+            Status::DpopProofPrivateKey,
         ),
         (
             json!({"jwk": {"kty": "oct", "k": "c2VjcmV0"}}),
-            ProofError::PrivateKey,
+            Status::DpopProofPrivateKey,
         ),
     ] {
         assert_eq!(check(with(header(), h.clone()), claims()), Err(want), "{h}");
@@ -107,7 +107,7 @@ fn each_header_check_refuses_on_its_own() {
     let h = with(header(), json!({"jwk": public_jwk(&other)}));
     assert_eq!(
         verify(&sign(&h, &claims(), &key()), &expect(None), NOW_MS),
-        Err(ProofError::Signature),
+        Err(Status::DpopProofBadSignature),
         "signed by another key than its jwk"
     );
     let ec = json!({"kty": "EC", "crv": "P-256",
@@ -115,41 +115,44 @@ fn each_header_check_refuses_on_its_own() {
         "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA"});
     assert_eq!(
         check(with(header(), json!({"jwk": ec})), claims()),
-        Err(ProofError::Signature),
+        Err(Status::DpopProofBadSignature),
         "a P-256 key verifies no EdDSA signature"
     );
     let rsa_small = json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"});
-    assert!(matches!(
+    assert_eq!(
         check(with(header(), json!({"jwk": rsa_small})), claims()),
-        Err(ProofError::UnusableKey(_))
-    ));
+        Err(Status::DpopProofUnusableKey)
+    );
 }
 
 #[test]
 fn each_claim_check_refuses_on_its_own() {
     for (c, want) in [
-        (json!({"jti": null}), ProofError::Claim("jti")),
-        (json!({"jti": ""}), ProofError::Claim("jti")),
-        (json!({"jti": 7}), ProofError::Claim("jti")),
-        (json!({"jti": "x".repeat(65)}), ProofError::JtiTooLong),
-        (json!({"htm": null}), ProofError::Claim("htm")),
-        (json!({"htm": "POST"}), ProofError::Htm),
-        (json!({"htm": "get"}), ProofError::Htm),
+        (json!({"jti": null}), Status::DpopProofBadJti),
+        (json!({"jti": ""}), Status::DpopProofBadJti),
+        (json!({"jti": 7}), Status::DpopProofBadJti),
+        (json!({"jti": "x".repeat(65)}), Status::DpopProofBadJti),
+        (json!({"htm": null}), Status::DpopProofBadHtm),
+        (json!({"htm": "POST"}), Status::DpopProofBadHtm),
+        (json!({"htm": "get"}), Status::DpopProofBadHtm),
         (
             json!({"htu": "https://api.example.com/other"}),
-            ProofError::Htu,
+            Status::DpopProofBadHtu,
         ),
         (
             json!({"htu": "https://evil.example.com/orders"}),
-            ProofError::Htu,
+            Status::DpopProofBadHtu,
         ),
-        (json!({"htu": "not a uri"}), ProofError::Htu),
-        (json!({"iat": null}), ProofError::Claim("iat")),
-        (json!({"iat": "now"}), ProofError::Claim("iat")),
-        (json!({"iat": NOW_MS / 1000 - 301}), ProofError::Iat),
-        (json!({"iat": NOW_MS / 1000 + 6}), ProofError::Iat),
-        (json!({"ath": null}), ProofError::Claim("ath")),
-        (json!({"ath": ath("another token")}), ProofError::Ath),
+        (json!({"htu": "not a uri"}), Status::DpopProofBadHtu),
+        (json!({"iat": null}), Status::DpopProofBadIat),
+        (json!({"iat": "now"}), Status::DpopProofBadIat),
+        (json!({"iat": NOW_MS / 1000 - 301}), Status::DpopProofBadIat),
+        (json!({"iat": NOW_MS / 1000 + 6}), Status::DpopProofBadIat),
+        (json!({"ath": null}), Status::DpopProofBadAth),
+        (
+            json!({"ath": ath("another token")}),
+            Status::DpopProofBadAth,
+        ),
     ] {
         assert_eq!(check(header(), with(claims(), c.clone())), Err(want), "{c}");
     }
@@ -168,21 +171,21 @@ fn with_nonces_on_a_proof_needs_a_fresh_one_of_ours() {
     let proof = |c: Value| sign(&header(), &with(claims(), c), &key());
     assert_eq!(
         verify(&proof(json!({})), &e, NOW_MS),
-        Err(ProofError::NonceNeeded)
+        Err(Status::DpopNonceRequired)
     );
     let good = nonces.issue(NOW_MS);
     assert!(verify(&proof(json!({"nonce": good})), &e, NOW_MS).is_ok());
     let stale = nonces.issue(NOW_MS - 120_000);
     assert_eq!(
         verify(&proof(json!({"nonce": stale})), &e, NOW_MS),
-        Err(ProofError::NonceNeeded)
+        Err(Status::DpopNonceRequired)
     );
     let theirs = Nonces::new(b"other", 60_000)
         .expect("a lifetime")
         .issue(NOW_MS);
     assert_eq!(
         verify(&proof(json!({"nonce": theirs})), &e, NOW_MS),
-        Err(ProofError::NonceNeeded)
+        Err(Status::DpopNonceRequired)
     );
 }
 
@@ -191,7 +194,7 @@ fn anything_but_a_jws_is_malformed() {
     for p in ["", "a.b", "a.b.c", "e30.e30.", &"x".repeat(100)] {
         assert_eq!(
             verify(p, &expect(None), NOW_MS),
-            Err(ProofError::Malformed),
+            Err(Status::DpopProofMalformed),
             "{p}"
         );
     }
