@@ -5,6 +5,7 @@
 //! and `crit` right after the issuer; required claims and `auth_time` after
 //! the lifetime.
 
+pub mod dpop;
 pub mod hardening;
 mod opaque;
 mod provider;
@@ -16,7 +17,7 @@ pub use runtime::{Availability, Callout, Clock, Introspected, LocalKeysOnly, Run
 use crate::cache;
 use crate::claims;
 use crate::error::Status;
-use crate::extract::{Extractor, Token};
+use crate::extract::{Extractor, Source, Token};
 use crate::introspection::cache::Active;
 use crate::jwks::Jwks;
 use crate::jws::{self, KeyOutcome};
@@ -228,6 +229,39 @@ fn check_one<'c>(
     Ok((provider, Good::Jwt(jwt)))
 }
 
+/// The DPoP step of a token that verified at `provider` (nothing without
+/// `dpop`).
+fn check_dpop(
+    provider: &Provider,
+    token: &Token,
+    good: &Good,
+    headers: &Headers,
+    clock: &dyn Clock,
+    keys: &dyn Runtime,
+) -> Result<(), Stop> {
+    let presented = token.source == Source::Dpop;
+    let Some(settings) = &provider.dpop else {
+        // Found by issuer at a provider without DPoP: the location was not
+        // this provider's.
+        return match presented {
+            true => Err(Status::JwtUnknownIssuer.into()),
+            false => Ok(()),
+        };
+    };
+    let introspected = matches!(good, Good::Introspected(_));
+    let claims = good.claims();
+    dpop::check(
+        settings,
+        &token.value,
+        presented,
+        claims,
+        introspected,
+        headers,
+        clock,
+        keys,
+    )
+}
+
 /// What a verified token changes in the request.
 fn apply_good(
     provider: &Provider,
@@ -254,6 +288,9 @@ fn apply_good(
     }
     if !provider.forward {
         extractor.remove(token, headers);
+        if token.source == Source::Dpop {
+            headers.remove(dpop::PROOF_HEADER);
+        }
     }
 }
 
@@ -283,9 +320,22 @@ pub fn authenticate(
     } else {
         Ok(())
     };
+    // A DPoP-scheme token must be the request's only one (RFC 6750 §2:
+    // one method per request), else the proof's `ath` says nothing of
+    // the others.
+    if tokens.len() > 1 && tokens.iter().any(|t| t.source == Source::Dpop) {
+        tokens.clear();
+        status = Err(Status::DpopSchemesMixed);
+    }
     // Envoy verifies from the last token found to the first.
     while let Some(token) = tokens.pop() {
-        status = match check_one(providers, extractor, mode, &token, clock, keys) {
+        let checked = check_one(providers, extractor, mode, &token, clock, keys).and_then(
+            |(provider, good)| {
+                check_dpop(provider, &token, &good, headers, clock, keys)?;
+                Ok((provider, good))
+            },
+        );
+        status = match checked {
             Ok((provider, good)) => {
                 apply_good(provider, extractor, &token, &good, headers);
                 verified.push(Verified {

@@ -32,6 +32,7 @@
 
 mod introspect;
 mod keys;
+mod replay;
 mod view;
 mod waiters;
 
@@ -121,6 +122,8 @@ pub struct Worker {
     introspections: Vec<Introspect>,
     waiters: Waiters,
     cache: TokenCache,
+    /// The DPoP replay store's slots, where the host has no shared data.
+    replay: replay::Local,
 }
 
 impl Worker {
@@ -132,6 +135,7 @@ impl Worker {
             introspections: providers.iter().filter_map(Introspect::new).collect(),
             waiters: Waiters::default(),
             cache: TokenCache::new(token_cache_entries),
+            replay: replay::Local::default(),
         }
     }
 
@@ -298,7 +302,7 @@ impl Worker {
     /// What one evaluation sees: remote keys, the token cache and
     /// introspection answers (shared data read through `host`). `done`:
     /// callouts this request must not wait for again ([`Resume::done`]).
-    pub fn view<'a>(&'a mut self, done: &'a [Callout], host: &'a dyn Host) -> View<'a> {
+    pub fn view<'a>(&'a mut self, done: &'a [Callout], host: &'a mut dyn Host) -> View<'a> {
         View::new(self, done, host)
     }
 

@@ -7,6 +7,7 @@
 //! them.
 
 mod authz;
+mod dpop;
 mod hardening;
 mod introspection;
 mod istio;

@@ -7,6 +7,7 @@
 
 pub mod proof;
 pub mod replay;
+pub mod settings;
 
 use crate::b64;
 use crate::claims::Object;

@@ -2,7 +2,10 @@
 //! parameters and cookies, each location tied to the issuers that use it.
 //! An extractor is compiled once per requirement from its providers.
 
+mod joined;
+
 use crate::request::Headers;
+use joined::joined_by_envoy;
 
 /// Issuers that configured a location; a provider without `issuer` opens the
 /// location to any issuer.
@@ -47,6 +50,8 @@ pub struct Locations {
     pub headers: Vec<(String, String)>,
     pub params: Vec<String>,
     pub cookies: Vec<String>,
+    /// `Authorization: DPoP <token>` too (a provider with DPoP on).
+    pub dpop: bool,
 }
 
 /// Where a token came from, so it can be checked against the right issuers
@@ -56,6 +61,8 @@ pub enum Source {
     Header(usize),
     Param(usize),
     Cookie(usize),
+    /// `Authorization: DPoP <token>` (RFC 9449 §7.1).
+    Dpop,
 }
 
 /// A token found in the request.
@@ -71,6 +78,9 @@ pub struct Extractor {
     headers: Vec<HeaderLocation>,
     params: Vec<NamedLocation>,
     cookies: Vec<NamedLocation>,
+    /// The issuers whose providers read the `DPoP` scheme; `None`: no
+    /// provider here takes DPoP.
+    dpop: Option<Issuers>,
     /// Headers this filter will set (claim and payload headers): removed from
     /// the incoming request before anything else so clients cannot spoof them.
     sanitize: Vec<String>,
@@ -119,6 +129,9 @@ impl Extractor {
         for c in &locations.cookies {
             add_named(&mut self.cookies, c, issuer);
         }
+        if locations.dpop {
+            self.dpop.get_or_insert_with(Issuers::default).add(issuer);
+        }
         for h in sets {
             if !self.sanitize.contains(h) {
                 self.sanitize.push(h.clone());
@@ -162,6 +175,15 @@ impl Extractor {
                 }
             }
         }
+        if self.dpop.is_some() {
+            let joined = headers.get_joined(DPOP_HEADER);
+            for value in dpop_credentials(joined.as_deref().unwrap_or("")) {
+                out.push(Token {
+                    value: value.to_owned(),
+                    source: Source::Dpop,
+                });
+            }
+        }
         if !self.params.is_empty() {
             let params = query_params(headers.path());
             for (i, loc) in self.params.iter().enumerate() {
@@ -192,6 +214,7 @@ impl Extractor {
             Source::Header(i) => self.headers.get(i).map(|l| &l.issuers),
             Source::Param(i) => self.params.get(i).map(|l| &l.issuers),
             Source::Cookie(i) => self.cookies.get(i).map(|l| &l.issuers),
+            Source::Dpop => self.dpop.as_ref(),
         };
         issuers.is_some_and(|s| s.allows(issuer))
     }
@@ -212,84 +235,35 @@ impl Extractor {
                 }
             }
             Source::Cookie(_) => {}
+            Source::Dpop => headers.remove(DPOP_HEADER),
         }
     }
 }
 
-/// Request headers Envoy keeps inline (1.40 lists them at start-up as its
-/// `request header map`): its codecs join repeated ones into one value with
-/// `,` before filters see them, so two `Authorization` headers are one
-/// (malformed) token. Under Envoy the host hands them over joined already;
-/// joining here too gives the same tokens on hosts that do not. Sorted.
-const JOINED_BY_ENVOY: [&str; 63] = [
-    "accept",
-    "accept-encoding",
-    "access-control-request-headers",
-    "access-control-request-method",
-    "access-control-request-private-network",
-    "authentication",
-    "authorization",
-    "cache-control",
-    "cdn-loop",
-    "connection",
-    "content-encoding",
-    "content-length",
-    "content-type",
-    "expect",
-    "grpc-accept-encoding",
-    "grpc-timeout",
-    "if-match",
-    "if-modified-since",
-    "if-none-match",
-    "if-range",
-    "if-unmodified-since",
-    "keep-alive",
-    "origin",
-    "pragma",
-    "proxy-connection",
-    "proxy-status",
-    "referer",
-    "te",
-    "transfer-encoding",
-    "upgrade",
-    "user-agent",
-    "via",
-    "x-client-trace-id",
-    "x-envoy-attempt-count",
-    "x-envoy-decorator-operation",
-    "x-envoy-downstream-service-cluster",
-    "x-envoy-downstream-service-node",
-    "x-envoy-expected-rq-timeout-ms",
-    "x-envoy-external-address",
-    "x-envoy-force-trace",
-    "x-envoy-hedge-on-per-try-timeout",
-    "x-envoy-internal",
-    "x-envoy-ip-tags",
-    "x-envoy-is-timeout-retry",
-    "x-envoy-max-retries",
-    "x-envoy-original-host",
-    "x-envoy-original-path",
-    "x-envoy-original-url",
-    "x-envoy-retriable-header-names",
-    "x-envoy-retriable-status-codes",
-    "x-envoy-retry-grpc-on",
-    "x-envoy-retry-on",
-    "x-envoy-upstream-alt-stat-name",
-    "x-envoy-upstream-rq-per-try-timeout-ms",
-    "x-envoy-upstream-rq-timeout-alt-response",
-    "x-envoy-upstream-rq-timeout-ms",
-    "x-envoy-upstream-stream-duration-ms",
-    "x-forwarded-client-cert",
-    "x-forwarded-for",
-    "x-forwarded-host",
-    "x-forwarded-port",
-    "x-forwarded-proto",
-    "x-request-id",
-];
+/// The header DPoP-scheme tokens come in.
+const DPOP_HEADER: &str = "authorization";
 
-/// Whether Envoy's codec joins repeated `name` headers (`name` lower-case).
-fn joined_by_envoy(name: &str) -> bool {
-    JOINED_BY_ENVOY.binary_search(&name).is_ok()
+/// The tokens of `DPoP` credentials in an `Authorization` value (several
+/// headers arrive joined with `,`, which no token68 holds). The scheme name
+/// is case-insensitive (RFC 9110 §11.1).
+fn dpop_credentials(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').filter_map(|element| {
+        let element = element.trim_start_matches([' ', '\t']);
+        let scheme = element.get(..4)?;
+        let rest = element.get(4..)?;
+        if !scheme.eq_ignore_ascii_case("dpop") || !rest.starts_with([' ', '\t']) {
+            return None;
+        }
+        Some(rest.trim_matches([' ', '\t'])).filter(|t| !t.is_empty())
+    })
+}
+
+/// Whether the request's `Authorization` uses the `DPoP` scheme: a denial
+/// then puts its `error` on the DPoP challenge.
+pub fn sends_dpop(headers: &Headers) -> bool {
+    headers
+        .get_all(DPOP_HEADER)
+        .any(|v| dpop_credentials(v).next().is_some())
 }
 
 /// The token in one header value: the whole value without a prefix; with

@@ -278,6 +278,9 @@ fn refuse(denial: &Denial<'_>, realm: &str, problem_details: bool) -> Action {
     if let Some(ct) = r.content_type {
         headers.push(("content-type", ct));
     }
+    if let Some(n) = &r.dpop_nonce {
+        headers.push(("dpop-nonce", n.as_str()));
+    }
     if let Err(e) = hostcalls::send_http_response(r.status, headers, Some(r.body.as_bytes())) {
         log(
             LogLevel::Error,
@@ -321,7 +324,8 @@ fn process(
     let realm = response::realm(&headers);
     let clock = HostClock::default();
     let decision = {
-        let view = worker.view(done, &ProxyHost);
+        let mut host = ProxyHost;
+        let view = worker.view(done, &mut host);
         rules::evaluate(policy, &mut headers, &clock, &view)
     };
     match decision {

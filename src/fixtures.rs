@@ -116,3 +116,36 @@ fn fixture_tokens_verify_with_the_fixture_keys() {
     forged[0] ^= 1;
     assert_eq!(verify(&forged), crate::jws::KeyOutcome::SignatureInvalid);
 }
+
+/// The Ed25519 key DPoP proofs in tests are signed with.
+pub fn proof_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[9; 32])
+}
+
+/// [`proof_key`]'s public JWK.
+pub fn proof_jwk() -> Value {
+    let x = b64url(proof_key().verifying_key().as_bytes());
+    json!({"kty": "OKP", "crv": "Ed25519", "x": x})
+}
+
+/// [`proof_key`]'s RFC 7638 thumbprint: what a bound token's `cnf.jkt` holds.
+pub fn proof_jkt() -> String {
+    crate::dpop::thumbprint(&object(proof_jwk())).unwrap_or_default()
+}
+
+/// A DPoP proof with `claims`, signed by [`proof_key`], its header
+/// `{"typ": "dpop+jwt", "alg": "EdDSA", "jwk": ...}` plus `header`.
+pub fn proof(header: Value, claims: Value) -> String {
+    use ed25519_dalek::Signer;
+    let header = merged(
+        json!({"typ": "dpop+jwt", "alg": "EdDSA", "jwk": proof_jwk()}),
+        header,
+    );
+    let input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let sig = proof_key().sign(input.as_bytes());
+    format!("{input}.{}", b64url(&sig.to_bytes()))
+}

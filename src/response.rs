@@ -2,6 +2,7 @@
 //! content type and `WWW-Authenticate`, as Envoy's `jwt_authn` (or Istio's
 //! RBAC filter) answers, and the module's own faults.
 
+use crate::dpop::settings::Offer;
 use crate::error::Status;
 use crate::request::Headers;
 use crate::rules::Denial;
@@ -19,6 +20,8 @@ pub struct Reply {
     /// `None` for Istio's RBAC denial and the module's faults, which send
     /// no challenge.
     pub www_authenticate: Option<String>,
+    /// `DPoP-Nonce`: the nonce a `use_dpop_nonce` reply hands the client.
+    pub dpop_nonce: Option<String>,
 }
 
 /// The body of Envoy's RBAC filter's 403, which Istio's
@@ -53,80 +56,213 @@ pub fn realm(headers: &Headers) -> String {
     format!("{scheme}://{host}{path}")
 }
 
-/// Every reply the module sends. RFC 6750 §3: a missing token gets a bare
-/// challenge; a bad token `error="invalid_token"` (401, or 403 for a
-/// disallowed audience, as Envoy); a valid token that fails `authorize` 403
-/// `error="insufficient_scope"`, with the needed `scope` when a scope
-/// condition failed. A policy read the Istio way is refused as Envoy's RBAC
-/// filter refuses: 403, `RBAC: access denied`, no challenge. The module's
-/// own faults are a plain 500/503 with no challenge, whatever
-/// `problem_details` says (they are not about the client's credentials).
-/// An introspection endpoint that cannot answer is a 503 without a
-/// challenge (the token is not known bad).
-pub fn reply(denial: &Denial<'_>, realm: &str, problem_details: bool) -> Reply {
-    let (status, error, scope, body) = match denial {
-        // The token is not known bad: no challenge, and a status clients
-        // and load balancers retry, rather than one that makes a client
-        // drop a good token and log in again while the endpoint is down.
-        Denial::Authn(Status::IntrospectionUnavailable) => {
-            let body = Status::IntrospectionUnavailable.message();
-            return Reply {
-                status: 503,
-                body: match problem_details {
-                    true => problem_json(503, body, None, None),
-                    false => body.to_owned(),
-                },
-                content_type: problem_details.then_some("application/problem+json"),
-                www_authenticate: None,
-            };
+/// The status and `error` of an authentication failure. RFC 6750 §3: a
+/// missing token gets a bare challenge, a bad one `invalid_token` (401, or
+/// 403 for a disallowed audience, as Envoy). RFC 9449 §7.1: a bad proof
+/// `invalid_dpop_proof`, a missing nonce `use_dpop_nonce`; two tokens are
+/// a 400 `invalid_request`. `None` status: a 503 without a challenge (the
+/// token is not known bad: an introspection endpoint that cannot answer,
+/// a full replay store; clients and load balancers retry a 503, where a
+/// 401 makes a client drop a good token and log in again).
+fn authn_outcome(s: Status) -> Option<(u32, Option<&'static str>)> {
+    use Status::*;
+    Some(match s {
+        IntrospectionUnavailable | DpopReplayStoreFull => return None,
+        JwtMissed => (401, None),
+        JwtAudienceNotAllowed => (403, Some("invalid_token")),
+        DpopSchemesMixed => (400, Some("invalid_request")),
+        DpopNonceRequired => (401, Some("use_dpop_nonce")),
+        DpopProofMissing
+        | DpopProofRepeated
+        | DpopProofMalformed
+        | DpopProofBadTyp
+        | DpopProofBadAlg
+        | DpopProofNoKey
+        | DpopProofPrivateKey
+        | DpopProofUnusableKey
+        | DpopProofBadSignature
+        | DpopProofBadJti
+        | DpopProofBadHtm
+        | DpopProofBadHtu
+        | DpopProofBadIat
+        | DpopProofBadAth
+        | DpopKeyMismatch
+        | DpopProofReplayed => (401, Some("invalid_dpop_proof")),
+        _ => (401, Some("invalid_token")),
+    })
+}
+
+/// Whether a status is about DPoP itself (its error then always goes on
+/// the DPoP challenge).
+fn about_dpop(s: Status) -> bool {
+    use Status::*;
+    matches!(
+        s,
+        DpopProofMissing
+            | DpopProofRepeated
+            | DpopProofMalformed
+            | DpopProofBadTyp
+            | DpopProofBadAlg
+            | DpopProofNoKey
+            | DpopProofPrivateKey
+            | DpopProofUnusableKey
+            | DpopProofBadSignature
+            | DpopProofBadJti
+            | DpopProofBadHtm
+            | DpopProofBadHtu
+            | DpopProofBadIat
+            | DpopProofBadAth
+            | DpopNonceRequired
+            | DpopKeyMismatch
+            | DpopProofReplayed
+            | DpopTokenNotBound
+            | DpopTokenBound
+            | DpopRequired
+            | DpopSchemesMixed
+            | DpopReplayStoreFull
+    )
+}
+
+/// A rule's DPoP challenge for one denial.
+struct Dpop<'a> {
+    offer: &'a Offer,
+    used_dpop: bool,
+}
+
+/// `WWW-Authenticate`: Bearer (unless the rule only takes DPoP), then DPoP
+/// with its algorithms when the rule takes it; the error on the scheme the
+/// request used, or on DPoP when the failure is about DPoP.
+fn challenge(
+    realm: &str,
+    dpop: Option<&Dpop<'_>>,
+    status: Status,
+    error: Option<&str>,
+    scope: Option<&str>,
+) -> String {
+    let params = |error: Option<&str>| {
+        let mut out = String::new();
+        if let Some(e) = error {
+            out.push_str(&format!(", error=\"{e}\""));
         }
-        Denial::Authn(s) => {
-            let status = if *s == Status::JwtAudienceNotAllowed {
-                403
-            } else {
-                401
+        if let Some(s) = scope {
+            out.push_str(&format!(", scope=\"{s}\""));
+        }
+        out
+    };
+    let Some(d) = dpop else {
+        return format!("Bearer realm=\"{realm}\"{}", params(error));
+    };
+    let on_dpop = about_dpop(status) || d.used_dpop || !d.offer.bearer;
+    let mut out = String::new();
+    if d.offer.bearer {
+        let e = if on_dpop { None } else { error };
+        out.push_str(&format!("Bearer realm=\"{realm}\"{}, ", params(e)));
+    }
+    let e = if on_dpop { error } else { None };
+    let algs = &d.offer.algs;
+    out.push_str(&format!(
+        "DPoP realm=\"{realm}\", algs=\"{algs}\"{}",
+        params(e)
+    ));
+    out
+}
+
+/// The reply to an authentication failure (with the rule's DPoP offer).
+fn authn_reply(
+    status: Status,
+    realm: &str,
+    dpop: Option<Dpop<'_>>,
+    nonce: Option<&str>,
+    problem_details: bool,
+) -> Reply {
+    let body = status.message();
+    let Some((code, error)) = authn_outcome(status) else {
+        return Reply {
+            status: 503,
+            body: match problem_details {
+                true => problem_json(503, body, None, None),
+                false => body.to_owned(),
+            },
+            content_type: problem_details.then_some("application/problem+json"),
+            www_authenticate: None,
+            dpop_nonce: None,
+        };
+    };
+    Reply {
+        status: code,
+        body: match problem_details {
+            true => problem_json(code, body, error, None),
+            false => body.to_owned(),
+        },
+        content_type: problem_details.then_some("application/problem+json"),
+        www_authenticate: Some(challenge(realm, dpop.as_ref(), status, error, None)),
+        dpop_nonce: nonce.map(str::to_owned),
+    }
+}
+
+/// Every reply the module sends. Authentication failures as
+/// [`authn_outcome`] says, challenging as [`challenge`] says; a valid token
+/// that fails `authorize` 403 `error="insufficient_scope"`, with the
+/// needed `scope` when a scope condition failed. A policy read the Istio
+/// way is refused as Envoy's RBAC filter refuses: 403, `RBAC: access
+/// denied`, no challenge. The module's own faults are a plain 500/503 with
+/// no challenge, whatever `problem_details` says (they are not about the
+/// client's credentials).
+pub fn reply(denial: &Denial<'_>, realm: &str, problem_details: bool) -> Reply {
+    let (status, body, scope) = match denial {
+        Denial::Authn(s) => return authn_reply(*s, realm, None, None, problem_details),
+        Denial::Dpop {
+            status,
+            offer,
+            used_dpop,
+            nonce,
+        } => {
+            let dpop = Dpop {
+                offer,
+                used_dpop: *used_dpop,
             };
-            let error = (*s != Status::JwtMissed).then_some("invalid_token");
-            (status, error, None, s.message().to_owned())
+            return authn_reply(
+                *status,
+                realm,
+                Some(dpop),
+                nonce.as_deref(),
+                problem_details,
+            );
         }
         Denial::Authz(f) => (
             403,
-            Some("insufficient_scope"),
-            f.scope(),
             format!("Jwt is not authorized: {}", f.describe()),
+            f.scope(),
         ),
-        Denial::Rbac => (403, None, None, RBAC_DENIED.to_owned()),
+        Denial::Rbac => (403, RBAC_DENIED.to_owned(), None),
         Denial::Fault(fault) => {
             return Reply {
                 status: fault.status(),
                 body: fault.to_string(),
                 content_type: None,
                 www_authenticate: None,
+                dpop_nonce: None,
             }
         }
     };
-    let mut www_authenticate = format!("Bearer realm=\"{realm}\"");
-    if let Some(e) = error {
-        www_authenticate.push_str(&format!(", error=\"{e}\""));
-    }
-    if let Some(s) = scope {
-        www_authenticate.push_str(&format!(", scope=\"{s}\""));
-    }
     // Envoy's RBAC filter sends no challenge.
-    let www_authenticate = (!matches!(denial, Denial::Rbac)).then_some(www_authenticate);
-    if !problem_details {
-        return Reply {
-            status,
-            body,
-            content_type: None,
-            www_authenticate,
-        };
-    }
+    let error = (!matches!(denial, Denial::Rbac)).then_some("insufficient_scope");
+    let www_authenticate = error.map(|e| {
+        let mut w = format!("Bearer realm=\"{realm}\", error=\"{e}\"");
+        if let Some(s) = scope {
+            w.push_str(&format!(", scope=\"{s}\""));
+        }
+        w
+    });
     Reply {
         status,
-        body: problem_json(status, &body, error, scope),
-        content_type: Some("application/problem+json"),
+        body: match problem_details {
+            true => problem_json(status, &body, error, scope),
+            false => body,
+        },
+        content_type: problem_details.then_some("application/problem+json"),
         www_authenticate,
+        dpop_nonce: None,
     }
 }
 
@@ -134,6 +270,7 @@ pub fn reply(denial: &Denial<'_>, realm: &str, problem_details: bool) -> Reply {
 fn problem_json(status: u32, detail: &str, error: Option<&str>, scope: Option<&str>) -> String {
     let quote = |s: &str| serde_json::Value::from(s).to_string();
     let title = match status {
+        400 => "Bad Request",
         403 => "Forbidden",
         503 => "Service Unavailable",
         _ => "Unauthorized",
@@ -152,5 +289,7 @@ fn problem_json(status: u32, detail: &str, error: Option<&str>, scope: Option<&s
     out
 }
 
+#[cfg(test)]
+mod dpop_tests;
 #[cfg(test)]
 mod tests;

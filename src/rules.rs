@@ -6,6 +6,7 @@
 
 use crate::authn::{self, Audiences, Callout, Clock, Mode, Providers, Runtime, Stop, Verified};
 use crate::authz::{Authorize, Failure, Refusal};
+use crate::dpop::settings::Offer;
 use crate::error::{Fault, Status};
 use crate::extract::Extractor;
 use crate::matcher::RouteMatcher;
@@ -18,6 +19,8 @@ pub struct Rule {
     pub verifier: Verifier,
     /// jwt-guard extension: claim conditions checked once `verifier` passed.
     pub authorize: Option<Authorize>,
+    /// The DPoP challenge, when one of the rule's providers takes DPoP.
+    pub offer: Option<Offer>,
 }
 
 /// A whole configuration, compiled (by `config`) for the request path.
@@ -167,6 +170,39 @@ impl Verifier {
     }
 }
 
+impl Verifier {
+    /// Adds the providers this node may verify tokens with to `out`
+    /// (every provider, for a node that picks them by issuer).
+    fn providers(&self, all: usize, out: &mut Vec<usize>) {
+        let mut add = |i: usize| {
+            if !out.contains(&i) {
+                out.push(i);
+            }
+        };
+        match self {
+            Verifier::Provider { provider, .. } => add(*provider),
+            Verifier::AllowMissing { .. } | Verifier::AllowFailed { .. } => (0..all).for_each(add),
+            Verifier::Any { children, .. } | Verifier::All(children) => {
+                for c in children {
+                    c.providers(all, out);
+                }
+            }
+            Verifier::AllowAll => {}
+        }
+    }
+}
+
+/// The DPoP challenge of a rule with `verifier` (see [`Offer`]).
+pub fn offer(verifier: &Verifier, providers: &[crate::authn::Provider]) -> Option<Offer> {
+    let mut used = Vec::new();
+    verifier.providers(providers.len(), &mut used);
+    Offer::new(
+        used.iter()
+            .filter_map(|&i| providers.get(i))
+            .map(|p| p.dpop.as_deref()),
+    )
+}
+
 /// A CORS preflight: OPTIONS with non-empty `origin` and
 /// `access-control-request-method`. It carries no credentials by design.
 fn is_cors_preflight(headers: &Headers) -> bool {
@@ -194,6 +230,15 @@ pub enum Decision<'p> {
 pub enum Denial<'p> {
     /// No valid token: Envoy's 401 (or 403 for audiences).
     Authn(Status),
+    /// No valid token, in a rule that takes DPoP: the reply challenges
+    /// with `offer`, puts the error on the scheme the request `used_dpop`
+    /// or not, and carries a `nonce` when the proof needs one.
+    Dpop {
+        status: Status,
+        offer: &'p Offer,
+        used_dpop: bool,
+        nonce: Option<String>,
+    },
     /// A valid token that does not meet the rule's `authorize`: 403.
     Authz(Failure<'p>),
     /// A request that does not meet an `authorize` read the Istio way
@@ -227,9 +272,23 @@ pub fn evaluate<'p>(
         verified: Vec::new(),
         waits: Vec::new(),
     };
+    let used_dpop = rule.offer.is_some() && crate::extract::sends_dpop(headers);
+    let authn = |status: Status| match &rule.offer {
+        None => Denial::Authn(status),
+        Some(offer) => Denial::Dpop {
+            status,
+            offer,
+            used_dpop,
+            // The proof is checked after the clock was read: a time exists.
+            nonce: match (status, &offer.nonces, clock.now_ms()) {
+                (Status::DpopNonceRequired, Some(n), Some(now)) => Some(n.issue(now)),
+                _ => None,
+            },
+        },
+    };
     match rule.verifier.verify(&mut run, headers) {
         Ok(()) => {}
-        Err(Stop::Fail(status)) => return Decision::Deny(Denial::Authn(status)),
+        Err(Stop::Fail(status)) => return Decision::Deny(authn(status)),
         Err(Stop::Wait(callout)) => {
             // A handful at most: kept in order, each once (no sort, whose
             // code for a 40-byte item costs the module some 24 KiB).
@@ -247,7 +306,7 @@ pub fn evaluate<'p>(
         if let Err(r) = a.check(&run.verified, headers) {
             return Decision::Deny(match r {
                 // Authorization needs a token: without one it is a missing token.
-                Refusal::NoToken => Denial::Authn(Status::JwtMissed),
+                Refusal::NoToken => authn(Status::JwtMissed),
                 Refusal::Failed(f) => Denial::Authz(f),
                 Refusal::Rbac => Denial::Rbac,
             });

@@ -83,6 +83,8 @@ pub struct Provider {
     /// jwt-guard extension: opaque tokens (and, as configured, JWT-shaped
     /// ones) are checked by the authorization server (RFC 7662).
     pub introspection: Option<Box<Settings>>,
+    /// jwt-guard extension: DPoP-bound tokens (RFC 9449); `None` is `off`.
+    pub dpop: Option<Box<crate::dpop::settings::Settings>>,
     pub forward: bool,
     pub forward_payload_header: Option<String>,
     pub pad_forward_payload_header: bool,

@@ -2,6 +2,7 @@
 //! remote keys, the verified-token cache and introspection answers, and how it stops when it
 //! cannot decide yet (waiting for a callout) or at all (no clock).
 
+use super::dpop::Replay;
 use crate::cache;
 use crate::error::Status;
 use crate::introspection::cache::Active;
@@ -91,6 +92,12 @@ pub trait Runtime {
         _now_ms: u64,
     ) -> Introspected {
         Introspected::Unavailable
+    }
+    /// Records proof `key` (whose window ends at `until_ms`) in the replay
+    /// store's `slot`, unless it is there already. Without a store every
+    /// proof is refused: replay protection is not optional.
+    fn first_use(&self, _slot: &str, _key: &str, _until_ms: u64, _now_ms: u64) -> Replay {
+        Replay::Full
     }
 }
 

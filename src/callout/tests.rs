@@ -6,6 +6,7 @@
 mod fetching;
 mod introspecting;
 mod own_context;
+mod replaying;
 mod sharing;
 
 use super::*;
@@ -41,6 +42,9 @@ struct FakeHost {
     /// Another worker acting between two host calls of this one: when this
     /// worker takes a lease, these entries appear in shared data first.
     published_on_lease: Vec<(String, Vec<u8>)>,
+    /// Another worker writing this key (with this value) just before this
+    /// worker's next write to it.
+    published_on_write: Option<(String, Vec<u8>)>,
 }
 
 impl FakeHost {
@@ -52,6 +56,7 @@ impl FakeHost {
             shared,
             logs: RefCell::new(Vec::new()),
             published_on_lease: Vec::new(),
+            published_on_write: None,
         }
     }
 
@@ -109,6 +114,10 @@ impl Host for FakeHost {
             return false;
         };
         let mut store = store.borrow_mut();
+        if let Some((k, v)) = self.published_on_write.take_if(|(k, _)| k == key) {
+            let version = store.get(&k).map_or(1, |(_, c)| c + 1);
+            store.insert(k, (v, version));
+        }
         let current = store.get(key).map(|(_, c)| *c);
         if cas.is_some() && cas != current {
             return false;
@@ -230,7 +239,7 @@ fn send(
     ]);
     let clock = Ms(host.now());
     let decision = {
-        let view = w.view(done, &*host);
+        let view = w.view(done, &mut *host);
         owned(evaluate(p, &mut headers, clock, &view))
     };
     if let Decision::Wait(callouts) = &decision {

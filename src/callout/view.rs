@@ -3,6 +3,7 @@
 //! introspection answers.
 
 use super::{Host, Worker};
+use crate::authn::dpop::Replay;
 use crate::authn::{Availability, Callout, Introspected, Runtime};
 use crate::cache::Hit;
 use std::cell::RefCell;
@@ -14,16 +15,21 @@ pub struct View<'a> {
     /// Callouts this request already waited for: their round has ended, so
     /// it is answered with what is there instead of waiting again.
     done: &'a [Callout],
-    /// For other workers' introspection answers in shared data.
-    host: &'a dyn Host,
+    /// Shared data: other workers' introspection answers, the DPoP
+    /// replay store.
+    host: RefCell<&'a mut dyn Host>,
 }
 
 impl<'a> View<'a> {
-    pub(super) fn new(worker: &'a mut Worker, done: &'a [Callout], host: &'a dyn Host) -> View<'a> {
+    pub(super) fn new(
+        worker: &'a mut Worker,
+        done: &'a [Callout],
+        host: &'a mut dyn Host,
+    ) -> View<'a> {
         View {
             worker: RefCell::new(worker),
             done,
-            host,
+            host: RefCell::new(host),
         }
     }
 }
@@ -73,8 +79,14 @@ impl Runtime for View<'_> {
         });
         let mut worker = self.worker.borrow_mut();
         match worker.introspection_mut(provider) {
-            Some(i) => i.lookup(self.host, key, token, now, waited),
+            Some(i) => i.lookup(&**self.host.borrow(), key, token, now, waited),
             None => Introspected::Unavailable,
         }
+    }
+
+    fn first_use(&self, slot: &str, key: &str, until_ms: u64, now_ms: u64) -> Replay {
+        let mut host = self.host.borrow_mut();
+        let mut worker = self.worker.borrow_mut();
+        super::replay::first_use(&mut **host, &mut worker.replay, slot, key, until_ms, now_ms)
     }
 }

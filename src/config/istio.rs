@@ -88,11 +88,13 @@ pub fn compile(v: &Value, path: &str) -> Result<Dialect> {
     let authn = authn::compile(&authentication, path)?;
     let condition = authz::compile(&policies, &authn.words, path)?;
     let matcher = generated(|| super::matchers::route_match(&json!({"prefix": "/"}), path))?;
+    let offer = crate::rules::offer(&authn.verifier, &authn.providers);
     Ok(Dialect {
         providers: authn.providers,
         key_paths: authn.key_paths,
         rule: Rule {
             matcher,
+            offer,
             verifier: authn.verifier,
             authorize: condition.map(|condition| Authorize {
                 reads: Reads::Request,

@@ -89,12 +89,14 @@ fn locations(o: &mut Obj<'_>) -> Result<Locations> {
             headers,
             params: vec![DEFAULT_PARAM.to_owned()],
             cookies,
+            dpop: false,
         });
     }
     Ok(Locations {
         headers,
         params,
         cookies,
+        dpop: false,
     })
 }
 
@@ -168,8 +170,14 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
         }
         None => None,
     };
+    let dpop = match o.field("dpop")? {
+        Some((dv, dp)) => super::dpop::compile(dv, &dp, name)?.map(Box::new),
+        None => None,
+    };
     let forward = o.bool("forward")?;
-    let locations = locations(&mut o)?;
+    let mut locations = locations(&mut o)?;
+    // A DPoP provider also reads `Authorization: DPoP <token>`.
+    locations.dpop = dpop.is_some();
     let forward_payload_header = match o.string("forward_payload_header")? {
         Some(h) if !h.is_empty() => {
             Some(header_name(&h, &format!("{path}.forward_payload_header"))?)
@@ -213,6 +221,7 @@ pub fn compile(index: usize, name: &str, v: &Value, path: &str) -> Result<Provid
         max_lifetime,
         keys,
         introspection,
+        dpop,
         forward,
         forward_payload_header,
         pad_forward_payload_header,

@@ -174,9 +174,11 @@ pub fn rule(
         None => None,
     };
     o.finish()?;
+    let offer = crate::rules::offer(&verifier, providers);
     Ok(Rule {
         matcher,
         verifier,
         authorize,
+        offer,
     })
 }

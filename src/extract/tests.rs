@@ -1,6 +1,7 @@
 //! Token locations: value prefixes, query parameters, cookies, repeated
 //! headers, and what a verified token removes.
 
+use super::joined::JOINED_BY_ENVOY;
 use super::*;
 
 fn hs(pairs: &[(&str, &str)]) -> Headers {
@@ -23,6 +24,14 @@ fn default_locs() -> Locations {
         headers: vec![("Authorization".into(), "Bearer ".into())],
         params: vec!["access_token".into()],
         cookies: vec![],
+        dpop: false,
+    }
+}
+
+fn dpop_locs() -> Locations {
+    Locations {
+        dpop: true,
+        ..default_locs()
     }
 }
 
@@ -183,4 +192,47 @@ fn sanitize_removes_headers_the_filter_sets() {
     e.sanitize(&mut h);
     assert_eq!(h.get("x-claim"), None);
     assert_eq!(h.get("other"), Some("kept"));
+}
+
+#[test]
+fn the_dpop_scheme_is_read_case_insensitively_only_where_a_provider_takes_it() {
+    let e = ext(dpop_locs(), "i");
+    for value in ["DPoP abc", "dpop abc", "DPOP   abc ", " DPoP\tabc"] {
+        let t = e.extract(&hs(&[(":path", "/"), ("authorization", value)]));
+        assert_eq!(t.len(), 1, "{value:?}");
+        assert_eq!((t[0].value.as_str(), t[0].source), ("abc", Source::Dpop));
+        assert!(e.issuer_allowed(&t[0], "i") && !e.issuer_allowed(&t[0], "other"));
+    }
+    for value in ["DPoPabc", "DPoP ", "DPoP", "Bearer DPoP abc x"] {
+        let t = e.extract(&hs(&[(":path", "/"), ("authorization", value)]));
+        assert!(t.iter().all(|t| t.source != Source::Dpop), "{value:?}");
+    }
+    // Without DPoP the scheme is not a token location.
+    let plain = ext(default_locs(), "i");
+    assert!(plain
+        .extract(&hs(&[(":path", "/"), ("authorization", "DPoP abc")]))
+        .is_empty());
+}
+
+#[test]
+fn both_schemes_in_one_request_are_two_tokens() {
+    let e = ext(dpop_locs(), "i");
+    let joined = hs(&[
+        (":path", "/?access_token=q"),
+        ("authorization", "Bearer b, DPoP d"),
+    ]);
+    let sources: Vec<Source> = e.extract(&joined).iter().map(|t| t.source).collect();
+    assert!(sources.contains(&Source::Dpop));
+    assert!(sources.len() >= 3, "{sources:?}");
+    assert!(sends_dpop(&joined));
+    assert!(!sends_dpop(&hs(&[("authorization", "Bearer b")])));
+}
+
+#[test]
+fn removing_a_dpop_token_removes_the_authorization_header() {
+    let e = ext(dpop_locs(), "i");
+    let mut h = hs(&[(":path", "/"), ("authorization", "DPoP abc")]);
+    let t = e.extract(&h);
+    e.remove(&t[0], &mut h);
+    assert_eq!(h.get("authorization"), None);
 }

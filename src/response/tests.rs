@@ -6,7 +6,7 @@ use crate::authz::{Condition, Failure};
 use crate::error::Fault;
 use crate::fixtures;
 
-const REALM: &str = "http://api.example.com/a?b=c";
+pub(super) const REALM: &str = "http://api.example.com/a?b=c";
 
 /// `(status, body, error attribute)` of each authentication failure, as
 /// Envoy's jwt_authn answers (our hardening statuses in its style).
@@ -266,7 +266,7 @@ fn faults() -> [(Fault, u32, &'static str); 7] {
     ]
 }
 
-fn challenge(error: Option<&str>, scope: Option<&str>) -> String {
+pub(super) fn challenge(error: Option<&str>, scope: Option<&str>) -> String {
     let mut c = format!("Bearer realm=\"{REALM}\"");
     if let Some(e) = error {
         c += &format!(", error=\"{e}\"");
@@ -294,19 +294,24 @@ fn claim_test() -> Condition {
 
 #[test]
 fn every_denial_has_its_status_body_and_challenge() {
-    let covered: Vec<Status> = AUTHN.iter().map(|(s, ..)| *s).collect();
+    let covered: Vec<Status> = AUTHN
+        .iter()
+        .chain(super::dpop_tests::DPOP.iter())
+        .map(|(s, ..)| *s)
+        .collect();
     assert_eq!(
         covered,
         Status::ALL,
         "the table lists every status in order"
     );
-    for (status, code, body, error) in AUTHN {
+    for (status, code, body, error) in AUTHN.into_iter().chain(super::dpop_tests::DPOP) {
         let r = reply(&Denial::Authn(status), REALM, false);
         let want = Reply {
             status: code,
             body: body.to_owned(),
             content_type: None,
             www_authenticate: (code != 503).then(|| challenge(error, None)),
+            dpop_nonce: None,
         };
         assert_eq!(r, want, "{status:?}");
     }
@@ -348,6 +353,7 @@ fn every_denial_has_its_status_body_and_challenge() {
                 body: body.to_owned(),
                 content_type: None,
                 www_authenticate: None,
+                dpop_nonce: None,
             };
             assert_eq!(r, want, "{fault:?}");
         }

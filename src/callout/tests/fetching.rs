@@ -268,7 +268,7 @@ fn a_missing_clock_stops_the_worker_and_refuses_requests() {
             None
         }
     }
-    let view = w.view(&[], &host);
+    let view = w.view(&[], &mut host);
     let d = evaluate(&p, &mut headers, NoClock, &view);
     assert!(
         matches!(

@@ -56,7 +56,7 @@ fn status(code: u16) -> Answer {
 fn callouts_of(
     w: &mut Worker,
     p: &crate::rules::Policy,
-    host: &FakeHost,
+    host: &mut FakeHost,
     token: &str,
 ) -> Vec<Callout> {
     let mut headers = fixtures::headers(&[
@@ -64,8 +64,9 @@ fn callouts_of(
         ("authorization", &format!("Bearer {token}")),
     ]);
     let d = {
-        let view = w.view(&[], host);
-        owned(evaluate(p, &mut headers, Ms(host.now()), &view))
+        let now = Ms(host.now());
+        let view = w.view(&[], &mut *host);
+        owned(evaluate(p, &mut headers, now, &view))
     };
     match d {
         Decision::Wait(callouts) => callouts,
@@ -383,7 +384,7 @@ fn a_call_whose_context_ended_is_made_again_from_the_tick() {
     let mut host = FakeHost::new(None);
     // Request 1 makes the call from its own context; request 2 joins.
     for ctx in [1, 2] {
-        let callouts = callouts_of(&mut w, &p, &host, TOKEN);
+        let callouts = callouts_of(&mut w, &p, &mut host, TOKEN);
         let now = host.now();
         w.wait(&mut host, ctx, &callouts, Vec::new(), Some(1), now);
     }

@@ -21,8 +21,9 @@ fn send_own(
             ("authorization", &format!("Bearer {token}")),
         ]);
         let decision = {
-            let view = w.view(done, &*host);
-            owned(evaluate(p, &mut headers, Ms(host.now()), &view))
+            let now = Ms(host.now());
+            let view = w.view(done, &mut *host);
+            owned(evaluate(p, &mut headers, now, &view))
         };
         let Decision::Wait(callouts) = &decision else {
             return decision;

@@ -122,7 +122,7 @@ fn where_requests_make_their_own_calls_the_document_then_the_introspection() {
     let p = discovered_policy();
     let mut w = worker(&p);
     let mut host = FakeHost::new(None);
-    let callouts = callouts_of(&mut w, &p, &host, TOKEN);
+    let callouts = callouts_of(&mut w, &p, &mut host, TOKEN);
     let now = host.now();
     assert_eq!(w.wait_own(&mut host, 7, &callouts, now), 1);
     assert_eq!(host.sent[0].method, "GET");

@@ -71,7 +71,7 @@ fn where_requests_wait_on_calls_of_their_own_each_calls_and_the_answer_is_shared
     let mut host = FakeHost::new(None);
     let mut calls = 0;
     for ctx in [1, 2] {
-        let callouts = callouts_of(&mut w, &p, &host, TOKEN);
+        let callouts = callouts_of(&mut w, &p, &mut host, TOKEN);
         let now = host.now();
         calls += w.wait_own(&mut host, ctx, &callouts, now);
     }

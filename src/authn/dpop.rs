@@ -1,0 +1,119 @@
+//! The DPoP step of authentication (RFC 9449 §7), after a token verified at
+//! a provider with `dpop`: a token sent with the `DPoP` scheme needs one
+//! valid proof, from the key the token is bound to (`cnf.jkt`), seen once;
+//! a bound token sent any other way is a downgrade; and a provider that
+//! requires DPoP takes no Bearer token.
+
+use super::{Clock, Runtime, Stop};
+use crate::claims::Object;
+use crate::dpop::proof::{self, Expect};
+use crate::dpop::replay;
+use crate::dpop::settings::{Mode, Settings, MAX_JTI_LEN};
+use crate::error::Status;
+use crate::request::Headers;
+use serde_json::Value;
+
+/// The header a proof comes in.
+pub const PROOF_HEADER: &str = "dpop";
+
+/// What replaying a proof meets in the replay store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// Not seen within its window: now recorded.
+    First,
+    /// Seen before within its window.
+    Seen,
+    /// Its slot is full of live proofs (or could not be written): refused,
+    /// as the store cannot tell.
+    Full,
+}
+
+/// The token's binding: `Some(Ok(jkt))`, `Some(Err(()))` for a `cnf.jkt`
+/// that is not a string (bound, to no key we can match), `None` unbound.
+fn binding(claims: &Object) -> Option<Result<&str, ()>> {
+    match claims.get("cnf") {
+        Some(Value::Object(cnf)) => match cnf.get("jkt") {
+            Some(Value::String(jkt)) => Some(Ok(jkt)),
+            Some(_) => Some(Err(())),
+            None => None,
+        },
+        _ => None,
+    }
+}
+
+/// The one proof of the request: refused when absent, repeated, or a list.
+fn proof_header(headers: &Headers) -> Result<&str, Status> {
+    let mut values = headers.get_all(PROOF_HEADER);
+    let first = values.next().ok_or(Status::DpopProofMissing)?;
+    if values.next().is_some() || first.contains(',') {
+        return Err(Status::DpopProofRepeated);
+    }
+    Ok(first.trim_matches([' ', '\t']))
+}
+
+/// A verified token at a provider with `settings`; `presented`: it came
+/// with the `DPoP` scheme. `introspected`: `claims` is an introspection
+/// answer, whose `token_type` (if any) must then be `DPoP` (§6.2).
+#[allow(clippy::too_many_arguments)]
+pub fn check(
+    settings: &Settings,
+    token: &str,
+    presented: bool,
+    claims: &Object,
+    introspected: bool,
+    headers: &Headers,
+    clock: &dyn Clock,
+    keys: &dyn Runtime,
+) -> Result<(), Stop> {
+    let bound = binding(claims);
+    if !presented {
+        return match (bound, settings.mode) {
+            (Some(_), _) => Err(Status::DpopTokenBound.into()),
+            (None, Mode::Required) => Err(Status::DpopRequired.into()),
+            (None, Mode::Allowed) => Ok(()),
+        };
+    }
+    if introspected {
+        let dpop_type = match claims.get("token_type") {
+            None => true,
+            Some(Value::String(t)) => t.eq_ignore_ascii_case("DPoP"),
+            Some(_) => false,
+        };
+        if !dpop_type {
+            return Err(Status::DpopTokenNotBound.into());
+        }
+    }
+    let Some(jkt) = bound else {
+        return Err(Status::DpopTokenNotBound.into());
+    };
+    let proof = proof_header(headers)?;
+    let htu = settings
+        .request_htu(headers)
+        .ok_or(Status::DpopProofBadHtu)?;
+    let now_ms = clock.now_ms().ok_or(Stop::NoClock)?;
+    let expect = Expect {
+        method: headers.get(":method").unwrap_or(""),
+        htu: &htu,
+        access_token: token,
+        algorithms: &settings.algorithms,
+        max_age_s: settings.max_age_s,
+        future_skew_s: settings.future_skew_s,
+        max_jti_len: MAX_JTI_LEN,
+        nonces: settings.nonces.as_ref(),
+    };
+    let proof = proof::verify(proof, &expect, now_ms)?;
+    if jkt != Ok(proof.jkt.as_str()) {
+        return Err(Status::DpopKeyMismatch.into());
+    }
+    // Last: only a proof that passed everything takes a place in the store.
+    let key = replay::proof_key(&proof.jkt, &proof.jti);
+    let until = replay::window_end_ms(proof.iat, settings.max_age_s, settings.future_skew_s);
+    match keys.first_use(&settings.slot_name(&key), &key, until, now_ms) {
+        Replay::First => Ok(()),
+        Replay::Seen => Err(Status::DpopProofReplayed.into()),
+        Replay::Full => Err(Status::DpopReplayStoreFull.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
