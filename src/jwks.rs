@@ -377,6 +377,17 @@ pub fn parse(text: &str) -> Result<Jwks, JwksError> {
     strict(candidates(text)?)
 }
 
+/// One JWK object as a key set of one (a DPoP proof's `jwk`): no text to
+/// write and parse again. An error when the key cannot be used.
+pub fn parse_one(key: &serde_json::Value) -> Result<Jwks, JwksError> {
+    let jwk = json::parse_key(key, 0).map_err(|error| JwksError::Key {
+        index: 0,
+        kid: None,
+        error,
+    })?;
+    Jwks::from_keys(vec![jwk])
+}
+
 /// A key set fetched from an IdP, with the keys it holds that cannot be used.
 #[derive(Clone, Debug)]
 pub struct Fetched {

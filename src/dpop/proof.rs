@@ -9,6 +9,7 @@
 use super::{ath, has_private_members, normalize_htu, thumbprint, Nonces};
 use crate::claims::{self, Lookup, Object};
 use crate::error::Status;
+use crate::jwks;
 use crate::jws::{self, Alg, KeyOutcome};
 use crate::jwt;
 use serde_json::Value;
@@ -64,15 +65,14 @@ pub fn verify(proof: &str, expect: &Expect<'_>, now_ms: u64) -> Result<Proof, St
     if symmetric || !expect.algorithms.contains(&jwt.alg) {
         return Err(Status::DpopProofBadAlg);
     }
-    let Some(Value::Object(jwk)) = jwt.header.get("jwk") else {
+    let Some(jwk_value @ Value::Object(jwk)) = jwt.header.get("jwk") else {
         return Err(Status::DpopProofNoKey);
     };
     if has_private_members(jwk) {
         return Err(Status::DpopProofPrivateKey);
     }
     let jkt = thumbprint(jwk).map_err(|_| Status::DpopProofUnusableKey)?;
-    let text = format!("{{\"keys\":[{}]}}", Value::Object(jwk.clone()));
-    let key = crate::jwks::parse(&text).map_err(|_| Status::DpopProofUnusableKey)?;
+    let key = jwks::parse_one(jwk_value).map_err(|_| Status::DpopProofUnusableKey)?;
     let outcome = jws::verify_with_jwks(
         &key,
         jwt.alg,

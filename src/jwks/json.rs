@@ -69,7 +69,7 @@ fn decode(value: &str, what: &'static str, member: &'static str) -> Result<Vec<u
     b64::decode_url(value.as_bytes()).ok_or(KeyError::NotBase64Url { what, member })
 }
 
-fn parse_key(key: &Value, index: usize) -> Result<Jwk, KeyError> {
+pub(super) fn parse_key(key: &Value, index: usize) -> Result<Jwk, KeyError> {
     let key = key.as_object().ok_or(KeyError::NotAnObject)?;
     let kty = require_str(key, "kty")?;
     let kid = get_str(key, "kid")?.map(str::to_owned);
