@@ -31,6 +31,8 @@ use std::rc::Rc;
 pub struct Verified {
     pub provider: usize,
     pub claims: Rc<claims::Object>,
+    /// Its DPoP proof, to record once the request is decided.
+    pub proof: Option<dpop::Pending>,
 }
 
 /// Which provider checks the tokens.
@@ -237,15 +239,14 @@ fn check_dpop(
     good: &Good,
     headers: &Headers,
     clock: &dyn Clock,
-    keys: &dyn Runtime,
-) -> Result<(), Stop> {
+) -> Result<Option<dpop::Pending>, Stop> {
     let presented = token.source == Source::Dpop;
     let Some(settings) = &provider.dpop else {
         // Found by issuer at a provider without DPoP: the location was not
         // this provider's.
         return match presented {
             true => Err(Status::JwtUnknownIssuer.into()),
-            false => Ok(()),
+            false => Ok(None),
         };
     };
     let introspected = matches!(good, Good::Introspected(_));
@@ -258,7 +259,6 @@ fn check_dpop(
         introspected,
         headers,
         clock,
-        keys,
     )
 }
 
@@ -331,16 +331,17 @@ pub fn authenticate(
     while let Some(token) = tokens.pop() {
         let checked = check_one(providers, extractor, mode, &token, clock, keys).and_then(
             |(provider, good)| {
-                check_dpop(provider, &token, &good, headers, clock, keys)?;
-                Ok((provider, good))
+                let proof = check_dpop(provider, &token, &good, headers, clock)?;
+                Ok((provider, good, proof))
             },
         );
         status = match checked {
-            Ok((provider, good)) => {
+            Ok((provider, good, proof)) => {
                 apply_good(provider, extractor, &token, &good, headers);
                 verified.push(Verified {
                     provider: provider.index,
                     claims: good.claims().clone(),
+                    proof,
                 });
                 Ok(())
             }

@@ -302,6 +302,17 @@ pub fn evaluate<'p>(
         }
         Err(Stop::NoClock) => return Decision::Deny(Denial::Fault(Fault::NoClock)),
     }
+    // Authentication is decided: the proofs it accepted are used now (a
+    // proof is only checked after the clock was read).
+    let proofs = run.verified.iter().filter_map(|v| v.proof.as_ref());
+    if let (Some(now), true) = (
+        clock.now_ms(),
+        run.verified.iter().any(|v| v.proof.is_some()),
+    ) {
+        if let Err(status) = crate::authn::dpop::record(proofs, now, keys) {
+            return Decision::Deny(authn(status));
+        }
+    }
     if let Some(a) = &rule.authorize {
         if let Err(r) = a.check(&run.verified, headers) {
             return Decision::Deny(match r {

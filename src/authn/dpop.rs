@@ -16,6 +16,17 @@ use serde_json::Value;
 /// The header a proof comes in.
 pub const PROOF_HEADER: &str = "dpop";
 
+/// A proof that passed every check, to be recorded in the replay store
+/// once the request's decision no longer depends on anything else: a
+/// request that waits for keys and is evaluated again, or a branch that
+/// fails after this one passed, must not find its own proof there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    pub slot: String,
+    pub key: String,
+    pub until_ms: u64,
+}
+
 /// What replaying a proof meets in the replay store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Replay {
@@ -53,8 +64,8 @@ fn proof_header(headers: &Headers) -> Result<&str, Status> {
 
 /// A verified token at a provider with `settings`; `presented`: it came
 /// with the `DPoP` scheme. `introspected`: `claims` is an introspection
-/// answer, whose `token_type` (if any) must then be `DPoP` (§6.2).
-#[allow(clippy::too_many_arguments)]
+/// answer, whose `token_type` (if any) must then be `DPoP` (§6.2). A
+/// proof that passed comes back to be recorded ([`record`]).
 pub fn check(
     settings: &Settings,
     token: &str,
@@ -63,14 +74,13 @@ pub fn check(
     introspected: bool,
     headers: &Headers,
     clock: &dyn Clock,
-    keys: &dyn Runtime,
-) -> Result<(), Stop> {
+) -> Result<Option<Pending>, Stop> {
     let bound = binding(claims);
     if !presented {
         return match (bound, settings.mode) {
             (Some(_), _) => Err(Status::DpopTokenBound.into()),
             (None, Mode::Required) => Err(Status::DpopRequired.into()),
-            (None, Mode::Allowed) => Ok(()),
+            (None, Mode::Allowed) => Ok(None),
         };
     }
     if introspected {
@@ -105,14 +115,34 @@ pub fn check(
     if jkt != Ok(proof.jkt.as_str()) {
         return Err(Status::DpopKeyMismatch.into());
     }
-    // Last: only a proof that passed everything takes a place in the store.
     let key = replay::proof_key(&proof.jkt, &proof.jti);
-    let until = replay::window_end_ms(proof.iat, settings.max_age_s, settings.future_skew_s);
-    match keys.first_use(&settings.slot_name(&key), &key, until, now_ms) {
-        Replay::First => Ok(()),
-        Replay::Seen => Err(Status::DpopProofReplayed.into()),
-        Replay::Full => Err(Status::DpopReplayStoreFull.into()),
+    Ok(Some(Pending {
+        slot: settings.slot_name(&key),
+        key,
+        until_ms: replay::window_end_ms(proof.iat, settings.max_age_s, settings.future_skew_s),
+    }))
+}
+
+/// Records the proofs of a request that passed authentication (each key
+/// once: two providers may have checked the same proof), at `now_ms`. The
+/// first one the store has seen, or whose slot is full, refuses it.
+pub fn record<'a>(
+    proofs: impl Iterator<Item = &'a Pending>,
+    now_ms: u64,
+    keys: &dyn Runtime,
+) -> Result<(), Status> {
+    let mut done: Vec<&str> = Vec::new();
+    for p in proofs {
+        if done.contains(&p.key.as_str()) {
+            continue;
+        }
+        match keys.first_use(&p.slot, &p.key, p.until_ms, now_ms) {
+            Replay::First => done.push(&p.key),
+            Replay::Seen => return Err(Status::DpopProofReplayed),
+            Replay::Full => return Err(Status::DpopReplayStoreFull),
+        }
     }
+    Ok(())
 }
 
 #[cfg(test)]

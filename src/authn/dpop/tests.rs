@@ -5,22 +5,27 @@ use super::*;
 use crate::authn::{Availability, LocalKeysOnly};
 use crate::dpop::replay::{Admission, Slot};
 use crate::fixtures::{self, merged, proof, proof_jkt, NOW};
+use crate::jwks::Jwks;
 use crate::rules::{evaluate, Decision, Denial, Policy};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 const HOST: &str = "api.example.com";
 const PATH: &str = "/orders";
 const NONCE_SECRET: &str = "a-nonce-secret-of-at-least-32-chars";
 
-/// A process's replay store, in memory.
+/// A process's replay store, in memory; remote keys once `keys` are set.
 #[derive(Default)]
-struct Store(RefCell<HashMap<String, Vec<u8>>>);
+struct Store(RefCell<HashMap<String, Vec<u8>>>, Option<Arc<Jwks>>);
 
 impl Runtime for Store {
     fn remote_keys(&self, _provider: usize, _now_ms: u64) -> Availability {
-        Availability::Unavailable
+        match &self.1 {
+            Some(keys) => Availability::Ready(keys.clone(), 1),
+            None => Availability::Pending,
+        }
     }
     fn unknown_kid(&self, _provider: usize, _now_ms: u64) -> bool {
         false
@@ -231,5 +236,44 @@ fn a_rule_without_dpop_providers_keeps_envoys_plain_denial() {
     assert!(matches!(
         evaluate(&p, &mut h, NOW, &Store::default()),
         Decision::Deny(Denial::Authn(Status::JwtMissed))
+    ));
+}
+
+#[test]
+fn a_proof_is_recorded_only_once_the_request_is_decided() {
+    // `p` passes at once; `r` waits for its keys: the request is evaluated
+    // again, and must not find its own proof used.
+    let keyed = json!({"issuer": "A", "local_jwks": {"inline_string": fixtures::jwks(None)},
+                       "dpop": {"mode": "required"}, "forward": true});
+    let remote = json!({"issuer": "A", "from_headers": [{"name": "x-other"}],
+                        "remote_jwks": {"http_uri": {"uri": "https://a.test/jwks", "cluster": "a"}}});
+    let p = fixtures::policy(json!({
+        "providers": {"p": keyed, "r": remote},
+        "rules": [{"match": {"prefix": "/"},
+                   "requires": {"requires_all": {"requirements": [
+                       {"provider_name": "p"}, {"provider_name": "r"}]}}}]
+    }));
+    let t = token(Some(&proof_jkt()));
+    let pr = proof(json!({}), claims(&t, "w"));
+    let send = |store: &Store| {
+        let mut h = request(&format!("DPoP {t}"), &[&pr]);
+        h.add("x-other", token(None));
+        evaluate(&p, &mut h, NOW, store)
+    };
+    let mut store = Store::default();
+    assert!(matches!(send(&store), Decision::Wait(_)));
+    assert!(
+        store.0.borrow().is_empty(),
+        "nothing recorded while waiting"
+    );
+    store.1 = Some(Arc::new(crate::jwks::parse(&fixtures::jwks(None)).unwrap()));
+    assert!(matches!(send(&store), Decision::Allow));
+    assert_eq!(store.0.borrow().len(), 1);
+    assert!(matches!(
+        send(&store),
+        Decision::Deny(Denial::Dpop {
+            status: Status::DpopProofReplayed,
+            ..
+        })
     ));
 }

@@ -10,6 +10,7 @@ fn principal_matches_iss_slash_sub_in_istios_wildcard_forms() {
         [Verified {
             provider: 0,
             claims: std::rc::Rc::new(claims(json!({"iss": iss, "sub": sub}))),
+            proof: None,
         }]
     };
     assert!(a.check(&token("A", "alice"), &no_request()).is_ok());
@@ -28,6 +29,7 @@ fn principal_matches_iss_slash_sub_in_istios_wildcard_forms() {
     let no_sub = [Verified {
         provider: 0,
         claims: std::rc::Rc::new(claims(json!({"iss": "A"}))),
+        proof: None,
     }];
     assert!(a.check(&no_sub, &no_request()).is_err());
     let e = compile(json!({"principal": []})).unwrap_err();
