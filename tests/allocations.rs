@@ -71,6 +71,7 @@ fn verified(claims: Value) -> [Verified; 1] {
     [Verified {
         provider: 0,
         claims: Rc::new(claims),
+        proof: None,
     }]
 }
 
