@@ -53,12 +53,18 @@ pub fn config() -> &'static Policy {
             h.insert("reject_unknown_crit".into(), json!(true));
             h.insert("honor_key_use".into(), json!(true));
         }
+        let mut dpop = provider("https://dpop.example");
+        if let Some(d) = dpop.as_object_mut() {
+            d.insert("dpop".into(), json!({"mode": "allowed",
+                "nonce": {"secret": "fuzz-nonce-secret-of-32-characters", "lifetime": "60s"}}));
+        }
         let text = json!({
-            "providers": {"p": provider("https://issuer.example"), "h": hardened},
+            "providers": {"p": provider("https://issuer.example"), "h": hardened, "d": dpop},
             "rules": [
                 {"match": {"prefix": "/api"}, "requires": {"provider_name": "p"},
                  "authorize": every_condition},
                 {"match": {"prefix": "/h"}, "requires": {"provider_name": "h"}},
+                {"match": {"prefix": "/dpop"}, "requires": {"provider_name": "d"}},
                 {"match": {"prefix": "/any"}, "requires": {"requires_any": {"requirements": [
                     {"provider_name": "h"}, {"allow_missing_or_failed": {}}]}}},
                 {"match": {"prefix": "/"}, "requires": {"requires_all": {"requirements": [
@@ -81,4 +87,27 @@ pub fn decide(entries: Vec<(String, String)>) -> bool {
         rules::evaluate(config(), &mut headers, NOW, &LocalKeysOnly),
         Decision::Allow
     )
+}
+
+/// An HS256 token of the DPoP provider, bound (`cnf.jkt`) to `jkt`.
+pub fn bound_token(jkt: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let b64url = |b: &[u8]| {
+        jwt_guard::b64::encode_std(b)
+            .trim_end_matches('=')
+            .replace('+', "-")
+            .replace('/', "_")
+    };
+    let claims = json!({"iss": "https://dpop.example", "aud": "api", "exp": NOW + 600,
+                        "cnf": {"jkt": jkt}});
+    let input = format!(
+        "{}.{}",
+        b64url(br#"{"alg":"HS256","kid":"hs"}"#),
+        b64url(claims.to_string().as_bytes())
+    );
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(SECRET) else {
+        return String::new();
+    };
+    mac.update(input.as_bytes());
+    format!("{input}.{}", b64url(&mac.finalize().into_bytes()))
 }
