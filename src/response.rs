@@ -92,8 +92,10 @@ fn authn_outcome(s: Status) -> Option<(u32, Option<&'static str>)> {
     })
 }
 
-/// Whether a status is about DPoP itself (its error then always goes on
-/// the DPoP challenge).
+/// Whether a status is about a DPoP request itself (its error then always
+/// goes on the DPoP challenge). A bound token sent as Bearer, or a Bearer
+/// token where DPoP is required, is refused as the Bearer token it came as
+/// (RFC 9449 §7.2): that error goes on Bearer where Bearer is offered.
 fn about_dpop(s: Status) -> bool {
     use Status::*;
     matches!(
@@ -116,8 +118,6 @@ fn about_dpop(s: Status) -> bool {
             | DpopKeyMismatch
             | DpopProofReplayed
             | DpopTokenNotBound
-            | DpopTokenBound
-            | DpopRequired
             | DpopSchemesMixed
             | DpopReplayStoreFull
     )

@@ -46,6 +46,41 @@ fn string<'o>(payload: &'o Object, name: &str, missing: Status) -> Result<&'o st
     }
 }
 
+/// Whether `proof` is an unsecured JWS: two segments and an empty
+/// signature, its header naming an `alg` this filter does not verify with.
+fn unsigned(proof: &str) -> bool {
+    let mut parts = proof.split('.');
+    let (Some(header), Some(_), Some(""), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let header = crate::b64::decode_url(header.as_bytes()).and_then(|h| claims::parse_object(&h));
+    match header.as_ref().and_then(|h| h.get("alg")) {
+        Some(Value::String(alg)) => Alg::from_name(alg).is_none(),
+        _ => false,
+    }
+}
+
+/// Whether the JWK's type (and curve) is the one `alg` signs with: a key
+/// of another type is unusable, not a bad signature.
+fn fits(alg: Alg, jwk: &Object) -> bool {
+    let member = |name: &str| match jwk.get(name) {
+        Some(Value::String(s)) => s.as_str(),
+        _ => "",
+    };
+    match alg {
+        Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => {
+            member("kty") == "RSA"
+        }
+        Alg::ES256 => member("kty") == "EC" && member("crv") == "P-256",
+        Alg::ES384 => member("kty") == "EC" && member("crv") == "P-384",
+        Alg::ES512 => member("kty") == "EC" && member("crv") == "P-521",
+        Alg::EdDSA => member("kty") == "OKP" && member("crv") == "Ed25519",
+        Alg::HS256 | Alg::HS384 | Alg::HS512 => false,
+    }
+}
+
 /// Checks `proof` against `expect` at `now_ms`.
 pub fn verify(proof: &str, expect: &Expect<'_>, now_ms: u64) -> Result<Proof, Status> {
     let (jwt, signed) = jwt::parse(proof).map_err(|status| match status {
@@ -55,6 +90,9 @@ pub fn verify(proof: &str, expect: &Expect<'_>, now_ms: u64) -> Result<Proof, St
         Status::JwtPayloadJtiNotString => Status::DpopProofBadJti,
         // `none`, or no `alg` at all.
         Status::JwtHeaderBadAlg | Status::JwtHeaderNotImplementedAlg => Status::DpopProofBadAlg,
+        // An unsecured JWS (`alg` none, empty signature) is well-formed
+        // (RFC 7515 §A.5): it fails on its `alg`, as RFC 9449 §4.3 orders.
+        Status::JwtBadFormat if unsigned(proof) => Status::DpopProofBadAlg,
         _ => Status::DpopProofMalformed,
     })?;
     let typ_ok = matches!(jwt.header.get("typ"), Some(Value::String(t)) if t.eq_ignore_ascii_case("dpop+jwt"));
@@ -72,6 +110,9 @@ pub fn verify(proof: &str, expect: &Expect<'_>, now_ms: u64) -> Result<Proof, St
         return Err(Status::DpopProofPrivateKey);
     }
     let jkt = thumbprint(jwk).map_err(|_| Status::DpopProofUnusableKey)?;
+    if !fits(jwt.alg, jwk) {
+        return Err(Status::DpopProofUnusableKey);
+    }
     let key = jwks::parse_one(jwk_value).map_err(|_| Status::DpopProofUnusableKey)?;
     let outcome = jws::verify_with_jwks(
         &key,

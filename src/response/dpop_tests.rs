@@ -76,7 +76,6 @@ fn the_error_goes_on_the_scheme_the_request_used_or_on_dpop() {
     // A failure about DPoP itself is always DPoP's, as are all errors
     // when only DPoP is offered.
     for (status, error) in [
-        (Status::DpopTokenBound, "invalid_token"),
         (Status::DpopProofBadSignature, "invalid_dpop_proof"),
         (Status::DpopSchemesMixed, "invalid_request"),
     ] {
@@ -85,6 +84,14 @@ fn the_error_goes_on_the_scheme_the_request_used_or_on_dpop() {
         assert_eq!(r.www_authenticate, Some(want), "{status:?}");
     }
     let r = dpop_reply(Status::JwtExpired, &offer(false, None), false, None);
+    let want = format!("{DPOP_ONLY}, error=\"invalid_token\"");
+    assert_eq!(r.www_authenticate, Some(want));
+    // A bound token sent as Bearer is refused as the Bearer token it came
+    // as (RFC 9449 §7.2); where only DPoP is offered, on DPoP.
+    let r = dpop_reply(Status::DpopTokenBound, &both, false, None);
+    let want = format!("{BEARER}, error=\"invalid_token\", {DPOP_ONLY}");
+    assert_eq!(r.www_authenticate, Some(want));
+    let r = dpop_reply(Status::DpopRequired, &offer(false, None), false, None);
     let want = format!("{DPOP_ONLY}, error=\"invalid_token\"");
     assert_eq!(r.www_authenticate, Some(want));
 }

@@ -115,13 +115,52 @@ fn each_header_check_refuses_on_its_own() {
         "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA"});
     assert_eq!(
         check(with(header(), json!({"jwk": ec})), claims()),
-        Err(Status::DpopProofBadSignature),
-        "a P-256 key verifies no EdDSA signature"
+        Err(Status::DpopProofUnusableKey),
+        "a P-256 key is not an EdDSA key"
     );
+    for (alg, jwk) in [
+        (
+            "ES256",
+            json!({"kty": "OKP", "crv": "Ed25519", "x": b64url(key().verifying_key().as_bytes())}),
+        ),
+        (
+            "ES256",
+            json!({"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"}),
+        ),
+        ("ES256", json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"})),
+    ] {
+        let h = with(header(), json!({"alg": alg, "jwk": jwk}));
+        assert_eq!(
+            check(h, claims()),
+            Err(Status::DpopProofUnusableKey),
+            "{alg}"
+        );
+    }
     let rsa_small = json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"});
     assert_eq!(
         check(with(header(), json!({"jwk": rsa_small})), claims()),
         Err(Status::DpopProofUnusableKey)
+    );
+}
+
+#[test]
+fn an_unsecured_proof_fails_on_its_alg_whatever_its_case() {
+    for alg in ["none", "None", "NONE", ""] {
+        let h = with(header(), json!({"alg": alg}));
+        let unsigned = format!(
+            "{}.{}.",
+            b64url(h.to_string().as_bytes()),
+            b64url(claims().to_string().as_bytes())
+        );
+        let got = verify(&unsigned, &expect(None), NOW_MS);
+        assert_eq!(got, Err(Status::DpopProofBadAlg), "{alg:?}");
+    }
+    // An empty signature under a real algorithm is just malformed.
+    let h = with(header(), json!({"alg": "ES256"}));
+    let cut = format!("{}.{}.", b64url(h.to_string().as_bytes()), b64url(b"{}"));
+    assert_eq!(
+        verify(&cut, &expect(None), NOW_MS),
+        Err(Status::DpopProofMalformed)
     );
 }
 
