@@ -149,7 +149,7 @@ def proof(key: DPoPKey, method: str, htu: str, token: str | None = None,
     the header's HS* algorithm; alg `none` (any case): no signature;
     `signature`: this exact last segment instead.
     """
-    header: dict = {"typ": typ, "alg": alg or key.alg,
+    header: dict = {"typ": typ, "alg": key.alg if alg is None else alg,
                     "jwk": key.jwk if jwk is _UNSET else jwk}
     header.update(extra_header or {})
     claims: dict = {"jti": new_jti() if jti is None else jti, "htm": method, "htu": htu,
