@@ -14,6 +14,7 @@ request-header limit.
 from __future__ import annotations
 
 import json
+import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -54,6 +55,8 @@ NEEDS_DPOP = "Token must be sent with the DPoP scheme"
 TWO_TOKENS = "Request sends more than one access token"
 STORE_FULL = "DPoP replay cache is full"
 
+MAX_REALM_PATH = 256  # Envoy echoes at most this much of the path in the realm
+
 INVALID_PROOF = "invalid_dpop_proof"
 INVALID_TOKEN = "invalid_token"
 USE_NONCE = "use_dpop_nonce"
@@ -89,8 +92,9 @@ def algs_param(allowed: list[str] | None) -> str:
 def challenge(path: str, algs: str, mode: str = "required", error: str | None = None,
               scheme: str = "DPoP") -> str:
     """The exact WWW-Authenticate: `DPoP realm, algs[, error]` (required);
-    `Bearer realm, DPoP realm, algs` with the error on `scheme` (allowed)."""
-    realm = f'realm="{REALM}{path}"'
+    `Bearer realm, DPoP realm, algs` with the error on `scheme` (allowed).
+    The realm's path is capped as Envoy caps it."""
+    realm = f'realm="{REALM}{path[:MAX_REALM_PATH]}"'
     err = f', error="{error}"' if error else ""
     dpop_ch = f'DPoP {realm}, algs="{algs}"' + (err if scheme == "DPoP" else "")
     if mode == "required":
@@ -101,8 +105,9 @@ def challenge(path: str, algs: str, mode: str = "required", error: str | None = 
 # ---------------------------------------------------------------- tokens
 
 def access_token(key: DPoPKey | None = None, jkt: str | None = None, **overrides) -> str:
-    """A JWT from the issuer (kid k1); bound to `key` (or to `jkt`) by
-    `cnf.jkt` when one is given."""
+    """A new JWT from the issuer (kid k1), a random `jti` making each one
+    unique; bound to `key` (or to `jkt`) by `cnf.jkt` when one is given."""
+    overrides.setdefault("jti", secrets.token_urlsafe(12))
     if key is not None:
         jkt = key.jkt
     if jkt is not None:
@@ -178,10 +183,14 @@ def with_routes(ls: dict, routes: list[dict]) -> dict:
     return ls
 
 
-def with_header_limit(ls: dict, kb: int) -> dict:
-    hcm = ls["filter_chains"][0]["filters"][0]["typed_config"]
-    hcm["max_request_headers_kb"] = kb
+def with_hcm(ls: dict, **fields) -> dict:
+    """Set fields of a listener's HTTP connection manager."""
+    ls["filter_chains"][0]["filters"][0]["typed_config"].update(fields)
     return ls
+
+
+def with_header_limit(ls: dict, kb: int) -> dict:
+    return with_hcm(ls, max_request_headers_kb=kb)
 
 
 @contextmanager

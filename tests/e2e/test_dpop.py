@@ -298,13 +298,12 @@ def test_iat_outside_the_window(stack, keys, variant):
 def test_ath_not_the_tokens_hash(stack, keys, variant):
     key = keys["ES256"]
     tok = access_token(key)
-    if variant == "another-token":
-        kw = {"token": access_token(key)}
-    elif variant == "missing":
-        kw = {"token": None}
-    else:
-        kw = {"extra_claims": {"ath": hashlib.sha256(tok.encode()).hexdigest()}}
-    bad_proof(stack.call("req", key, tok, **kw), BAD_ATH)
+    kw = {"another-token": {"token": access_token(key)},
+          "missing": {},
+          "hex-digest": {"extra_claims": {"ath": hashlib.sha256(tok.encode()).hexdigest()}},
+          }[variant]
+    p = proof(key, "GET", htu("/"), **kw)
+    bad_proof(stack.send("req", request("/", tok, p)), BAD_ATH)
 
 
 def test_proof_key_is_not_the_bound_key(stack, keys):

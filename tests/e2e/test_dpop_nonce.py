@@ -106,7 +106,7 @@ def test_a_malformed_nonce_is_refused_with_a_fresh_one(stack, key, nonce):
     check(stack.call("nonce", key, tok, nonce=nonce_needed(resp)), 200)
 
 
-def test_a_proof_refused_for_another_reason_gets_no_nonce(stack, key):
+def test_a_missing_proof_is_invalid_not_a_nonce_request(stack, key):
     resp = stack.send("nonce", request("/", access_token(key), ()))
     refused(resp, 401, MISSING_PROOF, challenge("/", ALGS, error=INVALID_PROOF))
 
