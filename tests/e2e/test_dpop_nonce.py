@@ -174,28 +174,27 @@ def _bad(**dpop_block) -> dict:
 
 AT = "providers.p.dpop"
 BAD_CONFIGS = {
-    "mode-missing": (_bad(allowed_algorithms=["ES256"]),
-                     [f'{AT}: missing required field "mode"', f"{AT}.mode"]),
-    "mode-sometimes": (_bad(mode="sometimes"), [f"{AT}.mode"]),
+    "mode-missing": (_bad(allowed_algorithms=["ES256"]), f"{AT}.mode"),
+    "mode-sometimes": (_bad(mode="sometimes"), f"{AT}.mode"),
     "hs256": (_bad(mode="required", allowed_algorithms=["ES256", "HS256"]),
-              [f"{AT}.allowed_algorithms[1]"]),
+              f"{AT}.allowed_algorithms[1]"),
     "none": (_bad(mode="required", allowed_algorithms=["none"]),
-             [f"{AT}.allowed_algorithms[0]"]),
+             f"{AT}.allowed_algorithms[0]"),
     "short-nonce-secret": (_bad(mode="required", nonce={"secret": SHORT_SECRET}),
-                           [f"{AT}.nonce.secret"]),
+                           f"{AT}.nonce.secret"),
     "authority-path": (_bad(mode="required", authority="https://api.example.com/base"),
-                       [f"{AT}.authority"]),
+                       f"{AT}.authority"),
     "authority-query": (_bad(mode="required", authority="https://api.example.com?x=1"),
-                        [f"{AT}.authority"]),
+                        f"{AT}.authority"),
     "authority-userinfo": (_bad(mode="required", authority="https://u:p@api.example.com"),
-                           [f"{AT}.authority"]),
+                           f"{AT}.authority"),
     "authority-bad-port": (_bad(mode="required", authority="api.example.com:99999"),
-                           [f"{AT}.authority"]),
-    "unknown-field": (_bad(mode="required", max_proof_age="10s"), [f"{AT}.max_proof_age"]),
+                           f"{AT}.authority"),
+    "unknown-field": (_bad(mode="required", max_proof_age="10s"), f"{AT}.max_proof_age"),
     "max-entries-63": (_bad(mode="required", replay_cache={"max_entries": 63}),
-                       [f"{AT}.replay_cache.max_entries"]),
+                       f"{AT}.replay_cache.max_entries"),
     "max-entries-10000001": (_bad(mode="required", replay_cache={"max_entries": 10000001}),
-                             [f"{AT}.replay_cache.max_entries"]),
+                             f"{AT}.replay_cache.max_entries"),
 }
 
 
@@ -208,14 +207,7 @@ def refusals():
 
 @pytest.mark.parametrize("name", list(BAD_CONFIGS))
 def test_bad_dpop_config_is_refused(refusals, name):
-    result, paths = refusals[name], BAD_CONFIGS[name][1]
-    if len(paths) == 1:
-        assert_refused(result, paths[0])
-        return
-    # A missing field is named by its parent's path and its name, or by its path.
-    assert result.refused, f"Envoy accepted the listener with a bad config\n{result.tail}"
-    assert any(p in ln for p in paths for ln in result.errors), (
-        f"no config error line naming any of {paths}; ours: {result.errors}\n{result.tail}")
+    assert_refused(refusals[name], BAD_CONFIGS[name][1])
 
 
 def test_hs256_is_refused_as_symmetric(refusals):
