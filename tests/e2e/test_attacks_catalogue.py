@@ -3,6 +3,7 @@ and every case the tests use has a row saying what it models."""
 
 from __future__ import annotations
 
+import test_attacks_dpop
 import test_attacks_introspection
 import test_attacks_json
 import test_attacks_signatures
@@ -10,7 +11,7 @@ import test_attacks_tokens
 from attack_stack import CATALOGUE, catalogue
 
 MODULES = (test_attacks_tokens, test_attacks_signatures, test_attacks_json,
-           test_attacks_introspection)
+           test_attacks_introspection, test_attacks_dpop)
 
 
 def test_every_case_has_a_row_and_every_row_has_tests():

@@ -173,12 +173,13 @@ def test_required_refuses_a_dpop_token_with_another_token(stack, key, how):
     refused(resp, 400, TWO_TOKENS, www(path, error=INVALID_REQUEST))
 
 
-@pytest.mark.parametrize("how,scheme", [("query", "DPoP"), ("dpop-then-bearer", "DPoP"),
-                                        ("bearer-then-dpop", "Bearer"), ("two-dpop", "DPoP")])
-def test_allowed_refuses_a_dpop_token_with_another_token(stack, key, how, scheme):
+@pytest.mark.parametrize("how", ["query", "dpop-then-bearer", "bearer-then-dpop", "two-dpop"])
+def test_allowed_refuses_a_dpop_token_with_another_token(stack, key, how):
+    # Without DPoP Envoy would verify both tokens: the refusal is DPoP's,
+    # whichever scheme came first.
     path, resp = _two(stack, "allowed", key, how)
     refused(resp, 400, TWO_TOKENS, www(path, mode="allowed", error=INVALID_REQUEST,
-                                       scheme=scheme))
+                                       scheme="DPoP"))
 
 
 # ---------------------------------------------------------------- token errors
