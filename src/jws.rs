@@ -56,6 +56,11 @@ impl Alg {
         Alg::HS512,
     ];
 
+    /// An HMAC algorithm (its key is a shared secret).
+    pub fn is_symmetric(self) -> bool {
+        matches!(self, Alg::HS256 | Alg::HS384 | Alg::HS512)
+    }
+
     /// Exact, case-sensitive JOSE name. `None` for anything else, incl. "none".
     pub fn from_name(name: &str) -> Option<Alg> {
         Alg::ALL.into_iter().find(|alg| alg.name() == name)

@@ -72,31 +72,13 @@ fn authn_outcome(s: Status) -> Option<(u32, Option<&'static str>)> {
         JwtAudienceNotAllowed => (403, Some("invalid_token")),
         DpopSchemesMixed => (400, Some("invalid_request")),
         DpopNonceRequired => (401, Some("use_dpop_nonce")),
-        DpopProofMissing
-        | DpopProofRepeated
-        | DpopProofMalformed
-        | DpopProofBadTyp
-        | DpopProofBadAlg
-        | DpopProofNoKey
-        | DpopProofPrivateKey
-        | DpopProofUnusableKey
-        | DpopProofBadSignature
-        | DpopProofBadJti
-        | DpopProofBadHtm
-        | DpopProofBadHtu
-        | DpopProofBadIat
-        | DpopProofBadAth
-        | DpopKeyMismatch
-        | DpopProofReplayed => (401, Some("invalid_dpop_proof")),
+        s if bad_proof(s) => (401, Some("invalid_dpop_proof")),
         _ => (401, Some("invalid_token")),
     })
 }
 
-/// Whether a status is about a DPoP request itself (its error then always
-/// goes on the DPoP challenge). A bound token sent as Bearer, or a Bearer
-/// token where DPoP is required, is refused as the Bearer token it came as
-/// (RFC 9449 §7.2): that error goes on Bearer where Bearer is offered.
-fn about_dpop(s: Status) -> bool {
+/// Whether a status refuses the DPoP proof (`invalid_dpop_proof`).
+fn bad_proof(s: Status) -> bool {
     use Status::*;
     matches!(
         s,
@@ -114,13 +96,22 @@ fn about_dpop(s: Status) -> bool {
             | DpopProofBadHtu
             | DpopProofBadIat
             | DpopProofBadAth
-            | DpopNonceRequired
             | DpopKeyMismatch
             | DpopProofReplayed
-            | DpopTokenNotBound
-            | DpopSchemesMixed
-            | DpopReplayStoreFull
     )
+}
+
+/// Whether a status is about a DPoP request itself (its error then always
+/// goes on the DPoP challenge). A bound token sent as Bearer, or a Bearer
+/// token where DPoP is required, is refused as the Bearer token it came as
+/// (RFC 9449 §7.2): that error goes on Bearer where Bearer is offered.
+fn about_dpop(s: Status) -> bool {
+    use Status::*;
+    bad_proof(s)
+        || matches!(
+            s,
+            DpopNonceRequired | DpopTokenNotBound | DpopSchemesMixed | DpopReplayStoreFull
+        )
 }
 
 /// A rule's DPoP challenge for one denial.

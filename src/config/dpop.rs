@@ -26,23 +26,14 @@ const DEFAULT_NONCE_LIFETIME_MS: u64 = 60_000;
 const MIN_SECRET_LEN: usize = 32;
 
 /// Every asymmetric algorithm the module verifies: the default.
-const ASYMMETRIC: [Alg; 10] = [
-    Alg::RS256,
-    Alg::RS384,
-    Alg::RS512,
-    Alg::PS256,
-    Alg::PS384,
-    Alg::PS512,
-    Alg::ES256,
-    Alg::ES384,
-    Alg::ES512,
-    Alg::EdDSA,
-];
+fn asymmetric() -> Vec<Alg> {
+    Alg::ALL.into_iter().filter(|a| !a.is_symmetric()).collect()
+}
 
 fn algorithms(o: &mut Obj<'_>) -> Result<Vec<Alg>> {
     const FIELD: &str = "allowed_algorithms";
     if !o.has(FIELD) {
-        return Ok(ASYMMETRIC.to_vec());
+        return Ok(asymmetric());
     }
     let path = join(&o.path, FIELD);
     let names = o.strings(FIELD)?;
@@ -53,7 +44,7 @@ fn algorithms(o: &mut Obj<'_>) -> Result<Vec<Alg>> {
     for (i, name) in names.iter().enumerate() {
         let at = format!("{path}[{i}]");
         match Alg::from_name(name) {
-            Some(a) if ASYMMETRIC.contains(&a) => out.push(a),
+            Some(a) if !a.is_symmetric() => out.push(a),
             Some(_) => {
                 return err(
                     &at,
@@ -61,7 +52,7 @@ fn algorithms(o: &mut Obj<'_>) -> Result<Vec<Alg>> {
                 )
             }
             None => {
-                let known: Vec<&str> = ASYMMETRIC.iter().map(|a| a.name()).collect();
+                let known: Vec<&str> = asymmetric().iter().map(|a| a.name()).collect();
                 return err(
                     &at,
                     format!(

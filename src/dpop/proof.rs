@@ -99,8 +99,7 @@ pub fn verify(proof: &str, expect: &Expect<'_>, now_ms: u64) -> Result<Proof, St
     if !typ_ok {
         return Err(Status::DpopProofBadTyp);
     }
-    let symmetric = matches!(jwt.alg, Alg::HS256 | Alg::HS384 | Alg::HS512);
-    if symmetric || !expect.algorithms.contains(&jwt.alg) {
+    if jwt.alg.is_symmetric() || !expect.algorithms.contains(&jwt.alg) {
         return Err(Status::DpopProofBadAlg);
     }
     let Some(jwk_value @ Value::Object(jwk)) = jwt.header.get("jwk") else {

@@ -143,6 +143,7 @@ impl Offer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::headers as request;
 
     fn settings(mode: Mode, algorithms: Vec<Alg>, origin: Option<Origin>) -> Settings {
         Settings {
@@ -155,15 +156,6 @@ mod tests {
             nonces: None,
             origin,
         }
-    }
-
-    fn request(pairs: &[(&str, &str)]) -> Headers {
-        Headers::new(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
     }
 
     #[test]
