@@ -26,6 +26,7 @@ from dpop_stack import (BAD_HTU, BAD_IAT, BAD_JTI, INVALID_PROOF, REPLAY, STORE_
                         with_header_limit, with_routes)
 from envoy_runner import NATIVE_ONLY
 from model import HOST
+from summary import summary_line
 from test_remote_jwks import worker_connections
 
 ALGS = algs_param(None)
@@ -50,17 +51,13 @@ TWEAKS = {
 COUNTS: dict[str, str] = {}
 
 
-class _Summary:
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if "c2" in COUNTS:
-            terminalreporter.write_line(f"dpop: {COUNTS['c2']}")
+def _summary() -> str | None:
+    return f"dpop: {COUNTS['c2']}" if "c2" in COUNTS else None
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _summary_line(request):
-    pm = request.config.pluginmanager
-    if not pm.has_plugin("dpop-summary"):
-        pm.register(_Summary(), "dpop-summary")
+    summary_line(request, "dpop-summary", _summary)
 
 
 def _envoy_tests() -> None:

@@ -42,6 +42,7 @@ from introspection_server import (AUDIENCE, BEARER_TOKEN, CLIENT_ID, CLIENT_SECR
                                   AuthorizationServer, opaque_token, typical_claims)
 from model import HOST, jwt_config, provider
 from scenarios.common import BAD_AUD, BAD_ISS, EXPIRED, MISSING, NOT_YET, VERIFY_FAIL
+from summary import summary_line
 from test_remote_jwks import poll, worker_connections
 from tokens import Tok, claims, jwks, session_keys
 from wasm_stack import (REALM, _require_wasm, assert_refused, bearer_request, check,
@@ -222,22 +223,18 @@ def _envoy_tests() -> None:
     _require_wasm()
 
 
-class _Summary:
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if not COUNTS:
-            return
-        c1 = COUNTS.get("flight-c1", "(not run)")
-        c2 = COUNTS.get("flight-c2", "(not run)")
-        terminalreporter.write_line(
-            f"introspection: 100 concurrent requests with one new token -> {c1} call(s) "
+def _summary() -> str | None:
+    if not COUNTS:
+        return None
+    c1 = COUNTS.get("flight-c1", "(not run)")
+    c2 = COUNTS.get("flight-c2", "(not run)")
+    return (f"introspection: 100 concurrent requests with one new token -> {c1} call(s) "
             f"with --concurrency 1, {c2} with --concurrency 2")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _summary_line(request):
-    pm = request.config.pluginmanager
-    if not pm.has_plugin("introspection-summary"):
-        pm.register(_Summary(), "introspection-summary")
+    summary_line(request, "introspection-summary", _summary)
 
 
 def introspection(server: AuthorizationServer, cluster: str, timeout: str = "1s",

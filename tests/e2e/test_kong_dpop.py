@@ -24,6 +24,7 @@ from dpop_stack import (INVALID_PROOF, NEEDS_DPOP, REPLAY, INVALID_TOKEN, access
                         algs_param, challenge, dpop, htu, jwt_provider, one, request, upstream)
 from echo import EchoServer
 from kong_runner import Kong, KongError
+from summary import summary_line
 from test_dpop_request import _send_raw
 from wasm_stack import bearer_request, needs_wasm
 
@@ -35,17 +36,13 @@ COUNTS: dict[str, str] = {}
 CLOSED = re.compile(r"\] (\d+)#\d+: \*\d+ client \S+ closed keepalive connection")
 
 
-class _Summary:
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if "burst" in COUNTS:
-            terminalreporter.write_line(f"kong dpop: {COUNTS['burst']}")
+def _summary() -> str | None:
+    return f"kong dpop: {COUNTS['burst']}" if "burst" in COUNTS else None
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _summary_line(request):
-    pm = request.config.pluginmanager
-    if not pm.has_plugin("kong-dpop-summary"):
-        pm.register(_Summary(), "kong-dpop-summary")
+    summary_line(request, "kong-dpop-summary", _summary)
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from introspection_server import (AUDIENCE, CLIENT_ID, CLIENT_SECRET, ISSUER,
                                   AuthorizationServer, opaque_token, typical_claims)
 from kong_runner import Kong, KongError
 from model import jwt_config
+from summary import summary_line
 from wasm_stack import REALM, bearer_request, needs_wasm
 
 pytestmark = needs_wasm
@@ -35,20 +36,17 @@ UNAVAILABLE = "Token introspection is unavailable"
 COUNTS: dict[str, int] = {}
 
 
-class _Summary:
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if "burst" in COUNTS:
-            terminalreporter.write_line(
-                "kong introspection: 100 concurrent requests with one new token on 2 "
-                f"workers -> {COUNTS['burst']} call(s) (one per request that found no "
-                "answer; Envoy shares one)")
+def _summary() -> str | None:
+    if "burst" not in COUNTS:
+        return None
+    return ("kong introspection: 100 concurrent requests with one new token on 2 "
+            f"workers -> {COUNTS['burst']} call(s) (one per request that found no "
+            "answer; Envoy shares one)")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _summary_line(request):
-    pm = request.config.pluginmanager
-    if not pm.has_plugin("kong-introspection-summary"):
-        pm.register(_Summary(), "kong-introspection-summary")
+    summary_line(request, "kong-introspection-summary", _summary)
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ from echo import EchoServer
 from idp_server import DISCOVERY_PATH, JWKS_PATH, IdP
 from kong_runner import Kong, KongError
 from model import jwt_config
+from summary import summary_line
 from tokens import ISS, Tok, claims, jwks, session_keys
 from wasm_stack import REALM, bearer_request, needs_wasm
 
@@ -47,20 +48,17 @@ def new_token() -> str:
     return Tok(alg="RS256", key="rsa2", kid="k2", payload=claims())()
 
 
-class _Summary:
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if "burst" in COUNTS:
-            terminalreporter.write_line(
-                "kong remote keys: 100 concurrent first requests on 2 workers -> "
-                f"{COUNTS['burst']} JWKS fetch(es) (one per request that waited; "
-                "Envoy shares one)")
+def _summary() -> str | None:
+    if "burst" not in COUNTS:
+        return None
+    return ("kong remote keys: 100 concurrent first requests on 2 workers -> "
+            f"{COUNTS['burst']} JWKS fetch(es) (one per request that waited; "
+            "Envoy shares one)")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _summary_line(request):
-    pm = request.config.pluginmanager
-    if not pm.has_plugin("kong-keys-summary"):
-        pm.register(_Summary(), "kong-keys-summary")
+    summary_line(request, "kong-keys-summary", _summary)
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from envoy_runner import (Envoy, EnvoyError, bootstrap, listener, native_filter,
 from idp_server import DISCOVERY_PATH, JWKS_PATH, IdP
 from model import jwt_config
 from scenarios.common import EXPIRED, MISSING, NO_KEY, VERIFY_FAIL
+from summary import summary_line
 from tokens import ISS, Tok, b64url, claims, jwks, session_keys, tamper_sig
 from wasm_stack import (REALM, WasmStack, _require_wasm, assert_refused, check,
                         config_errors, needs_wasm, try_configs)
@@ -60,24 +61,20 @@ def new_token(**kw) -> str:
 
 # ---------------------------------------------------------------- summary line
 
-class _Summary:
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if not COUNTS:
-            return
-        c1 = COUNTS.get("burst-c1", "(not run)")
-        c2 = COUNTS.get("burst-c2", "(not run)")
-        storm = COUNTS.get("storm", "(not run)")
-        terminalreporter.write_line(
-            f"remote-jwks: 100 concurrent first requests -> {c1} JWKS fetch(es) "
+def _summary() -> str | None:
+    if not COUNTS:
+        return None
+    c1 = COUNTS.get("burst-c1", "(not run)")
+    c2 = COUNTS.get("burst-c2", "(not run)")
+    storm = COUNTS.get("storm", "(not run)")
+    return (f"remote-jwks: 100 concurrent first requests -> {c1} JWKS fetch(es) "
             f"with --concurrency 1, {c2} with --concurrency 2; "
             f"200-request unknown-kid storm -> {storm} refetch(es)")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _summary_line(request):
-    pm = request.config.pluginmanager
-    if not pm.has_plugin("remote-jwks-summary"):
-        pm.register(_Summary(), "remote-jwks-summary")
+    summary_line(request, "remote-jwks-summary", _summary)
 
 
 # One echo upstream for the module (stateless; stopping one takes ~0.5 s).
