@@ -1,10 +1,15 @@
 -- wrk script for benches/bench.py.
 --
---   wrk ... -s benches/bench.lua -- <tokens file>
+--   wrk ... -s benches/bench.lua -- <tokens file> [<first line> <lines>]
 --
 -- The tokens file holds one Authorization value per line ("Bearer ..."); the
 -- requests cycle through them, one per request (a one-line file sends the
 -- same header every time, an empty file sends no Authorization at all).
+-- After the Authorization value, a line may carry more headers, each as a
+-- tab and "Name: value" (the DPoP workload: "DPoP <token>", its Host and a
+-- DPoP proof). With <first line> (1-based) and <lines>, only those lines
+-- are read: a run whose lines may each be sent once (DPoP proofs) gets ones
+-- no earlier run sent, and there must be more of them than it can send.
 -- Requests are pre-formatted once in init(), so that cycling 2,000 tokens
 -- costs wrk no more than sending one.
 --
@@ -16,13 +21,36 @@ local requests = {}
 local next_index = 1
 counts = {}   -- global: read from each thread by done() via thread:get()
 
+-- The headers of one line: its Authorization value, then "\tName: value"s.
+local function headers_of(line)
+  local fields = {}
+  for field in (line .. "\t"):gmatch("([^\t]*)\t") do
+    fields[#fields + 1] = field
+  end
+  local headers = { ["Authorization"] = fields[1] }
+  for i = 2, #fields do
+    local name, value = fields[i]:match("^([^:]+):%s*(.*)$")
+    if name then
+      headers[name] = value
+    end
+  end
+  return headers
+end
+
 function init(args)
   local path = args[1]
+  local first = tonumber(args[2]) or 1
+  local last = args[3] and first + tonumber(args[3]) - 1 or math.huge
   local file = path and io.open(path, "r")
   if file then
+    local n = 0
     for line in file:lines() do
-      if line ~= "" then
-        requests[#requests + 1] = wrk.format(nil, "/", { ["Authorization"] = line })
+      n = n + 1
+      if n > last then
+        break
+      end
+      if n >= first and line ~= "" then
+        requests[#requests + 1] = wrk.format(nil, "/", headers_of(line))
       end
     end
     file:close()
