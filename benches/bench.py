@@ -1,13 +1,15 @@
 """`make bench`: jwt-guard against Envoy's native jwt_authn, one Envoy worker.
 
-One Envoy (--concurrency 1, pinned to CPU 0) serves five listeners that all
+One Envoy (--concurrency 1, pinned to CPU 0) serves listeners that all
 answer from `direct_response`: no filter, a do-nothing wasm filter, native
-jwt_authn, native with its JWT cache, and jwt-guard. wrk (pinned to CPU 1)
-drives each listener with each workload; see benches/README.md.
+jwt_authn, native with its JWT cache, jwt-guard, and jwt-guard with an
+introspection provider and with DPoP. wrk (pinned to CPU 1) drives each
+listener with each workload it can take; see benches/README.md.
 
 Environment: BENCH_SECONDS (3) per run, BENCH_REPEATS (2), BENCH_CONNECTIONS
 (8), BENCH_WORKLOADS (comma list of workload names; default all),
-BENCH_HOSTCOST (1: also price the host calls with benches/noop; 0: skip).
+BENCH_HOSTCOST (1: also price the host calls with benches/noop; 0: skip),
+BENCH_DPOP_RATE (20000 DPoP proofs per second of run, stack.py).
 
 Exits 1 if any run got a status other than the expected one, 2 if an Envoy
 or wrk could not run. Speeds are reported, never asserted: machines are noisy.
@@ -25,9 +27,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stack import (BENCH_DIR, BY_NAME, LISTENERS, WRK_CPU, EnvoyError, Listener,
-                   Workload, bench_envoy, busy_seconds, cpu_seconds, make_workloads, rss_kib,
-                   start_all, warmup_for, wasm_sizes)
+from stack import (BENCH_DIR, BY_NAME, DPOP_RATE, LISTENERS, WRK_CPU, EnvoyError, Listener,
+                   Workload, bench_envoy, busy_seconds, cpu_seconds, dpop_pool,
+                   make_workloads, rss_kib, start_all, warmup_for, wasm_sizes)
 import hostcost
 import report
 
@@ -73,6 +75,32 @@ class Run:
         return self.requests / self.cpu if self.cpu > 0 else float("nan")
 
 
+# Per (Envoy pid, workload): the first line of a `once` workload's file that
+# no run against that Envoy has sent yet.
+_UNSENT: dict[tuple[int, str], int] = {}
+
+
+def _lines_for(envoy, ls: Listener, wl: Workload, seconds: int) -> list[str]:
+    """bench.lua's arguments after the file: for a `once` workload, the
+    first line and the number of lines this run may send, DPOP_RATE a
+    second. Its own listener gets lines no earlier run there sent; the
+    others, which check nothing, the first ones."""
+    if not wl.once:
+        return []
+    first = _UNSENT.get((envoy.proc.pid, wl.name), 0) if ls.name == wl.ours else 0
+    return [str(first + 1), str(DPOP_RATE * seconds)]
+
+
+def _sent(envoy, ls: Listener, wl: Workload, run: "Run") -> None:
+    """Moves past what a run on a `once` workload's own listener may have
+    sent: its answered requests, its socket errors, and one request in
+    flight per connection when it stopped."""
+    if wl.once and ls.name == wl.ours:
+        key = (envoy.proc.pid, wl.name)
+        _UNSENT[key] = (_UNSENT.get(key, 0) + run.requests + run.socket_errors
+                        + CONNECTIONS)
+
+
 _LINE = re.compile(r"^BENCH requests=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+) "
                    r"errors=([\d,]+) statuses=([\d:,]*)$", re.M)
 
@@ -81,7 +109,8 @@ def wrk(envoy, ls: Listener, wl: Workload, seconds: int) -> Run:
     """One wrk run against one listener; Envoy's CPU time is read around it."""
     cmd = ["taskset", "-c", str(WRK_CPU), "wrk", "-t1", f"-c{CONNECTIONS}",
            f"-d{seconds}s", "--latency", "-s", str(LUA),
-           f"http://127.0.0.1:{envoy.ports[ls.name]}/", "--", str(wl.tokens_file)]
+           f"http://127.0.0.1:{envoy.ports[ls.name]}/", "--", str(wl.tokens_file),
+           *_lines_for(envoy, ls, wl, seconds)]
     pid = envoy.proc.pid
     cpu0, busy0, wrk0 = cpu_seconds(pid), busy_seconds(), _children_cpu()
     try:
@@ -99,10 +128,12 @@ def wrk(envoy, ls: Listener, wl: Workload, seconds: int) -> Run:
                 (kv.split(":") for kv in m.group(6).split(",") if kv)}
     duration = int(m.group(2)) / 1e6
     other = (busy1 - busy0) - (cpu1 - cpu0) - (wrk1 - wrk0)
-    return Run(ls.name, wl.name, int(m.group(1)), duration, cpu1 - cpu0,
-               int(m.group(3)), int(m.group(4)), statuses,
-               sum(int(x) for x in m.group(5).split(",")[:4]),  # not `status`
-               wl.expected(ls), max(0.0, other) / duration)
+    run = Run(ls.name, wl.name, int(m.group(1)), duration, cpu1 - cpu0,
+              int(m.group(3)), int(m.group(4)), statuses,
+              sum(int(x) for x in m.group(5).split(",")[:4]),  # not `status`
+              wl.expected(ls), max(0.0, other) / duration)
+    _sent(envoy, ls, wl, run)
+    return run
 
 
 def _children_cpu() -> float:
@@ -173,9 +204,15 @@ def measure_rss(warmup: Workload, all_workloads: list[Workload]) -> dict[str, in
 def main() -> int:
     t0 = time.monotonic()
     wanted = [w for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w]
-    print(f"minting tokens; {SECONDS:g} s per run, {REPEATS} repeats, "
-          f"{CONNECTIONS} connections", flush=True)
-    all_workloads, warmup = make_workloads()
+    # DPoP proofs for the most one Envoy's DPoP listener takes: the speed
+    # Envoy's warm-up and runs (when the workload is measured), or the RSS
+    # Envoy's warm-up.
+    dpop_seconds = max(RSS_WARMUP_SECONDS, WARMUP_SECONDS + (
+        REPEATS * SECONDS if not wanted or "dpop" in wanted else 0))
+    proofs = dpop_pool(dpop_seconds)
+    print(f"minting tokens and {proofs:,} DPoP proofs; {SECONDS:g} s per run, "
+          f"{REPEATS} repeats, {CONNECTIONS} connections", flush=True)
+    all_workloads, warmup = make_workloads(proofs)
     workloads = [wl for wl in all_workloads if not wanted or wl.name in wanted]
     runs: list[Run] = []
     try:

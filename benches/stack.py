@@ -7,10 +7,13 @@ the benchmark runs exactly the filters and tokens the tests check.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +27,23 @@ from introspection_server import (AUDIENCE, CLIENT_ID, CLIENT_SECRET,  # noqa: E
 from model import jwt_config, provider  # noqa: E402
 from tokens import AUD, Tok, claims, jwks, session_keys, tamper_sig  # noqa: E402
 
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from jwt import algorithms as jalg  # noqa: E402
+
 BENCH_DIR = REPO / ".cache" / "bench"
 NOOP_WASM = REPO / "target" / "noop" / "wasm32-wasip1" / "release" / "bench_noop.wasm"
 ENVOY_CPU = 0   # Envoy (all its threads) runs here ...
 WRK_CPU = 1     # ... and wrk here, so neither steals the other's core.
 DISTINCT = 2000  # > both caches' 1,000 entries: every request is a miss
 OPAQUE_TOKEN = "bench-opaque-token"  # what the introspection workload sends
+# The DPoP workload: every proof may be used once (the replay store refuses
+# a second use with 401), so each run on `ours_dpop` takes proofs nobody sent
+# before. A run gets DPOP_RATE x its seconds of them: more than that listener
+# can answer (a few thousand a second here, a fresh ES256 signature each),
+# so it never runs out; if it did, the replays would be WRONG statuses.
+DPOP_RATE = int(os.environ.get("BENCH_DPOP_RATE", "20000"))
+DPOP_HOST = "dpop.bench"  # the Host the DPoP workload sends: its proofs' htu
+DPOP_REPLAY_ENTRIES = 10_000_000  # replay_cache.max_entries (its most), >= 4x any pool
 
 
 # ---------------------------------------------------------------- listeners
@@ -48,12 +62,14 @@ LISTENERS = [
     Listener("native_cache", "native + jwt_cache", True),
     Listener("ours", "jwt-guard wasm", True),
     Listener("ours_opaque", "jwt-guard wasm, introspection", True),
+    Listener("ours_dpop", "jwt-guard wasm, DPoP required", True),
 ]
 BY_NAME = {ls.name: ls for ls in LISTENERS}
 # The listeners every JWT workload runs on; the opaque one runs on those
 # that can take it (native jwt_authn cannot introspect).
 JWT_LISTENERS = ("none", "noop", "native", "native_cache", "ours")
 OPAQUE_LISTENERS = ("none", "noop", "ours_opaque")
+DPOP_LISTENERS = ("none", "noop", "ours_dpop")  # native jwt_authn has no DPoP
 
 _AS: AuthorizationServer | None = None
 
@@ -91,6 +107,19 @@ def jwt_cfg() -> dict:
     return jwt_config({"bench": provider(keyset, audiences=[AUD])})
 
 
+def dpop_cfg() -> dict:
+    """jwt_cfg() with DPoP required of its provider: ES256 proofs, valid
+    for an hour as the tokens are (the proofs are minted when the bench
+    starts, its DPoP runs come minutes later), and a replay store far larger
+    than the proofs of a bench, so no slot fills."""
+    cfg = jwt_cfg()
+    for p in cfg["providers"].values():
+        p["dpop"] = {"mode": "required", "allowed_algorithms": ["ES256"],
+                     "max_age": "3600s",
+                     "replay_cache": {"max_entries": DPOP_REPLAY_ENTRIES}}
+    return cfg
+
+
 def _noop_filter() -> dict:
     f = wasm_filter({}, NOOP_WASM)
     # Its own VM: sharing jwt_guard's vm_id with other code would be refused.
@@ -109,6 +138,8 @@ def _with_jwt_cache(cfg: dict) -> dict:
 def http_filter(name: str) -> dict | None:
     if name == "ours_opaque":
         return wasm_filter(opaque_cfg())
+    if name == "ours_dpop":
+        return wasm_filter(dpop_cfg())
     cfg = jwt_cfg()
     return {
         "none": None,
@@ -153,6 +184,9 @@ class Workload:
     tokens_file: Path
     listeners: tuple[str, ...] = JWT_LISTENERS
     ours: str = "ours"  # the jwt-guard listener that runs it
+    # Each line may reach `ours` once per Envoy (DPoP proofs): the driver
+    # hands every run on it lines no earlier run of that Envoy sent.
+    once: bool = False
 
     def expected(self, ls: Listener) -> int:
         return 200 if self.valid or not ls.is_jwt else 401
@@ -163,11 +197,45 @@ def _tok(alg: str, kid: str, sub: str = "alice") -> str:
     return Tok(alg=alg, key=key, kid=kid, payload=claims(sub=sub))()
 
 
-def make_workloads() -> tuple[list[Workload], Workload]:
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _json(obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def dpop_lines(proofs: int) -> list[str]:
+    """The DPoP workload: one ES256 access token bound (cnf.jkt) to a fresh
+    ES256 key, and `proofs` proofs from that key for `GET http://DPOP_HOST/`,
+    each with its own jti and iat now. One line per request: the
+    Authorization value, then tab-separated `Name: value` headers."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = jalg.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    # RFC 7638: the required members, in name order, as compact JSON.
+    jkt = _b64(hashlib.sha256(_json({m: jwk[m] for m in ("crv", "kty", "x", "y")})).digest())
+    token = Tok(alg="ES256", key="ec256", kid="es",
+                payload=claims(sub="alice", cnf={"jkt": jkt}))()
+    head = _b64(_json({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}))
+    ath = _b64(hashlib.sha256(token.encode()).digest())
+    es256 = jalg.get_default_algorithms()["ES256"]
+    iat = int(time.time())
+    lines = []
+    for _ in range(proofs):
+        body = _b64(_json({"jti": str(uuid.uuid4()), "htm": "GET",
+                           "htu": f"http://{DPOP_HOST}/", "iat": iat, "ath": ath}))
+        signing_input = f"{head}.{body}"
+        proof = f"{signing_input}.{_b64(es256.sign(signing_input.encode(), key))}"
+        lines.append(f"DPoP {token}\tHost: {DPOP_HOST}\tDPoP: {proof}")
+    return lines
+
+
+def make_workloads(dpop_proofs: int = 1000) -> tuple[list[Workload], Workload]:
     """Mint the tokens (exp one hour ahead) and write one file per workload:
     one Authorization value per line, read by benches/bench.lua. Returns the
-    measured workloads and the warm-up one (for the opaque listener, the
-    opaque workload is its warm-up: `warmup_for`)."""
+    measured workloads and the warm-up one (for the opaque and DPoP
+    listeners, their own workload is their warm-up: `warmup_for`).
+    `dpop_proofs`: how many distinct DPoP proofs to mint (`dpop_pool`)."""
     rs = _tok("RS256", "rs")
     specs = [
         ("rs256", "same valid RS256 token", True, [rs]),
@@ -198,7 +266,21 @@ def make_workloads() -> tuple[list[Workload], Workload]:
     opaque.write_text(f"Bearer {OPAQUE_TOKEN}\n")
     workloads.insert(-1, Workload("opaque", "same opaque token (introspection, cache hit)",
                                   True, opaque, OPAQUE_LISTENERS, "ours_opaque"))
+    if dpop_proofs * 4 > DPOP_REPLAY_ENTRIES:
+        raise ValueError(f"{dpop_proofs:,} DPoP proofs: the replay store holds "
+                         f"{DPOP_REPLAY_ENTRIES // 4:,} at most without full slots")
+    dpop = out_dir / "dpop.txt"
+    dpop.write_text("".join(f"{line}\n" for line in dpop_lines(dpop_proofs)))
+    workloads.insert(-1, Workload(
+        "dpop", "same ES256 token, bound, a fresh ES256 DPoP proof per request",
+        True, dpop, DPOP_LISTENERS, "ours_dpop", once=True))
     return workloads[:-1], workloads[-1]
+
+
+def dpop_pool(seconds: float) -> int:
+    """Proofs for `seconds` of requests to one Envoy's `ours_dpop` at
+    DPOP_RATE, plus the requests in flight when runs end."""
+    return int(DPOP_RATE * seconds) + 1000
 
 
 def warmup_for(ls: Listener, workloads: list[Workload], warmup: Workload) -> Workload:
