@@ -5,16 +5,24 @@ the schema, host:port on Kong, every Envoy http_uri.cluster a cluster of its
 bootstrap), and the Envoy bootstraps load:
 
 - as shipped, only the module's path changed, `envoy --mode validate`
-  accepts deploy/envoy/envoy.yaml and deploy/envoy/introspection.yaml (the
-  TLS cluster to the IdP included, the module configured);
+  accepts every bootstrap in deploy/envoy/ (envoy.yaml, introspection.yaml,
+  dpop.yaml; the TLS cluster to the IdP included, the module configured);
 
-and deploy/envoy/envoy.yaml really serves:
+and deploy/envoy/envoy.yaml and deploy/envoy/dpop.yaml really serve:
 
 - started in Envoy 1.40 with the listener and admin on 127.0.0.1 port 0,
   the backend cluster at an echo server and the IdP cluster at a test IdP
-  (plain HTTP, its JWKS path), it answers 401 without a token, 200 with a
-  valid one, and 403 / 200 on the scope-protected route; the module
-  fetched the keys itself, with the configured :authority.
+  (plain HTTP, its JWKS path), envoy.yaml answers 401 without a token, 200
+  with a valid one, and 403 / 200 on the scope-protected route; the module
+  fetched the keys itself, with the configured :authority;
+- dpop.yaml answers deploy/envoy/dpop_client_example.py, with a token the
+  test IdP's key signed and bound to the client's key, 200 (the token and
+  the proof not forwarded), as shipped and with server nonces added (the
+  client retries with the nonce); and the proof its `proof` command prints,
+  sent as the docs' curl command sends it, 200 once and 401 when replayed,
+  and 401 when it names https and the client says x-forwarded-proto: https
+  (the edge's use_remote_address); a bound token as Bearer, or none, 401
+  with the DPoP challenge.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import pytest
 import yaml
 
 from client import send
+from model import Resolved
 from config_schema import assert_valid, schema
 from echo import EchoServer
 from envoy_runner import REPO, WASM, Envoy, EnvoyError, envoy_binary
@@ -41,7 +50,9 @@ pytestmark = needs_wasm
 DEPLOY = REPO / "deploy"
 ENVOY_YAML = DEPLOY / "envoy" / "envoy.yaml"
 # Every Envoy bootstrap under deploy/envoy/, and how many providers it has.
-ENVOY_BOOTSTRAPS = {"envoy.yaml": 1, "introspection.yaml": 2}
+ENVOY_BOOTSTRAPS = {"envoy.yaml": 1, "introspection.yaml": 2, "dpop.yaml": 1}
+DPOP_YAML = DEPLOY / "envoy" / "dpop.yaml"
+DPOP_CLIENT = DEPLOY / "envoy" / "dpop_client_example.py"
 K = session_keys()
 
 
@@ -280,6 +291,87 @@ def test_envoy_yaml_serves_401_without_and_200_with_a_token():
         check(resp, 403)
         assert 'error="insufficient_scope"' in resp.header("www-authenticate")
         check(send(port, bearer_request(token(scope="orders:admin"), "/admin")), 200)
+    finally:
+        envoy.stop()
+        echo.stop()
+        idp.stop()
+
+
+def dpop_client(*args: str) -> subprocess.CompletedProcess:
+    """deploy/envoy/dpop_client_example.py, as docs/dpop.md runs it."""
+    return subprocess.run([sys.executable, str(DPOP_CLIENT), *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("nonce", [False, True], ids=["as-shipped", "with-nonces"])
+def test_dpop_yaml_serves_the_example_client(tmp_path, nonce):
+    idp = IdP()
+    idp.set_keys(K.jwk("rsa", kid="k1"))
+    echo = EchoServer().start()
+    doc, cfg = runnable(docs(DPOP_YAML)[0], echo.port, idp.port)
+    (provider,) = cfg["providers"].values()
+    if nonce:
+        provider["dpop"]["nonce"] = {"secret": "test-secret-" + "x" * 32, "lifetime": "60s"}
+        wasm_filter(doc)["configuration"]["value"] = json.dumps(cfg)
+    envoy = Envoy(doc, "deploy-dpop").start()
+    try:
+        try:
+            port = envoy.serve(["ingress"])["ingress"]
+        except EnvoyError as e:
+            pytest.fail(str(e))
+        key = str(tmp_path / "client-key.pem")
+        made = dpop_client(key)
+        assert made.returncode == 0, made.stderr
+        jkt = made.stdout.strip()
+        # The IdP's token, bound to the client's key.
+        token = Tok(alg="RS256", key="rsa", kid="k1", payload=claims(
+            iss=provider["issuer"], aud=provider["audiences"][0], cnf={"jkt": jkt}))()
+        url = f"http://127.0.0.1:{port}/orders/1?expand=items"
+
+        called = dpop_client(key, "call", "GET", url, token)
+        assert called.returncode == 0, called.stdout + called.stderr
+        status, _, body = called.stdout.partition("\n")
+        assert status == "200", called.stdout
+        upstream = dict(json.loads(body)["headers"])
+        assert upstream["x-user"] == "alice"
+        assert "authorization" not in upstream and "dpop" not in upstream
+
+        # The docs' curl command: the `proof` command's output in a DPoP header.
+        proof = dpop_client(key, "proof", "GET", url, token)
+        assert proof.returncode == 0, proof.stderr
+        curl = Resolved("GET", "/orders/1?expand=items", [
+            ("host", f"127.0.0.1:{port}"), ("authorization", f"DPoP {token}"),
+            ("dpop", proof.stdout.strip())], None, {}, None)
+        realm = f"http://127.0.0.1:{port}/orders/1?expand=items"
+        challenge = f'DPoP realm="{realm}", algs="ES256 EdDSA"'
+        if nonce:
+            resp = send(port, curl)
+            check(resp, 401, body="DPoP proof needs a valid server nonce",
+                  www_authenticate=f'{challenge}, error="use_dpop_nonce"')
+            assert resp.header("dpop-nonce")
+        else:
+            check(send(port, curl), 200)
+            check(send(port, curl), 401, body="DPoP proof was already used",
+                  www_authenticate=f'{challenge}, error="invalid_dpop_proof"')
+            # use_remote_address: a client's x-forwarded-proto names no scheme.
+            https = url.replace("http://", "https://")
+            spoofed = Resolved("GET", "/orders/1?expand=items", [
+                ("host", f"127.0.0.1:{port}"), ("authorization", f"DPoP {token}"),
+                ("x-forwarded-proto", "https"),
+                ("dpop", dpop_client(key, "proof", "GET", https, token).stdout.strip())],
+                None, {}, None)
+            check(send(port, spoofed), 401, body="DPoP proof [htu] is not the request URI",
+                  www_authenticate=f'{challenge}, error="invalid_dpop_proof"')
+
+        bearer = Resolved("GET", "/orders/1?expand=items", [
+            ("host", f"127.0.0.1:{port}"), ("authorization", f"Bearer {token}")],
+            None, {}, None)
+        check(send(port, bearer), 401, body="DPoP-bound token sent without DPoP",
+              www_authenticate=f'{challenge}, error="invalid_token"')
+        none = Resolved("GET", "/orders/1?expand=items", [("host", f"127.0.0.1:{port}")],
+                        None, {}, None)
+        check(send(port, none), 401, body="Jwt is missing", www_authenticate=challenge)
+        check(send(port, bearer_request(None, "/health")), 200)
     finally:
         envoy.stop()
         echo.stop()

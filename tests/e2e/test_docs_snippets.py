@@ -34,6 +34,8 @@ PAGES = {
 SHOWN_ELSEWHERE = {
     # The one complete introspection example is deploy/envoy/introspection.yaml.
     "docs/introspection.md": {"deploy/envoy/introspection.yaml"},
+    # The DPoP example and the client the test suite runs against it.
+    "docs/dpop.md": {"deploy/envoy/dpop.yaml", "deploy/envoy/dpop_client_example.py"},
 }
 BLOCK = re.compile(r"(?:<!-- (?P<ref>\S+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S)
 
