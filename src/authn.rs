@@ -239,6 +239,7 @@ fn check_dpop(
     good: &Good,
     headers: &Headers,
     clock: &dyn Clock,
+    keys: &dyn Runtime,
 ) -> Result<Option<dpop::Pending>, Stop> {
     let presented = token.source == Source::Dpop;
     let Some(settings) = &provider.dpop else {
@@ -249,17 +250,13 @@ fn check_dpop(
             false => Ok(None),
         };
     };
-    let introspected = matches!(good, Good::Introspected(_));
-    let claims = good.claims();
-    dpop::check(
-        settings,
-        &token.value,
+    let verified = dpop::Verified {
+        token: &token.value,
         presented,
-        claims,
-        introspected,
-        headers,
-        clock,
-    )
+        claims: good.claims(),
+        introspected: matches!(good, Good::Introspected(_)),
+    };
+    dpop::check(settings, &verified, headers, clock, keys)
 }
 
 /// What a verified token changes in the request.
@@ -331,7 +328,7 @@ pub fn authenticate(
     while let Some(token) = tokens.pop() {
         let checked = check_one(providers, extractor, mode, &token, clock, keys).and_then(
             |(provider, good)| {
-                let proof = check_dpop(provider, &token, &good, headers, clock)?;
+                let proof = check_dpop(provider, &token, &good, headers, clock, keys)?;
                 Ok((provider, good, proof))
             },
         );

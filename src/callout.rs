@@ -124,6 +124,8 @@ pub struct Worker {
     cache: TokenCache,
     /// The DPoP replay store's slots, where the host has no shared data.
     replay: replay::Local,
+    /// Keys of DPoP proofs that verified on this worker.
+    proof_keys: crate::dpop::keys::ProofKeys,
 }
 
 impl Worker {
@@ -136,6 +138,7 @@ impl Worker {
             waiters: Waiters::default(),
             cache: TokenCache::new(token_cache_entries),
             replay: replay::Local::default(),
+            proof_keys: crate::dpop::keys::ProofKeys::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 //! state (an HMAC over a time bucket, so every replica with the same secret
 //! accepts the others').
 
+pub mod keys;
 pub mod proof;
 pub mod replay;
 pub mod settings;

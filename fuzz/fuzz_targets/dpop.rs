@@ -7,6 +7,7 @@
 //! request passes without a replay store to record its proof in.
 #![no_main]
 
+use jwt_guard::dpop::keys::NoKeyCache;
 use jwt_guard::dpop::proof::{self, Expect};
 use jwt_guard::dpop::{self, Nonces};
 use jwt_guard::jws::Alg;
@@ -24,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
         future_skew_s: 5,
         max_jti_len: 256,
         nonces: None,
+        keys: &NoKeyCache,
     };
     if let Ok(p) = proof::verify(&text, &expect, 1_700_000_000_000) {
         assert_eq!(p.jkt.len(), 43);

@@ -6,12 +6,14 @@
 
 use super::{Clock, Runtime, Stop};
 use crate::claims::Object;
+use crate::dpop::keys::{KeyCache, ProofKey};
 use crate::dpop::proof::{self, Expect};
 use crate::dpop::replay;
 use crate::dpop::settings::{Mode, Settings, MAX_JTI_LEN};
 use crate::error::Status;
 use crate::request::Headers;
 use serde_json::Value;
+use std::rc::Rc;
 
 /// The header a proof comes in.
 pub const PROOF_HEADER: &str = "dpop";
@@ -52,6 +54,18 @@ fn binding(claims: &Object) -> Option<Result<&str, ()>> {
     }
 }
 
+/// The worker's proof keys, as the proof check looks them up.
+struct WorkerKeys<'a>(&'a dyn Runtime);
+
+impl KeyCache for WorkerKeys<'_> {
+    fn get(&self, header: &str) -> Option<Rc<ProofKey>> {
+        self.0.proof_key(header)
+    }
+    fn put(&self, header: &str, key: Rc<ProofKey>) {
+        self.0.remember_proof_key(header, key);
+    }
+}
+
 /// The one proof of the request: refused when absent, repeated, or a list.
 fn proof_header(headers: &Headers) -> Result<&str, Status> {
     let mut values = headers.get_all(PROOF_HEADER);
@@ -62,19 +76,32 @@ fn proof_header(headers: &Headers) -> Result<&str, Status> {
     Ok(first.trim_matches([' ', '\t']))
 }
 
-/// A verified token at a provider with `settings`; `presented`: it came
-/// with the `DPoP` scheme. `introspected`: `claims` is an introspection
-/// answer, whose `token_type` (if any) must then be `DPoP` (§6.2). A
+/// A token that verified, as the DPoP step sees it.
+pub struct Verified<'a> {
+    pub token: &'a str,
+    /// It came with the `DPoP` scheme.
+    pub presented: bool,
+    pub claims: &'a Object,
+    /// `claims` is an introspection answer, whose `token_type` (if any)
+    /// must then be `DPoP` (§6.2).
+    pub introspected: bool,
+}
+
+/// The DPoP step of a verified token at a provider with `settings`. A
 /// proof that passed comes back to be recorded ([`record`]).
 pub fn check(
     settings: &Settings,
-    token: &str,
-    presented: bool,
-    claims: &Object,
-    introspected: bool,
+    verified: &Verified<'_>,
     headers: &Headers,
     clock: &dyn Clock,
+    keys: &dyn Runtime,
 ) -> Result<Option<Pending>, Stop> {
+    let Verified {
+        token,
+        presented,
+        claims,
+        introspected,
+    } = *verified;
     let bound = binding(claims);
     if !presented {
         return match (bound, settings.mode) {
@@ -110,6 +137,7 @@ pub fn check(
         future_skew_s: settings.future_skew_s,
         max_jti_len: MAX_JTI_LEN,
         nonces: settings.nonces.as_ref(),
+        keys: &WorkerKeys(keys),
     };
     let proof = proof::verify(proof, &expect, now_ms)?;
     if jkt != Ok(proof.jkt.as_str()) {

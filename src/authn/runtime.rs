@@ -4,6 +4,7 @@
 
 use super::dpop::Replay;
 use crate::cache;
+use crate::dpop::keys::ProofKey;
 use crate::error::Status;
 use crate::introspection::cache::Active;
 use crate::jwks::Jwks;
@@ -99,6 +100,13 @@ pub trait Runtime {
     fn first_use(&self, _slot: &str, _key: &str, _until_ms: u64, _now_ms: u64) -> Replay {
         Replay::Full
     }
+    /// The parsed key of a DPoP proof whose header segment is `header`,
+    /// if one verified a proof on this worker before.
+    fn proof_key(&self, _header: &str) -> Option<Rc<ProofKey>> {
+        None
+    }
+    /// Remembers the key of a proof that verified.
+    fn remember_proof_key(&self, _header: &str, _key: Rc<ProofKey>) {}
 }
 
 /// The request's time. Read through this so the glue asks the host only for

@@ -6,7 +6,9 @@ use super::{Host, Worker};
 use crate::authn::dpop::Replay;
 use crate::authn::{Availability, Callout, Introspected, Runtime};
 use crate::cache::Hit;
+use crate::dpop::keys::ProofKey;
 use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The worker as one request's evaluation sees it. Interior mutability:
 /// evaluation holds `&dyn Runtime`, and asking for keys may schedule a fetch.
@@ -88,5 +90,13 @@ impl Runtime for View<'_> {
         let mut host = self.host.borrow_mut();
         let mut worker = self.worker.borrow_mut();
         super::replay::first_use(&mut **host, &mut worker.replay, slot, key, until_ms, now_ms)
+    }
+
+    fn proof_key(&self, header: &str) -> Option<Rc<ProofKey>> {
+        self.worker.borrow().proof_keys.get(header)
+    }
+
+    fn remember_proof_key(&self, header: &str, key: Rc<ProofKey>) {
+        self.worker.borrow_mut().proof_keys.insert(header, key);
     }
 }

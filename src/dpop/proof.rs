@@ -6,6 +6,7 @@
 //! `jti` was seen before are left to the caller. Each failed check is its
 //! own [`Status`], whose sentence names it.
 
+use super::keys::{KeyCache, ProofKey};
 use super::{ath, has_private_members, normalize_htu, thumbprint, Nonces};
 use crate::claims::{self, Lookup, Object};
 use crate::error::Status;
@@ -13,6 +14,7 @@ use crate::jwks;
 use crate::jws::{self, Alg, KeyOutcome};
 use crate::jwt;
 use serde_json::Value;
+use std::rc::Rc;
 
 /// What the request says a proof must match, and the provider's limits.
 pub struct Expect<'a> {
@@ -28,6 +30,8 @@ pub struct Expect<'a> {
     pub future_skew_s: u64,
     pub max_jti_len: usize,
     pub nonces: Option<&'a Nonces>,
+    /// Keys of proofs seen before ([`super::keys::NoKeyCache`]: none).
+    pub keys: &'a dyn KeyCache,
 }
 
 /// A proof that passed: its key's thumbprint, its `jti` and `iat`.
@@ -81,6 +85,22 @@ fn fits(alg: Alg, jwk: &Object) -> bool {
     }
 }
 
+/// The proof's `jwk`: a public key of the type its `alg` signs with.
+fn proof_key(jwt: &jwt::Jwt) -> Result<ProofKey, Status> {
+    let Some(jwk_value @ Value::Object(jwk)) = jwt.header.get("jwk") else {
+        return Err(Status::DpopProofNoKey);
+    };
+    if has_private_members(jwk) {
+        return Err(Status::DpopProofPrivateKey);
+    }
+    let jkt = thumbprint(jwk).map_err(|_| Status::DpopProofUnusableKey)?;
+    if !fits(jwt.alg, jwk) {
+        return Err(Status::DpopProofUnusableKey);
+    }
+    let jwks = jwks::parse_one(jwk_value).map_err(|_| Status::DpopProofUnusableKey)?;
+    Ok(ProofKey { jkt, jwks })
+}
+
 /// Checks `proof` against `expect` at `now_ms`.
 pub fn verify(proof: &str, expect: &Expect<'_>, now_ms: u64) -> Result<Proof, Status> {
     let (jwt, signed) = jwt::parse(proof).map_err(|status| match status {
@@ -102,25 +122,21 @@ pub fn verify(proof: &str, expect: &Expect<'_>, now_ms: u64) -> Result<Proof, St
     if jwt.alg.is_symmetric() || !expect.algorithms.contains(&jwt.alg) {
         return Err(Status::DpopProofBadAlg);
     }
-    let Some(jwk_value @ Value::Object(jwk)) = jwt.header.get("jwk") else {
-        return Err(Status::DpopProofNoKey);
+    // A client's proofs repeat their header: its key was parsed before.
+    let header = proof.split('.').next().unwrap_or("");
+    let (key, fresh) = match expect.keys.get(header) {
+        Some(key) => (key, false),
+        None => (Rc::new(proof_key(&jwt)?), true),
     };
-    if has_private_members(jwk) {
-        return Err(Status::DpopProofPrivateKey);
-    }
-    let jkt = thumbprint(jwk).map_err(|_| Status::DpopProofUnusableKey)?;
-    if !fits(jwt.alg, jwk) {
-        return Err(Status::DpopProofUnusableKey);
-    }
-    let key = jwks::parse_one(jwk_value).map_err(|_| Status::DpopProofUnusableKey)?;
     let outcome = jws::verify_with_jwks(
-        &key,
+        &key.jwks,
         jwt.alg,
         None,
         signed.signing_input.as_bytes(),
         &signed.signature,
     );
     match outcome {
+        KeyOutcome::Verified if fresh => expect.keys.put(header, key.clone()),
         KeyOutcome::Verified => {}
         KeyOutcome::NoKeyMatched => return Err(Status::DpopProofUnusableKey),
         KeyOutcome::SignatureInvalid | KeyOutcome::Ed25519SignatureWrongLength => {
@@ -161,7 +177,7 @@ pub fn verify(proof: &str, expect: &Expect<'_>, now_ms: u64) -> Result<Proof, St
         return Err(Status::DpopProofBadAth);
     }
     Ok(Proof {
-        jkt,
+        jkt: key.jkt.clone(),
         jti: jti.to_owned(),
         iat,
     })

@@ -1,9 +1,11 @@
 //! Proofs signed here with Ed25519, one failed check at a time.
 
 use super::*;
+use crate::dpop::keys::{NoKeyCache, ProofKeys};
 use crate::fixtures::b64url;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
+use std::cell::RefCell;
 
 const NOW_MS: u64 = 1_700_000_000_000;
 const TOKEN: &str = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";
@@ -61,6 +63,7 @@ fn expect(nonces: Option<&Nonces>) -> Expect<'_> {
         future_skew_s: 5,
         max_jti_len: 64,
         nonces,
+        keys: &NoKeyCache,
     }
 }
 
@@ -237,4 +240,46 @@ fn anything_but_a_jws_is_malformed() {
             "{p}"
         );
     }
+}
+
+/// A worker's proof-key cache that counts its lookups' hits.
+#[derive(Default)]
+struct Counting(RefCell<ProofKeys>, std::cell::Cell<usize>);
+
+impl KeyCache for Counting {
+    fn get(&self, header: &str) -> Option<Rc<ProofKey>> {
+        let hit = self.0.borrow().get(header);
+        self.1.set(self.1.get() + usize::from(hit.is_some()));
+        hit
+    }
+    fn put(&self, header: &str, key: Rc<ProofKey>) {
+        self.0.borrow_mut().insert(header, key);
+    }
+}
+
+#[test]
+fn a_key_that_verified_is_parsed_once_for_the_proofs_that_repeat_its_header() {
+    let cache = Counting::default();
+    let e = Expect {
+        keys: &cache,
+        ..expect(None)
+    };
+    // A proof that does not verify leaves nothing behind.
+    let other = SigningKey::from_bytes(&[8; 32]);
+    assert_eq!(
+        verify(&sign(&header(), &claims(), &other), &e, NOW_MS),
+        Err(Status::DpopProofBadSignature)
+    );
+    assert!(cache.0.borrow().is_empty());
+    let first = verify(&sign(&header(), &claims(), &key()), &e, NOW_MS).expect("valid");
+    let next = with(claims(), json!({"jti": "another"}));
+    let second = verify(&sign(&header(), &next, &key()), &e, NOW_MS).expect("valid");
+    assert_eq!((cache.1.get(), first.jkt), (1, second.jkt));
+    // A known key still checks every signature.
+    let forged = sign(&header(), &with(claims(), json!({"jti": "x"})), &other);
+    assert_eq!(
+        verify(&forged, &e, NOW_MS),
+        Err(Status::DpopProofBadSignature)
+    );
+    assert_eq!(cache.1.get(), 2);
 }
