@@ -39,19 +39,22 @@ impl<F: Field> Table<F> {
 pub(super) fn table<F: Field>(p: &Affine<F>, chunks: usize, window: usize) -> Option<Table<F>> {
     let chunk_bits = F::Uint::BITS / chunks;
     let per_chunk = 1 << (window - 2);
-    let mut bases = Vec::with_capacity(chunks);
+    // Each chunk's base and its double, all made affine with one inversion.
+    let mut points = Vec::with_capacity(2 * chunks);
     let mut base = Jacobian::from(p);
-    for _ in 0..chunks {
-        bases.push(base);
-        for _ in 0..chunk_bits {
-            base = base.double();
+    for c in 0..chunks {
+        points.push(base);
+        points.push(base.double());
+        if c + 1 < chunks {
+            for _ in 0..chunk_bits {
+                base = base.double();
+            }
         }
     }
-    let bases = batch_to_affine(&bases)?;
-    let twice: Vec<_> = bases.iter().map(|b| Jacobian::from(b).double()).collect();
-    let twice = batch_to_affine(&twice)?;
+    let points = batch_to_affine(&points)?;
     let mut multiples = Vec::with_capacity(chunks * per_chunk);
-    for (b, t) in bases.iter().zip(&twice) {
+    for pair in points.chunks_exact(2) {
+        let [b, t] = pair else { return None };
         let mut acc = Jacobian::from(b);
         multiples.push(acc);
         for _ in 1..per_chunk {
