@@ -88,19 +88,26 @@ fn hex_value(b: u8) -> Option<u8> {
         .and_then(|d| u8::try_from(d).ok())
 }
 
+/// Whether a byte may stand for itself in a URI's path (RFC 3986 §3.3:
+/// unreserved, sub-delims, `:`, `@`, `/`; `%` starts an escape).
+fn in_path(b: u8) -> bool {
+    is_unreserved(b) || b"!$&'()*+,;=:@/%".contains(&b)
+}
+
 /// Percent-encoding normalised (RFC 3986 §6.2.2.1/§6.2.2.2): hex digits in
-/// upper case, unreserved characters decoded. `None` for a `%` not followed
-/// by two hex digits.
+/// upper case, unreserved characters decoded, and a byte no URI path holds
+/// as itself (a space, raw UTF-8: what a host that hands over the decoded
+/// path, such as Kong's, gives) as its percent-encoding. `None` for a `%`
+/// not followed by two hex digits.
 fn normalize_percent(path: &str) -> Option<String> {
     let bytes = path.as_bytes();
     let mut out = String::with_capacity(path.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b != b'%' {
-            if b.is_ascii() {
+            if in_path(b) {
                 out.push(char::from(b));
             } else {
-                // An IRI's raw UTF-8 compares as its percent-encoded URI.
                 out.push_str(&format!("%{b:02X}"));
             }
             i = i.saturating_add(1);
