@@ -93,6 +93,17 @@ def test_a_valid_proof_passes_and_a_replay_is_refused(echo, key):
                                                              error=INVALID_PROOF)
 
 
+def test_a_path_this_host_hands_over_decoded_still_matches_the_proof(echo, key):
+    """nginx decodes `:path` (`/a%20b` arrives as `/a b`): a byte no URI path
+    holds as itself compares as its encoding, so the client's htu matches."""
+    with kong(echo) as host:
+        for path in ["/a%20b", "/caf%C3%A9"]:
+            tok = access_token(key)
+            resp = send(host.port("p"), request(path, tok,
+                                                proof(key, "GET", htu(path), token=tok)))
+            assert (resp.status, resp.from_upstream) == (200, True), (path, resp.body)
+
+
 def test_a_bearer_token_is_refused_where_dpop_is_required(echo):
     with kong(echo) as host:
         resp = send(host.port("p"), bearer_request(access_token()))
