@@ -121,12 +121,12 @@ struct Dpop<'a> {
 }
 
 /// `WWW-Authenticate`: Bearer (unless the rule only takes DPoP), then DPoP
-/// with its algorithms when the rule takes it; the error on the scheme the
-/// request used, or on DPoP when the failure is about DPoP.
+/// with its algorithms when the rule takes it. The `error` (and `scope`)
+/// go on the scheme the request used, or on DPoP when `about_dpop`.
 fn challenge(
     realm: &str,
     dpop: Option<&Dpop<'_>>,
-    status: Status,
+    about_dpop: bool,
     error: Option<&str>,
     scope: Option<&str>,
 ) -> String {
@@ -134,16 +134,16 @@ fn challenge(
         let mut out = String::new();
         if let Some(e) = error {
             out.push_str(&format!(", error=\"{e}\""));
-        }
-        if let Some(s) = scope {
-            out.push_str(&format!(", scope=\"{s}\""));
+            if let Some(s) = scope {
+                out.push_str(&format!(", scope=\"{s}\""));
+            }
         }
         out
     };
     let Some(d) = dpop else {
         return format!("Bearer realm=\"{realm}\"{}", params(error));
     };
-    let on_dpop = about_dpop(status) || d.used_dpop || !d.offer.bearer;
+    let on_dpop = about_dpop || d.used_dpop || !d.offer.bearer;
     let mut out = String::new();
     if d.offer.bearer {
         let e = if on_dpop { None } else { error };
@@ -186,7 +186,13 @@ fn authn_reply(
             false => body.to_owned(),
         },
         content_type: problem_details.then_some("application/problem+json"),
-        www_authenticate: Some(challenge(realm, dpop.as_ref(), status, error, None)),
+        www_authenticate: Some(challenge(
+            realm,
+            dpop.as_ref(),
+            about_dpop(status),
+            error,
+            None,
+        )),
         dpop_nonce: nonce.map(str::to_owned),
     }
 }
@@ -220,7 +226,7 @@ pub fn reply(denial: &Denial<'_>, realm: &str, problem_details: bool) -> Reply {
                 problem_details,
             );
         }
-        Denial::Authz(f) => (
+        Denial::Authz(f, _) => (
             403,
             format!("Jwt is not authorized: {}", f.describe()),
             f.scope(),
@@ -238,13 +244,14 @@ pub fn reply(denial: &Denial<'_>, realm: &str, problem_details: bool) -> Reply {
     };
     // Envoy's RBAC filter sends no challenge.
     let error = (!matches!(denial, Denial::Rbac)).then_some("insufficient_scope");
-    let www_authenticate = error.map(|e| {
-        let mut w = format!("Bearer realm=\"{realm}\", error=\"{e}\"");
-        if let Some(s) = scope {
-            w.push_str(&format!(", scope=\"{s}\""));
-        }
-        w
-    });
+    let dpop = match denial {
+        Denial::Authz(_, Some((offer, used_dpop))) => Some(Dpop {
+            offer,
+            used_dpop: *used_dpop,
+        }),
+        _ => None,
+    };
+    let www_authenticate = error.map(|e| challenge(realm, dpop.as_ref(), false, Some(e), scope));
     Reply {
         status,
         body: match problem_details {

@@ -239,8 +239,9 @@ pub enum Denial<'p> {
         used_dpop: bool,
         nonce: Option<String>,
     },
-    /// A valid token that does not meet the rule's `authorize`: 403.
-    Authz(Failure<'p>),
+    /// A valid token that does not meet the rule's `authorize`: 403; in a
+    /// rule that takes DPoP, its offer and whether the request used DPoP.
+    Authz(Failure<'p>, Option<(&'p Offer, bool)>),
     /// A request that does not meet an `authorize` read the Istio way
     /// (`authz::Reads::Request`): Istio's 403 `RBAC: access denied`.
     Rbac,
@@ -318,7 +319,7 @@ pub fn evaluate<'p>(
             return Decision::Deny(match r {
                 // Authorization needs a token: without one it is a missing token.
                 Refusal::NoToken => authn(Status::JwtMissed),
-                Refusal::Failed(f) => Denial::Authz(f),
+                Refusal::Failed(f) => Denial::Authz(f, rule.offer.as_ref().map(|o| (o, used_dpop))),
                 Refusal::Rbac => Denial::Rbac,
             });
         }

@@ -1,8 +1,9 @@
 //! DPoP's replies (RFC 9449 §7.1): each status's code, body and error,
 //! the challenges a rule that takes DPoP sends, and the nonce header.
 
-use super::tests::{challenge, REALM};
+use super::tests::{challenge, scopes, REALM};
 use super::*;
+use crate::authz::Failure;
 use crate::dpop::Nonces;
 
 /// `(status, code, body, error)` of each DPoP failure.
@@ -129,4 +130,29 @@ fn problem_details_name_a_bad_request() {
     );
     // The table's challenge helper stays the plain Bearer one.
     assert_eq!(challenge(None, None), BEARER);
+}
+
+#[test]
+fn an_authorize_refusal_challenges_on_the_scheme_the_request_used() {
+    let condition = scopes();
+    let failure = || Failure {
+        condition: &condition,
+        op: "scopes",
+    };
+    let scope = "error=\"insufficient_scope\", scope=\"orders:read orders:write\"";
+    let both = offer(true, None);
+    let r = reply(&Denial::Authz(failure(), Some((&both, true))), REALM, false);
+    assert_eq!(r.status, 403);
+    let want = format!("{BEARER}, {DPOP_ONLY}, {scope}");
+    assert_eq!(r.www_authenticate, Some(want));
+    let r = reply(
+        &Denial::Authz(failure(), Some((&both, false))),
+        REALM,
+        false,
+    );
+    let want = format!("{BEARER}, {scope}, {DPOP_ONLY}");
+    assert_eq!(r.www_authenticate, Some(want));
+    let only = offer(false, None);
+    let r = reply(&Denial::Authz(failure(), Some((&only, true))), REALM, false);
+    assert_eq!(r.www_authenticate, Some(format!("{DPOP_ONLY}, {scope}")));
 }

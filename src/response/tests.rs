@@ -277,7 +277,7 @@ pub(super) fn challenge(error: Option<&str>, scope: Option<&str>) -> String {
     c
 }
 
-fn scopes() -> Condition {
+pub(super) fn scopes() -> Condition {
     Condition::Scopes {
         needed: vec!["orders:read".into(), "orders:write".into()],
         all: true,
@@ -325,7 +325,7 @@ fn every_denial_has_its_status_body_and_challenge() {
          None),
     ];
     for (failure, body, scope) in authz {
-        let r = reply(&Denial::Authz(failure), REALM, false);
+        let r = reply(&Denial::Authz(failure, None), REALM, false);
         assert_eq!(
             (r.status, r.body.as_str(), r.content_type),
             (403, body, None)
@@ -377,7 +377,7 @@ fn problem_details_carry_the_same_answer_as_json() {
         condition: &s,
         op: "scopes",
     };
-    let r = reply(&Denial::Authz(f), REALM, true);
+    let r = reply(&Denial::Authz(f, None), REALM, true);
     assert_eq!(
         r.body,
         r#"{"type":"about:blank","title":"Forbidden","status":403,"detail":"Jwt is not authorized: token lacks required scope (needs all of: orders:read orders:write)","error":"insufficient_scope","scope":"orders:read orders:write"}"#

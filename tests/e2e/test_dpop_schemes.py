@@ -20,7 +20,7 @@ from dpop_stack import (BAD_ALG, DOWNGRADE, INVALID_PROOF, INVALID_REQUEST, INVA
                         algs_param, challenge, check, dpop, dpop_envoy, htu, jwt_provider, one,
                         refused, request, upstream)
 from envoy_runner import NATIVE_ONLY
-from model import HOST, Resolved
+from model import HOST, Resolved, jwt_config
 from scenarios.common import EXPIRED, MISSING, VERIFY_FAIL
 from tokens import Rel, tamper_sig
 from wasm_stack import REALM, bearer_request
@@ -34,6 +34,9 @@ CONFIGS = {
     "allowed": one(jwt_provider(dpop("allowed", allowed_algorithms=ALLOWED))),
     "all": one(jwt_provider(dpop("required"))),
     "off": one(jwt_provider(dpop("off", allowed_algorithms=ALLOWED))),
+    "scoped": jwt_config({"p": jwt_provider(dpop("allowed", allowed_algorithms=ALLOWED))},
+                         [{"match": {"prefix": "/"}, "requires": {"provider_name": "p"},
+                           "authorize": {"scopes": {"all_of": ["orders:write"]}}}]),
 }
 
 
@@ -199,3 +202,18 @@ def test_claims_come_from_the_token_not_the_proof(stack, key):
                       extra_claims={"sub": "mallory"}, headers=[("x-sub", "eve")])
     check(resp, 200)
     assert upstream(resp)["headers"].get("x-sub") == ["alice"]
+
+
+def test_an_authorize_refusal_is_challenged_on_the_scheme_the_request_used(stack, key):
+    """A valid token without the scope: 403 insufficient_scope, with the
+    error (and the scope needed) on DPoP for a DPoP request, on Bearer for a
+    Bearer one."""
+    path = "/orders"
+    scope = ', error="insufficient_scope", scope="orders:write"'
+    realm = f'realm="{REALM}{path}"'
+    body = "Jwt is not authorized: token lacks required scope (needs all of: orders:write)"
+    resp = stack.call("scoped", key, access_token(key, scope="orders:read"), path=path)
+    refused(resp, 403, body, f'Bearer {realm}, DPoP {realm}, algs="{ALGS}"{scope}')
+    resp = stack.send("scoped", request(path, access_token(scope="orders:read"),
+                                        scheme="Bearer"))
+    refused(resp, 403, body, f'Bearer {realm}{scope}, DPoP {realm}, algs="{ALGS}"')

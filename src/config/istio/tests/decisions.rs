@@ -80,7 +80,7 @@ fn send_to(
         Decision::Allow => Answer::Allowed,
         Decision::Deny(Denial::Authn(s)) => Answer::Unauthorized(s),
         Decision::Deny(Denial::Rbac) => Answer::Forbidden,
-        Decision::Deny(Denial::Authz(f)) => panic!("a plain authorize answer: {}", f.describe()),
+        Decision::Deny(Denial::Authz(f, _)) => panic!("a plain authorize answer: {}", f.describe()),
         other => panic!("not a decision the dialect makes with local keys: {other:?}"),
     };
     (answer, h)
