@@ -66,7 +66,8 @@ pub(crate) struct RsaKey {
     n: Box<[u32]>,
     /// `-n^-1 mod 2^32`.
     n0_inv: u32,
-    /// `R^2 mod n` with `R = 2^(32 * n.len())`.
+    /// `R^2 mod n` with `R = 2^(32 * n.len())`; only computed (and used)
+    /// where `lazy` is `None`.
     rr: Box<[u32]>,
     /// Public exponent, odd and above 1.
     e: u64,
@@ -119,8 +120,10 @@ impl RsaKey {
             bits,
             lazy: None,
         };
-        key.rr = key.compute_rr();
         key.lazy = lazy::Lazy::new(&key);
+        if key.lazy.is_none() {
+            key.rr = key.compute_rr();
+        }
         Ok(key)
     }
 
