@@ -10,6 +10,8 @@
 -- DPoP proof). With <first line> (1-based) and <lines>, only those lines
 -- are read: a run whose lines may each be sent once (DPoP proofs) gets ones
 -- no earlier run sent, and there must be more of them than it can send.
+-- Should it send them all, it starts over (a replayed proof gets 401) and
+-- done() says so: `wrapped` counts the requests sent after the last line.
 -- Requests are pre-formatted once in init(), so that cycling 2,000 tokens
 -- costs wrk no more than sending one.
 --
@@ -19,7 +21,10 @@
 
 local requests = {}
 local next_index = 1
+local once = false  -- lines were given: each is meant to be sent once
+local sent = 0
 counts = {}   -- global: read from each thread by done() via thread:get()
+wrapped = 0   -- global too: requests sent again from the first line on
 
 -- The headers of one line: its Authorization value, then "\tName: value"s.
 local function headers_of(line)
@@ -40,6 +45,7 @@ end
 function init(args)
   local path = args[1]
   local first = tonumber(args[2]) or 1
+  once = args[3] ~= nil
   local last = args[3] and first + tonumber(args[3]) - 1 or math.huge
   local file = path and io.open(path, "r")
   if file then
@@ -66,6 +72,10 @@ end
 function request()
   local r = requests[next_index]
   next_index = next_index % #requests + 1
+  sent = sent + 1
+  if once and sent > #requests then
+    wrapped = wrapped + 1
+  end
   return r
 end
 
@@ -84,7 +94,9 @@ end
 
 function done(summary, latency, _)
   local total = {}
+  local again = 0
   for _, t in ipairs(threads) do
+    again = again + (t:get("wrapped") or 0)
     for code, n in pairs(t:get("counts") or {}) do
       total[code] = (total[code] or 0) + n
     end
@@ -96,9 +108,9 @@ function done(summary, latency, _)
   local e = summary.errors
   io.write(string.format(
     "BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d " ..
-    "errors=%d,%d,%d,%d,%d statuses=%s\n",
+    "errors=%d,%d,%d,%d,%d statuses=%s wrapped=%d\n",
     summary.requests, summary.duration,
     latency:percentile(50.0), latency:percentile(99.0),
     e.connect, e.read, e.write, e.timeout, e.status,
-    table.concat(parts, ",")))
+    table.concat(parts, ","), again))
 end

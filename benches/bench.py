@@ -59,6 +59,7 @@ class Run:
     socket_errors: int
     expected: int
     other: float         # CPU-seconds per second used by neither Envoy nor wrk
+    wrapped: int = 0     # requests sent again after the last of a `once` run's lines
 
     @property
     def ok(self) -> bool:
@@ -102,7 +103,7 @@ def _sent(envoy, ls: Listener, wl: Workload, run: "Run") -> None:
 
 
 _LINE = re.compile(r"^BENCH requests=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+) "
-                   r"errors=([\d,]+) statuses=([\d:,]*)$", re.M)
+                   r"errors=([\d,]+) statuses=([\d:,]*) wrapped=(\d+)$", re.M)
 
 
 def wrk(envoy, ls: Listener, wl: Workload, seconds: int) -> Run:
@@ -131,7 +132,7 @@ def wrk(envoy, ls: Listener, wl: Workload, seconds: int) -> Run:
     run = Run(ls.name, wl.name, int(m.group(1)), duration, cpu1 - cpu0,
               int(m.group(3)), int(m.group(4)), statuses,
               sum(int(x) for x in m.group(5).split(",")[:4]),  # not `status`
-              wl.expected(ls), max(0.0, other) / duration)
+              wl.expected(ls), max(0.0, other) / duration, int(m.group(7)))
     _sent(envoy, ls, wl, run)
     return run
 
@@ -155,6 +156,14 @@ def schedule(filters: list[str]) -> list[str]:
     return order
 
 
+def _flag(r: Run, wl: Workload) -> str:
+    """What the progress line says of a run that went wrong."""
+    flag = "" if r.ok else f"  WRONG {r.statuses}"
+    if r.wrapped and r.listener == wl.ours:
+        flag += f"  ran out of proofs, {r.wrapped:,} sent again: raise BENCH_DPOP_RATE"
+    return flag
+
+
 def measure_speed(workloads: list[Workload], warmup: Workload, runs: list[Run],
                   all_workloads: list[Workload]) -> None:
     envoy = bench_envoy("bench", [ls.name for ls in LISTENERS])
@@ -174,9 +183,8 @@ def measure_speed(workloads: list[Workload], warmup: Workload, runs: list[Run],
             for name in schedule(filters):
                 r = wrk(envoy, BY_NAME[name], wl, SECONDS)
                 runs.append(r)
-                flag = "" if r.ok else f"  WRONG {r.statuses}"
                 print(f"  {wl.name:9} {name:13} {r.rps:9.0f} req/s "
-                      f"{r.per_cpu:9.0f} req/CPU-s  other load {r.other:.2f}{flag}",
+                      f"{r.per_cpu:9.0f} req/CPU-s  other load {r.other:.2f}{_flag(r, wl)}",
                       flush=True)
     finally:
         envoy.stop()

@@ -41,13 +41,17 @@ def _ratio(runs, workload: str, a: str, b: str, metric: str) -> str:
     return f"{getattr(ra, metric) / getattr(rb, metric):.2f}"
 
 
-def _status(runs, listener: str, workload: str) -> str:
+def _status(runs, listener: str, workload: str, own: bool = False) -> str:
+    """`own`: the workload's own jwt-guard listener, where a `once` run
+    that sent its lines again ran out of them."""
     mine = [r for r in runs if r.listener == listener and r.workload == workload]
     if not mine:
         return "not run"
     bad = [r for r in mine if not r.ok]
     sock = sum(r.socket_errors for r in mine)
     note = f", {sock} socket errors" if sock else ""
+    again = sum(r.wrapped for r in mine) if own else 0
+    note += f", ran out of DPoP proofs ({again:,} sent again)" if again else ""
     if not bad:
         return f"ok: all {mine[0].expected} ({len(mine)} runs{note})"
     seen = ", ".join(f"{c}×{n}" for c, n in sorted(bad[0].statuses.items())) or "none"
@@ -62,7 +66,7 @@ def workload_table(wl: Workload, runs) -> list[str]:
     for ls in (ls for ls in LISTENERS if ls.name in wl.listeners):
         r = _best(runs, ls.name, wl.name)
         c = _best(runs, ls.name, wl.name, "per_cpu")
-        status = _status(runs, ls.name, wl.name)
+        status = _status(runs, ls.name, wl.name, ls.name == wl.ours)
         if r is None or c is None:
             lines.append(f"| {ls.label} | – | – | – | – | – | – | – | {status} |")
             continue
