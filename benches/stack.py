@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -27,7 +28,8 @@ from introspection_server import (AUDIENCE, CLIENT_ID, CLIENT_SECRET,  # noqa: E
 from model import jwt_config, provider  # noqa: E402
 from tokens import AUD, Tok, claims, jwks, session_keys, tamper_sig  # noqa: E402
 
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa  # noqa: E402
 from jwt import algorithms as jalg  # noqa: E402
 
 BENCH_DIR = REPO / ".cache" / "bench"
@@ -36,14 +38,26 @@ ENVOY_CPU = 0   # Envoy (all its threads) runs here ...
 WRK_CPU = 1     # ... and wrk here, so neither steals the other's core.
 DISTINCT = 2000  # > both caches' 1,000 entries: every request is a miss
 OPAQUE_TOKEN = "bench-opaque-token"  # what the introspection workload sends
-# The DPoP workload: every proof may be used once (the replay store refuses
+# The DPoP workloads: every proof may be used once (the replay store refuses
 # a second use with 401), so each run on `ours_dpop` takes proofs nobody sent
-# before. A run gets DPOP_RATE x its seconds of them: more than that listener
-# can answer (a few thousand a second here, a fresh ES256 signature each),
-# so it never runs out; if it did, the replays would be WRONG statuses.
+# before. A run gets its workload's rate x its seconds of them: DPOP_RATE
+# for ES256 and EdDSA proofs, more than that listener can answer (a few
+# thousand a second here, a fresh signature each), so it never runs out; if
+# it did, the replays would be WRONG statuses. An RS256 proof takes Python
+# about 250 µs to sign, so RS256 gets its own, lower rate: above what the
+# listener could answer even if a proof cost it nothing but the RSA-2048
+# verification (80 µs here) and the host calls of a cache hit, about 8,000
+# a second on the VM of docs/performance.md (2,500 measured in a short run).
 DPOP_RATE = int(os.environ.get("BENCH_DPOP_RATE", "20000"))
-DPOP_HOST = "dpop.bench"  # the Host the DPoP workload sends: its proofs' htu
-DPOP_REPLAY_ENTRIES = 10_000_000  # replay_cache.max_entries (its most), >= 4x any pool
+DPOP_RS256_RATE = int(os.environ.get("BENCH_DPOP_RS256_RATE", "10000"))
+DPOP_HOST = "dpop.bench"  # the Host the DPoP workloads send: their proofs' htu
+DPOP_REPLAY_ENTRIES = 10_000_000  # replay_cache.max_entries (its most), >= 4x all pools
+DPOP_ALGS = ["ES256", "EdDSA", "RS256"]  # the algorithms `ours_dpop` takes proofs in
+# The new-key workloads' clients: more than the 256 proof keys a worker
+# keeps (src/dpop/keys.rs), which starts over when full. Cycling through
+# them, every proof's key is one the worker does not have, while their
+# 600 bound tokens stay in its 1,000-entry token cache.
+NEW_KEYS = 600
 
 
 # ---------------------------------------------------------------- listeners
@@ -108,13 +122,15 @@ def jwt_cfg() -> dict:
 
 
 def dpop_cfg() -> dict:
-    """jwt_cfg() with DPoP required of its provider: ES256 proofs, valid
-    for an hour as the tokens are (the proofs are minted when the bench
-    starts, its DPoP runs come minutes later), and a replay store far larger
-    than the proofs of a bench, so no slot fills."""
+    """jwt_cfg() with DPoP required of its provider: ES256, EdDSA and RS256
+    proofs (one listener for all DPoP workloads; ES256 comes first in the
+    list a proof's `alg` is looked up in, so `dpop` costs what it did with
+    ES256 alone), valid for an hour as the tokens are (the proofs are
+    minted when the bench starts, its DPoP runs come minutes later), and a
+    replay store far larger than the proofs of a bench, so no slot fills."""
     cfg = jwt_cfg()
     for p in cfg["providers"].values():
-        p["dpop"] = {"mode": "required", "allowed_algorithms": ["ES256"],
+        p["dpop"] = {"mode": "required", "allowed_algorithms": DPOP_ALGS,
                      "max_age": "3600s",
                      "replay_cache": {"max_entries": DPOP_REPLAY_ENTRIES}}
     return cfg
@@ -185,8 +201,10 @@ class Workload:
     listeners: tuple[str, ...] = JWT_LISTENERS
     ours: str = "ours"  # the jwt-guard listener that runs it
     # Each line may reach `ours` once per Envoy (DPoP proofs): the driver
-    # hands every run on it lines no earlier run of that Envoy sent.
+    # hands every run on it lines no earlier run of that Envoy sent, `rate`
+    # of them per second of run.
     once: bool = False
+    rate: int = 0
 
     def expected(self, ls: Listener) -> int:
         return 200 if self.valid or not ls.is_jwt else 401
@@ -205,37 +223,177 @@ def _json(obj) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
-def dpop_lines(proofs: int) -> list[str]:
-    """The DPoP workload: one ES256 access token bound (cnf.jkt) to a fresh
-    ES256 key, and `proofs` proofs from that key for `GET http://DPOP_HOST/`,
-    each with its own jti and iat now. One line per request: the
-    Authorization value, then tab-separated `Name: value` headers."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    jwk = jalg.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
-    # RFC 7638: the required members, in name order, as compact JSON.
-    jkt = _b64(hashlib.sha256(_json({m: jwk[m] for m in ("crv", "kty", "x", "y")})).digest())
-    token = Tok(alg="ES256", key="ec256", kid="es",
-                payload=claims(sub="alice", cnf={"jkt": jkt}))()
-    head = _b64(_json({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}))
-    ath = _b64(hashlib.sha256(token.encode()).digest())
-    es256 = jalg.get_default_algorithms()["ES256"]
-    iat = int(time.time())
-    lines = []
-    for _ in range(proofs):
+# ---------------------------------------------------------------- DPoP
+
+@dataclass(frozen=True)
+class DpopSpec:
+    """A DPoP workload: `keys` clients, each a key of `alg` and an access
+    token bound to it; request n sends a fresh proof from client n mod
+    `keys`, with that client's token."""
+    name: str
+    label: str
+    alg: str
+    keys: int
+    rate: int  # proofs per second of run: DPOP_RATE or DPOP_RS256_RATE
+
+
+def _new_key_label(alg: str) -> str:
+    return (f"{NEW_KEYS} {alg} clients in turn: a fresh proof per request, from a key the "
+            f"worker has not seen (its bound token cached)")
+
+
+DPOP_SPECS = [
+    DpopSpec("dpop", "same ES256 token, bound, a fresh ES256 DPoP proof per request",
+             "ES256", 1, DPOP_RATE),
+    DpopSpec("dpop_es256", _new_key_label("ES256"), "ES256", NEW_KEYS, DPOP_RATE),
+    DpopSpec("dpop_eddsa", _new_key_label("EdDSA"), "EdDSA", NEW_KEYS, DPOP_RATE),
+    DpopSpec("dpop_rs256", _new_key_label("RS256 (2048-bit)"), "RS256", NEW_KEYS,
+             DPOP_RS256_RATE),
+]
+
+# RFC 7638: the members a key's thumbprint covers, in name order. A proof's
+# `jwk` carries just these.
+_THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x"),
+                       "RSA": ("e", "kty", "n")}
+_TO_JWK = {"ES256": jalg.ECAlgorithm, "EdDSA": jalg.OKPAlgorithm, "RS256": jalg.RSAAlgorithm}
+
+
+def _proof_jwk(alg: str, key) -> dict:
+    jwk = _TO_JWK[alg].to_jwk(key.public_key(), as_dict=True)
+    return {m: jwk[m] for m in ("kty", "crv", "x", "y", "n", "e") if m in jwk}
+
+
+def _thumbprint(jwk: dict) -> str:
+    members = _THUMBPRINT_MEMBERS[jwk["kty"]]
+    return _b64(hashlib.sha256(_json({m: jwk[m] for m in members})).digest())
+
+
+def _der(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _load(der: bytes):
+    # Our own keys: skipping RSA's consistency check takes 35 ms off each.
+    return serialization.load_der_private_key(der, None, unsafe_skip_rsa_key_validation=True)
+
+
+def _new_rsa_key(_: int) -> bytes:
+    return _der(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+RSA_KEYS_FILE = BENCH_DIR / "dpop-keys" / "rs256.txt"  # base64 PKCS#8 DER, one a line
+
+
+def _client_keys(alg: str, n: int, procs) -> list[bytes]:
+    """`n` private keys of `alg`, PKCS#8 DER. EC and Ed25519 keys are made
+    afresh (15 to 30 µs each); a 2048-bit RSA key takes about 50 ms, so
+    those are made once, in parallel, and kept in RSA_KEYS_FILE."""
+    if alg == "ES256":
+        return [_der(ec.generate_private_key(ec.SECP256R1())) for _ in range(n)]
+    if alg == "EdDSA":
+        return [_der(ed25519.Ed25519PrivateKey.generate()) for _ in range(n)]
+    have = RSA_KEYS_FILE.read_text().split() if RSA_KEYS_FILE.exists() else []
+    if len(have) < n:
+        t0 = time.monotonic()
+        made = procs.map(_new_rsa_key, range(n - len(have)))
+        have += [base64.b64encode(d).decode() for d in made]
+        RSA_KEYS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        RSA_KEYS_FILE.write_text("".join(f"{k}\n" for k in have))
+        print(f"  made {len(made)} RSA-2048 client keys in {time.monotonic() - t0:.0f} s, "
+              f"kept in {RSA_KEYS_FILE.relative_to(REPO)}", flush=True)
+    return [base64.b64decode(k) for k in have[:n]]
+
+
+# Set before the minting processes fork (they inherit them): per DPoP
+# workload, its alg and per client its key (DER), proof header segment,
+# line prefix (token and Host) and ath; and the proofs' iat.
+_CLIENTS: dict[str, tuple] = {}
+_IAT = 0
+_LOADED: dict[str, list] = {}  # in a minting process: the keys it loaded
+
+
+def _mint(job: tuple[str, int, int]) -> str:
+    """Lines first .. first + count - 1 of a DPoP workload (0-based): line
+    n has a proof from client n mod its clients, with its token. Runs in a
+    minting process."""
+    name, first, count = job
+    alg, ders, heads, prefixes, aths = _CLIENTS[name]
+    if name not in _LOADED:
+        _LOADED[name] = [_load(d) for d in ders]
+    keys = _LOADED[name]
+    signer = jalg.get_default_algorithms()[alg]
+    out = []
+    for n in range(first, first + count):
+        i = n % len(keys)
         body = _b64(_json({"jti": str(uuid.uuid4()), "htm": "GET",
-                           "htu": f"http://{DPOP_HOST}/", "iat": iat, "ath": ath}))
-        signing_input = f"{head}.{body}"
-        proof = f"{signing_input}.{_b64(es256.sign(signing_input.encode(), key))}"
-        lines.append(f"DPoP {token}\tHost: {DPOP_HOST}\tDPoP: {proof}")
-    return lines
+                           "htu": f"http://{DPOP_HOST}/", "iat": _IAT, "ath": aths[i]}))
+        signing_input = f"{heads[i]}.{body}"
+        out.append(f"{prefixes[i]}{signing_input}."
+                   f"{_b64(signer.sign(signing_input.encode(), keys[i]))}\n")
+    return "".join(out)
 
 
-def make_workloads(dpop_proofs: int = 1000) -> tuple[list[Workload], Workload]:
+def _make_clients(spec: DpopSpec, procs) -> None:
+    """`spec`'s clients: a key each, and an ES256 access token bound to it
+    (`cnf.jkt`, RFC 7638 thumbprint), signed by the provider's ES256 key."""
+    heads, prefixes, aths = [], [], []
+    ders = _client_keys(spec.alg, spec.keys, procs)
+    for i, der in enumerate(ders):
+        jwk = _proof_jwk(spec.alg, _load(der))
+        sub = "alice" if spec.keys == 1 else f"client-{i}"
+        token = Tok(alg="ES256", key="ec256", kid="es",
+                    payload=claims(sub=sub, cnf={"jkt": _thumbprint(jwk)}))()
+        heads.append(_b64(_json({"typ": "dpop+jwt", "alg": spec.alg, "jwk": jwk})))
+        prefixes.append(f"DPoP {token}\tHost: {DPOP_HOST}\tDPoP: ")
+        aths.append(_b64(hashlib.sha256(token.encode()).digest()))
+    _CLIENTS[spec.name] = (spec.alg, ders, heads, prefixes, aths)
+
+
+def mint_dpop(pools: dict[str, int], out_dir: Path) -> None:
+    """Writes each DPoP workload's file, `pools[name]` lines (none for a
+    workload not named), one per request: `DPoP <token>` (the Authorization
+    value), then tab-separated `Name: value` headers: its Host, and its proof
+    for `GET http://DPOP_HOST/`, with its own jti and iat now. The proofs
+    are signed by one process per CPU (RS256 takes about 250 µs a proof)."""
+    global _IAT
+    ctx = multiprocessing.get_context("fork")
+    cpus = len(os.sched_getaffinity(0))
+    wanted = [s for s in DPOP_SPECS if pools.get(s.name, 0) > 0]
+    with ctx.Pool(cpus) as procs:
+        for spec in wanted:
+            _make_clients(spec, procs)
+    _IAT = int(time.time())
+    with ctx.Pool(cpus) as procs:  # forked now: they see _CLIENTS and _IAT
+        for spec in DPOP_SPECS:
+            n, t0 = pools.get(spec.name, 0), time.monotonic()
+            chunk = 1_000 if spec.alg == "RS256" else 10_000
+            jobs = [(spec.name, first, min(chunk, n - first)) for first in range(0, n, chunk)]
+            with open(out_dir / f"{spec.name}.txt", "w") as f:
+                for text in procs.imap(_mint, jobs):
+                    f.write(text)
+            if n:
+                print(f"  {spec.name}: {n:,} proofs from {spec.keys} {spec.alg} "
+                      f"key{'s' if spec.keys > 1 else ''} in {time.monotonic() - t0:.1f} s",
+                      flush=True)
+    _CLIENTS.clear()
+
+
+def dpop_pool(seconds: float, rate: int = DPOP_RATE) -> int:
+    """Proofs for `seconds` of requests to one Envoy's `ours_dpop` at
+    `rate` a second, plus the requests in flight when runs end; none for
+    no seconds."""
+    return int(rate * seconds) + 1000 if seconds > 0 else 0
+
+
+def make_workloads(dpop_proofs: dict[str, int] | None = None) -> tuple[list[Workload], Workload]:
     """Mint the tokens (exp one hour ahead) and write one file per workload:
     one Authorization value per line, read by benches/bench.lua. Returns the
     measured workloads and the warm-up one (for the opaque and DPoP
-    listeners, their own workload is their warm-up: `warmup_for`).
-    `dpop_proofs`: how many distinct DPoP proofs to mint (`dpop_pool`)."""
+    listeners, their first own workload is their warm-up: `warmup_for`).
+    `dpop_proofs`: how many distinct proofs to mint per DPoP workload
+    (`dpop_pool`); a workload not named gets none. Default: 1,000 for
+    `dpop`."""
     rs = _tok("RS256", "rs")
     specs = [
         ("rs256", "same valid RS256 token", True, [rs]),
@@ -266,25 +424,20 @@ def make_workloads(dpop_proofs: int = 1000) -> tuple[list[Workload], Workload]:
     opaque.write_text(f"Bearer {OPAQUE_TOKEN}\n")
     workloads.insert(-1, Workload("opaque", "same opaque token (introspection, cache hit)",
                                   True, opaque, OPAQUE_LISTENERS, "ours_opaque"))
-    if dpop_proofs * 4 > DPOP_REPLAY_ENTRIES:
-        raise ValueError(f"{dpop_proofs:,} DPoP proofs: the replay store holds "
+    pools = {"dpop": 1000} if dpop_proofs is None else dpop_proofs
+    if sum(pools.values()) * 4 > DPOP_REPLAY_ENTRIES:
+        raise ValueError(f"{sum(pools.values()):,} DPoP proofs: the replay store holds "
                          f"{DPOP_REPLAY_ENTRIES // 4:,} at most without full slots")
-    dpop = out_dir / "dpop.txt"
-    dpop.write_text("".join(f"{line}\n" for line in dpop_lines(dpop_proofs)))
-    workloads.insert(-1, Workload(
-        "dpop", "same ES256 token, bound, a fresh ES256 DPoP proof per request",
-        True, dpop, DPOP_LISTENERS, "ours_dpop", once=True))
+    mint_dpop(pools, out_dir)
+    for spec in DPOP_SPECS:
+        workloads.insert(-1, Workload(spec.name, spec.label, True, out_dir / f"{spec.name}.txt",
+                                      DPOP_LISTENERS, "ours_dpop", once=True, rate=spec.rate))
     return workloads[:-1], workloads[-1]
 
 
-def dpop_pool(seconds: float) -> int:
-    """Proofs for `seconds` of requests to one Envoy's `ours_dpop` at
-    DPOP_RATE, plus the requests in flight when runs end."""
-    return int(DPOP_RATE * seconds) + 1000
-
-
 def warmup_for(ls: Listener, workloads: list[Workload], warmup: Workload) -> Workload:
-    """The warm-up a listener gets: its own workload if only one suits it."""
+    """The warm-up a listener gets: its first own workload (`dpop` for
+    `ours_dpop`), if it has any."""
     for wl in workloads:
         if wl.ours == ls.name and ls.name != "ours":
             return wl
