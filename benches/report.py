@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 
 import hostcost
-from stack import LISTENERS, Workload
+from stack import LISTENERS, NEW_KEYS, Workload
 
 
 def _best(runs, listener: str, workload: str, metric: str = "rps"):
@@ -17,13 +17,18 @@ def _best(runs, listener: str, workload: str, metric: str = "rps"):
     return max(ok, key=lambda r: getattr(r, metric)) if ok else None
 
 
-def _extra_us(runs, listener: str, workload: str) -> str:
-    """Envoy CPU µs per request above the no-filter listener's."""
+def _extra(runs, listener: str, workload: str) -> float | None:
+    """Envoy CPU µs per request above the no-filter listener's (best runs)."""
     r = _best(runs, listener, workload, "per_cpu")
     base = _best(runs, "none", workload, "per_cpu")
     if r is None or base is None:
-        return "n/a"
-    return f"{1e6 / r.per_cpu - 1e6 / base.per_cpu:+.1f}"
+        return None
+    return 1e6 / r.per_cpu - 1e6 / base.per_cpu
+
+
+def _extra_us(runs, listener: str, workload: str) -> str:
+    x = _extra(runs, listener, workload)
+    return "n/a" if x is None else f"{x:+.1f}"
 
 
 def _lat(us: int) -> str:
@@ -103,9 +108,9 @@ def opaque_line(workloads, runs) -> list[str]:
 
 
 def dpop_line(workloads, runs) -> list[str]:
-    """A DPoP request (the token cached, a fresh ES256 proof checked and
-    recorded) against a distinct ES256 JWT (one ES256 verification), same
-    run."""
+    """A DPoP request (the token cached, a fresh ES256 proof from a key the
+    worker knows checked and recorded) against a distinct ES256 JWT (one
+    ES256 verification), same run."""
     names = {wl.name: wl for wl in workloads}
     if "dpop" not in names or "es256_2k" not in names:
         return []
@@ -116,9 +121,56 @@ def dpop_line(workloads, runs) -> list[str]:
     extra_dpop = 1e6 / dpop.per_cpu - 1e6 / b_dpop.per_cpu
     extra_jwt = 1e6 / jwt.per_cpu - 1e6 / b_jwt.per_cpu
     ratio = extra_dpop / extra_jwt if extra_jwt > 0 else float("nan")
-    return [f"DPoP (a fresh ES256 proof per request, the token cached) against distinct "
+    return [f"DPoP (a fresh ES256 proof per request from one client, whose key the worker "
+            f"knows after the first, the token cached) against distinct "
             f"ES256 JWTs (es256_2k): {extra_dpop:+.1f} µs against {extra_jwt:+.1f} µs extra "
             f"per request, **{ratio:.2f}×**.", ""]
+
+
+# The new-key DPoP workloads, and what each is compared with in the same
+# run: distinct JWTs of its algorithm (one verification with a known key
+# each), or for EdDSA, which has no such workload, the known-key ES256 proof.
+NEW_KEY = [("dpop_es256", "ES256", "ours", "es256_2k", "against distinct ES256 JWTs"),
+           ("dpop_eddsa", "EdDSA", "ours_dpop", "dpop",
+            "no distinct EdDSA JWT workload, so against the known-key ES256 proof"),
+           ("dpop_rs256", "RS256", "ours", "rs256_2k", "against distinct RS256 JWTs")]
+
+
+def dpop_new_key_lines(workloads, runs) -> list[str]:
+    """Per new-key DPoP workload (a proof whose key the worker has not
+    seen, the token cached): its extra µs per request, and against its
+    comparison; then the known key against the new one, both ES256: what
+    parsing a new key costs."""
+    names = {wl.name for wl in workloads}
+    lines = []
+    for name, alg, ref_ls, ref, ref_label in NEW_KEY:
+        if name not in names:
+            continue
+        x, y = _extra(runs, "ours_dpop", name), _extra(runs, ref_ls, ref)
+        head = f"- {alg} (`{name}`): "
+        if x is None:
+            lines.append(head + "n/a")
+            continue
+        if y is None:
+            lines.append(head + f"{x:+.1f} µs extra per request; {ref_label} (`{ref}`): n/a")
+            continue
+        ratio = x / y if y > 0 else float("nan")
+        lines.append(head + f"{x:+.1f} µs extra per request; {ref_label} (`{ref}`), "
+                     f"{y:+.1f} µs: **{ratio:.2f}×**")
+    if not lines:
+        return []
+    known, new = _extra(runs, "ours_dpop", "dpop"), _extra(runs, "ours_dpop", "dpop_es256")
+    if "dpop" in names and "dpop_es256" in names:
+        if known is None or new is None:
+            lines.append("- A known key against a new one (dpop against dpop_es256): n/a")
+        else:
+            lines.append(f"- A known key against a new one, both ES256 (`dpop` against "
+                         f"`dpop_es256`): {known:+.1f} µs against {new:+.1f} µs: a new key "
+                         f"costs **{new - known:+.1f} µs** once (parsing it, its table, its "
+                         f"thumbprint; the worker keeps it after)")
+    return [f"DPoP from keys the worker has not seen ({NEW_KEYS:,} clients in turn, more than "
+            f"the 256 keys it keeps; a fresh proof each, the token cached), same run:", "",
+            *lines, ""]
 
 
 def summary_table(workloads, runs) -> list[str]:
@@ -166,6 +218,7 @@ def render(when: str, workloads, runs, rss: dict[str, int], sizes: dict[str, int
         "## Summary", "", *summary_table(workloads, runs), "",
         *opaque_line(workloads, runs),
         *dpop_line(workloads, runs),
+        *dpop_new_key_lines(workloads, runs),
         "## Memory and size", "",
         "One Envoy per row (a no-filter listener plus the row's), VmRSS after "
         "the same warm-up (all valid tokens, filling the caches).", "",
