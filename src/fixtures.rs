@@ -149,3 +149,13 @@ pub fn proof(header: Value, claims: Value) -> String {
     let sig = proof_key().sign(input.as_bytes());
     format!("{input}.{}", b64url(&sig.to_bytes()))
 }
+
+/// Counts clock reads; `None` plays a host whose clock fails.
+pub struct CountingClock(pub std::cell::Cell<usize>, pub Option<u64>);
+
+impl crate::authn::Clock for CountingClock {
+    fn now_ms(&self) -> Option<u64> {
+        self.0.set(self.0.get() + 1);
+        self.1.map(|s| s * 1000)
+    }
+}

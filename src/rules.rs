@@ -168,9 +168,7 @@ impl Verifier {
             }
         }
     }
-}
 
-impl Verifier {
     /// Adds the providers this node may verify tokens with to `out`
     /// (every provider, for a node that picks them by issuer).
     fn providers(&self, all: usize, out: &mut Vec<usize>) {
@@ -280,9 +278,10 @@ pub fn evaluate<'p>(
             status,
             offer,
             used_dpop,
-            // The proof is checked after the clock was read: a time exists.
-            nonce: match (status, &offer.nonces, clock.now_ms()) {
-                (Status::DpopNonceRequired, Some(n), Some(now)) => Some(n.issue(now)),
+            // Only a checked proof asks for a nonce, after the clock was
+            // read: no other denial reads it.
+            nonce: match (status, &offer.nonces) {
+                (Status::DpopNonceRequired, Some(n)) => clock.now_ms().map(|now| n.issue(now)),
                 _ => None,
             },
         },
@@ -303,13 +302,18 @@ pub fn evaluate<'p>(
         }
         Err(Stop::NoClock) => return Decision::Deny(Denial::Fault(Fault::NoClock)),
     }
-    // Authentication is decided: the proofs it accepted are used now (a
-    // proof is only checked after the clock was read).
-    let proofs = run.verified.iter().filter_map(|v| v.proof.as_ref());
-    if let (Some(now), true) = (
-        clock.now_ms(),
-        run.verified.iter().any(|v| v.proof.is_some()),
-    ) {
+    // Authentication is decided: the proofs it accepted are used now. (A
+    // proof is only checked after the clock was read; a request without
+    // one reads no clock here.)
+    let mut proofs = run
+        .verified
+        .iter()
+        .filter_map(|v| v.proof.as_ref())
+        .peekable();
+    if proofs.peek().is_some() {
+        let Some(now) = clock.now_ms() else {
+            return Decision::Deny(Denial::Fault(Fault::NoClock));
+        };
         if let Err(status) = crate::authn::dpop::record(proofs, now, keys) {
             return Decision::Deny(authn(status));
         }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::extract::Extractor;
-use crate::fixtures::{self, merged, NOW};
+use crate::fixtures::{self, merged, CountingClock, NOW};
 use crate::rules::Policy;
 use serde_json::{json, Value};
 
@@ -291,16 +291,6 @@ fn lifetime_bounds_exp_minus_now_and_requires_exp() {
     let max = Some(MaxLifetime::Nanos(60_000_000_000));
     assert!(lifetime_ok(max, 159, 100));
     assert!(!lifetime_ok(max, 160, 100));
-}
-
-/// Counts clock reads; `None` plays a host whose clock fails.
-struct CountingClock(std::cell::Cell<usize>, Option<u64>);
-
-impl Clock for CountingClock {
-    fn now_ms(&self) -> Option<u64> {
-        self.0.set(self.0.get() + 1);
-        self.1.map(|s| s * 1000)
-    }
 }
 
 #[test]

@@ -277,3 +277,31 @@ fn a_proof_is_recorded_only_once_the_request_is_decided() {
         })
     ));
 }
+
+#[test]
+fn only_a_checked_proof_reads_the_clock() {
+    let p = fixtures::policy(json!({
+        "providers": {"p": {"issuer": "A", "local_jwks": {"inline_string": fixtures::jwks(None)},
+                            "dpop": {"mode": "required", "nonce": {"secret": NONCE_SECRET}}}},
+        "rules": [{"match": {"path": "/open"}},
+                  {"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]
+    }));
+    let reads = |path: &str, authorization: Option<String>| {
+        let mut h = fixtures::headers(&[(":method", "GET"), (":path", path)]);
+        if let Some(a) = authorization {
+            h.add("authorization", a);
+        }
+        let clock = fixtures::CountingClock(std::cell::Cell::new(0), Some(NOW));
+        let allowed = matches!(
+            evaluate(&p, &mut h, &clock, &Store::default()),
+            Decision::Allow
+        );
+        (allowed, clock.0.get())
+    };
+    assert_eq!(reads("/open", None), (true, 0));
+    assert_eq!(reads("/orders", None), (false, 0));
+    assert_eq!(reads("/orders", Some("DPoP a.b.c".into())), (false, 0));
+    // A bound token without its proof: read once, for the token's time.
+    let bound = format!("DPoP {}", token(Some(&proof_jkt())));
+    assert_eq!(reads("/orders", Some(bound)), (false, 1));
+}
