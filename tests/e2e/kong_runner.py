@@ -21,7 +21,9 @@ import socket
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -334,3 +336,23 @@ def _answers(port: int, timeout: float = 5.0) -> bool:
             return s.recv(16).startswith(b"HTTP/1.")
     except OSError:
         return False
+
+
+@contextmanager
+def serving(name: str, sites: dict[str, dict], echo_port: int, workers: int = 1,
+            shm_kv: list[str] | None = None, healthy: bool = True) -> Iterator[Kong]:
+    """nginx serving `sites` for one test; afterwards (when `healthy`) no
+    crash, trap or serious error in its log, and every worker still up."""
+    host = Kong(name, sites, echo_port, workers=workers, shm_kv=shm_kv)
+    try:
+        try:
+            host.start()
+        except KongError as e:
+            pytest.fail(str(e))
+        yield host
+        if healthy:
+            found = host.problems()
+            assert found == [], "nginx error log:\n" + "\n".join(found[:20])
+            assert host.workers_alive(), "; ".join(host.worker_problems())
+    finally:
+        host.stop()

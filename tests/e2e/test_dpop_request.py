@@ -230,6 +230,20 @@ def test_a_full_replay_store_refuses_new_proofs_with_503(stack, key):
     stack.alive()
 
 
+def burst(port: int, req, n: int) -> list:
+    """`req` sent `n` times at once, each on a fresh connection: the answers
+    as (status, body), or the error a request met."""
+    out: list = [None] * n
+    barrier = threading.Barrier(n, timeout=20)
+    threads = [threading.Thread(target=_send_raw, args=(port, req, barrier, out, i))
+               for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return out
+
+
 def _send_raw(port: int, req, barrier: threading.Barrier, out: list, i: int) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     try:
@@ -260,16 +274,7 @@ def test_a_proof_is_accepted_once_across_two_workers():
         before = worker_connections(s.envoy)
         results: list = []
         for _ in range(10):
-            n = 20
-            out: list = [None] * n
-            barrier = threading.Barrier(n, timeout=20)
-            threads = [threading.Thread(target=_send_raw, args=(port, req, barrier, out, i))
-                       for i in range(n)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(timeout=30)
-            results += out
+            results += burst(port, req, 20)
             now = worker_connections(s.envoy)
             if len(now) == 2 and all(now[w] > before.get(w, 0) for w in now):
                 break

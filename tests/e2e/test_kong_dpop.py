@@ -12,9 +12,7 @@ The count of the two-worker case is printed in the session summary:
 from __future__ import annotations
 
 import re
-import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 
@@ -23,9 +21,9 @@ from dpop_client import new_key, proof
 from dpop_stack import (INVALID_PROOF, NEEDS_DPOP, REPLAY, INVALID_TOKEN, access_token,
                         algs_param, challenge, dpop, htu, jwt_provider, one, request, upstream)
 from echo import EchoServer
-from kong_runner import Kong, KongError
+from kong_runner import Kong, serving
 from summary import summary_line
-from test_dpop_request import _send_raw
+from test_dpop_request import burst
 from wasm_stack import bearer_request, needs_wasm
 
 pytestmark = needs_wasm
@@ -57,20 +55,8 @@ def key():
     return new_key("ES256")
 
 
-@contextmanager
 def kong(echo: EchoServer, workers: int = 1):
-    host = Kong("dpop", {"p": CONFIG}, echo.port, workers=workers)
-    try:
-        try:
-            host.start()
-        except KongError as e:
-            pytest.fail(str(e))
-        yield host
-        found = host.problems()
-        assert found == [], "nginx error log:\n" + "\n".join(found[:20])
-        assert host.workers_alive(), "; ".join(host.worker_problems())
-    finally:
-        host.stop()
+    return serving("dpop", {"p": CONFIG}, echo.port, workers)
 
 
 def text(resp) -> str:
@@ -122,18 +108,6 @@ def _closed_per_worker(host: Kong) -> dict[int, int]:
     return seen
 
 
-def _burst(port: int, req, n: int) -> list:
-    out: list = [None] * n
-    barrier = threading.Barrier(n, timeout=20)
-    threads = [threading.Thread(target=_send_raw, args=(port, req, barrier, out, i))
-               for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return out
-
-
 def test_one_proof_is_accepted_once_on_two_workers(echo, key):
     """The same proof sent 20 at a time on fresh connections (each may go
     to either worker), in rounds until both workers have served some: one
@@ -143,7 +117,7 @@ def test_one_proof_is_accepted_once_on_two_workers(echo, key):
     with kong(echo, workers=2) as host:
         out: list = []
         for _ in range(10):
-            out += _burst(host.port("p"), req, 20)
+            out += burst(host.port("p"), req, 20)
             time.sleep(0.2)  # nginx logs the closed connections after the answers
             if len(_closed_per_worker(host)) == 2:
                 break

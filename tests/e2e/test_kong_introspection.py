@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import json
-from contextlib import contextmanager
 
 import pytest
 
@@ -25,7 +24,7 @@ from client import burst, send
 from echo import EchoServer
 from introspection_server import (AUDIENCE, CLIENT_ID, CLIENT_SECRET, ISSUER,
                                   AuthorizationServer, opaque_token, typical_claims)
-from kong_runner import Kong, KongError
+from kong_runner import Kong, serving
 from model import jwt_config
 from summary import summary_line
 from wasm_stack import REALM, bearer_request, needs_wasm
@@ -77,20 +76,8 @@ def config(auth: AuthorizationServer, **introspection) -> dict:
     }})
 
 
-@contextmanager
 def kong(echo: EchoServer, site: dict, workers: int = 1):
-    host = Kong("introspection", {"p": site}, echo.port, workers=workers)
-    try:
-        try:
-            host.start()
-        except KongError as e:
-            pytest.fail(str(e))
-        yield host
-        found = host.problems()
-        assert found == [], "nginx error log:\n" + "\n".join(found[:20])
-        assert host.workers_alive(), "; ".join(host.worker_problems())
-    finally:
-        host.stop()
+    return serving("introspection", {"p": site}, echo.port, workers)
 
 
 def get(host: Kong, token: str | None):

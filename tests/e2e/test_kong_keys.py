@@ -17,14 +17,13 @@ The fetch count of the concurrent test is printed in the session summary:
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 
 import pytest
 
 from client import burst, send
 from echo import EchoServer
 from idp_server import DISCOVERY_PATH, JWKS_PATH, IdP
-from kong_runner import Kong, KongError
+from kong_runner import Kong, serving
 from model import jwt_config
 from summary import summary_line
 from tokens import ISS, Tok, claims, jwks, session_keys
@@ -86,24 +85,10 @@ def remote_config(idp: IdP, **extra) -> dict:
     return jwt_config({"p": {"issuer": ISS, "remote_jwks": remote(idp, **extra)}})
 
 
-@contextmanager
 def kong(echo: EchoServer, sites: dict[str, dict], workers: int = 1,
          shm_kv: list[str] | None = None, healthy: bool = True):
-    """nginx serving `sites`; afterwards (when `healthy`) no crash, trap or
-    serious error in its log, and every worker still answering."""
-    host = Kong("keys", sites, echo.port, workers=workers, shm_kv=shm_kv)
-    try:
-        try:
-            host.start()
-        except KongError as e:
-            pytest.fail(str(e))
-        yield host
-        if healthy:
-            found = host.problems()
-            assert found == [], "nginx error log:\n" + "\n".join(found[:20])
-            assert host.workers_alive(), "; ".join(host.worker_problems())
-    finally:
-        host.stop()
+    """nginx serving `sites` (`kong_runner.serving`)."""
+    return serving("keys", sites, echo.port, workers, shm_kv, healthy)
 
 
 def get(host: Kong, token: str | None, site: str = "p"):
