@@ -95,12 +95,9 @@ def opaque_line(workloads, runs) -> list[str]:
     names = {wl.name: wl for wl in workloads}
     if "opaque" not in names or "rs256" not in names:
         return []
-    opaque, jwt = _best(runs, "ours_opaque", "opaque", "per_cpu"), _best(runs, "ours", "rs256", "per_cpu")
-    b_opaque, b_jwt = _best(runs, "none", "opaque", "per_cpu"), _best(runs, "none", "rs256", "per_cpu")
-    if None in (opaque, jwt, b_opaque, b_jwt):
+    extra_opaque, extra_jwt = _extra(runs, "ours_opaque", "opaque"), _extra(runs, "ours", "rs256")
+    if extra_opaque is None or extra_jwt is None:
         return ["Opaque token (introspection cache hit) against the JWT cache hit: n/a", ""]
-    extra_opaque = 1e6 / opaque.per_cpu - 1e6 / b_opaque.per_cpu
-    extra_jwt = 1e6 / jwt.per_cpu - 1e6 / b_jwt.per_cpu
     ratio = extra_opaque / extra_jwt if extra_jwt > 0 else float("nan")
     return [f"Opaque token (introspection cache hit) against the JWT cache hit (rs256): "
             f"{extra_opaque:+.1f} µs against {extra_jwt:+.1f} µs extra per request, "
@@ -114,12 +111,9 @@ def dpop_line(workloads, runs) -> list[str]:
     names = {wl.name: wl for wl in workloads}
     if "dpop" not in names or "es256_2k" not in names:
         return []
-    dpop, jwt = _best(runs, "ours_dpop", "dpop", "per_cpu"), _best(runs, "ours", "es256_2k", "per_cpu")
-    b_dpop, b_jwt = _best(runs, "none", "dpop", "per_cpu"), _best(runs, "none", "es256_2k", "per_cpu")
-    if None in (dpop, jwt, b_dpop, b_jwt):
+    extra_dpop, extra_jwt = _extra(runs, "ours_dpop", "dpop"), _extra(runs, "ours", "es256_2k")
+    if extra_dpop is None or extra_jwt is None:
         return ["DPoP (fresh ES256 proof, token cached) against distinct ES256 JWTs: n/a", ""]
-    extra_dpop = 1e6 / dpop.per_cpu - 1e6 / b_dpop.per_cpu
-    extra_jwt = 1e6 / jwt.per_cpu - 1e6 / b_jwt.per_cpu
     ratio = extra_dpop / extra_jwt if extra_jwt > 0 else float("nan")
     return [f"DPoP (a fresh ES256 proof per request from one client, whose key the worker "
             f"knows after the first, the token cached) against distinct "
