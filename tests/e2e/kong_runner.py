@@ -163,12 +163,22 @@ http {{
 """
 
 
-def free_port() -> int:
-    """A port free right now; another process may still take it before nginx
-    binds it, which `Kong.start` handles by retrying."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n: int) -> list[int]:
+    """`n` distinct ports free right now: every socket stays bound until all
+    are chosen, since the kernel may hand a just-released port out again
+    (two sites on one port: nginx answers both with the first site's
+    config). Another process may still take one before nginx binds it,
+    which `Kong.start` handles by retrying."""
+    sockets = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 # ---------------------------------------------------------------- process
@@ -206,7 +216,7 @@ class Kong:
         """Start nginx and wait until every site answers; new ports and
         another try when a port was taken in the meantime."""
         for _ in range(attempts):
-            self.ports = {name: free_port() for name in self.sites}
+            self.ports = dict(zip(self.sites, free_ports(len(self.sites))))
             self.conf_path.write_text(nginx_conf(self.dir, self.sites, self.ports,
                                                  self.echo_port, self.workers, self.shm_kv))
             self.log_path.write_text("")
