@@ -71,36 +71,49 @@ impl Hasher for WordHasher {
     }
 }
 
-/// A bounded map from token text to its cached verdict;
-/// `max_entries == 0` disables it.
-#[derive(Debug, Default)]
-pub struct TokenCache {
+/// A bounded map from text (a token, a proof's header) to what was learnt
+/// from it; `max_entries == 0` disables it. When full, a new key starts it
+/// over (no eviction bookkeeping on the hit path).
+#[derive(Debug)]
+pub struct Bounded<V> {
     max_entries: usize,
-    entries: HashMap<Box<str>, Hit, BuildHasherDefault<WordHasher>>,
+    entries: HashMap<Box<str>, V, BuildHasherDefault<WordHasher>>,
 }
 
-impl TokenCache {
-    pub fn new(max_entries: usize) -> TokenCache {
-        TokenCache {
+/// Disabled: holds nothing (a worker before its configuration).
+impl<V> Default for Bounded<V> {
+    fn default() -> Bounded<V> {
+        Bounded {
+            max_entries: 0,
+            entries: HashMap::default(),
+        }
+    }
+}
+
+/// The verified-token cache: token text to its verdict.
+pub type TokenCache = Bounded<Hit>;
+
+impl<V: Clone> Bounded<V> {
+    pub fn new(max_entries: usize) -> Bounded<V> {
+        Bounded {
             max_entries,
             entries: HashMap::default(),
         }
     }
 
-    pub fn get(&self, token: &str) -> Option<Hit> {
-        self.entries.get(token).cloned()
+    pub fn get(&self, key: &str) -> Option<V> {
+        self.entries.get(key).cloned()
     }
 
-    /// Records a token whose signature `provider`'s keys of `generation`
-    /// verified (replacing an older verdict for the same text).
-    pub fn insert(&mut self, token: &str, hit: Hit) {
+    /// Records `value` for `key` (replacing an older one for the same text).
+    pub fn insert(&mut self, key: &str, value: V) {
         if self.max_entries == 0 {
             return;
         }
-        if self.entries.len() >= self.max_entries && !self.entries.contains_key(token) {
+        if self.entries.len() >= self.max_entries && !self.entries.contains_key(key) {
             self.entries.clear();
         }
-        self.entries.insert(token.into(), hit);
+        self.entries.insert(key.into(), value);
     }
 
     pub fn len(&self) -> usize {

@@ -138,7 +138,7 @@ impl Worker {
             waiters: Waiters::default(),
             cache: TokenCache::new(token_cache_entries),
             replay: replay::Local::default(),
-            proof_keys: crate::dpop::keys::ProofKeys::default(),
+            proof_keys: crate::dpop::keys::proof_keys(),
         }
     }
 

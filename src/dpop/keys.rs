@@ -6,10 +6,8 @@
 //! verified a proof are kept; bounded, and when full the cache starts over
 //! (no eviction bookkeeping on the hit path), as the verified-token cache.
 
-use crate::cache::WordHasher;
+use crate::cache::Bounded;
 use crate::jwks::Jwks;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::rc::Rc;
 
 /// Keys kept per worker: a few MiB at most (an EC key's table is 4 to
@@ -41,31 +39,12 @@ impl KeyCache for NoKeyCache {
     fn put(&self, _header: &str, _key: Rc<ProofKey>) {}
 }
 
-/// One worker's proof keys.
-#[derive(Debug, Default)]
-pub struct ProofKeys {
-    entries: HashMap<Box<str>, Rc<ProofKey>, BuildHasherDefault<WordHasher>>,
-}
+/// One worker's proof keys, by header segment.
+pub type ProofKeys = Bounded<Rc<ProofKey>>;
 
-impl ProofKeys {
-    pub fn get(&self, header: &str) -> Option<Rc<ProofKey>> {
-        self.entries.get(header).cloned()
-    }
-
-    pub fn insert(&mut self, header: &str, key: Rc<ProofKey>) {
-        if self.entries.len() >= MAX_PROOF_KEYS && !self.entries.contains_key(header) {
-            self.entries.clear();
-        }
-        self.entries.insert(header.into(), key);
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
+/// A worker's empty proof-key cache.
+pub fn proof_keys() -> ProofKeys {
+    Bounded::new(MAX_PROOF_KEYS)
 }
 
 #[cfg(test)]
@@ -82,7 +61,7 @@ mod tests {
 
     #[test]
     fn a_key_is_found_by_its_exact_header_and_the_cache_stays_bounded() {
-        let mut c = ProofKeys::default();
+        let mut c = proof_keys();
         c.insert("eyJh", key("a"));
         assert_eq!(c.get("eyJh").map(|k| k.jkt.clone()).as_deref(), Some("a"));
         assert!(c.get("eyJ").is_none() && c.get("eyJhX").is_none());

@@ -1,7 +1,7 @@
 //! Proofs signed here with Ed25519, one failed check at a time.
 
 use super::*;
-use crate::dpop::keys::{NoKeyCache, ProofKeys};
+use crate::dpop::keys::{proof_keys, NoKeyCache, ProofKeys};
 use crate::fixtures::b64url;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
@@ -243,7 +243,6 @@ fn anything_but_a_jws_is_malformed() {
 }
 
 /// A worker's proof-key cache that counts its lookups' hits.
-#[derive(Default)]
 struct Counting(RefCell<ProofKeys>, std::cell::Cell<usize>);
 
 impl KeyCache for Counting {
@@ -259,7 +258,7 @@ impl KeyCache for Counting {
 
 #[test]
 fn a_key_that_verified_is_parsed_once_for_the_proofs_that_repeat_its_header() {
-    let cache = Counting::default();
+    let cache = Counting(RefCell::new(proof_keys()), Default::default());
     let e = Expect {
         keys: &cache,
         ..expect(None)
