@@ -90,18 +90,26 @@ def workload_table(wl: Workload, runs) -> list[str]:
     return lines + [""]
 
 
+def _against(runs, ours: tuple[str, str], ref: tuple[str, str], what: str,
+             ref_name: str, target: str) -> list[str]:
+    """`what`: the extra µs per request of `ours` (listener, workload) and of
+    `ref`, and their ratio, same run."""
+    x, y = _extra(runs, *ours), _extra(runs, *ref)
+    if x is None or y is None:
+        return [f"{what}: n/a", ""]
+    ratio = x / y if y > 0 else float("nan")
+    return [f"{what}{ref_name}: {x:+.1f} µs against {y:+.1f} µs extra per request, "
+            f"**{ratio:.2f}×**{target}.", ""]
+
+
 def opaque_line(workloads, runs) -> list[str]:
     """The introspection cache hit against the JWT cache hit, same run."""
     names = {wl.name: wl for wl in workloads}
     if "opaque" not in names or "rs256" not in names:
         return []
-    extra_opaque, extra_jwt = _extra(runs, "ours_opaque", "opaque"), _extra(runs, "ours", "rs256")
-    if extra_opaque is None or extra_jwt is None:
-        return ["Opaque token (introspection cache hit) against the JWT cache hit: n/a", ""]
-    ratio = extra_opaque / extra_jwt if extra_jwt > 0 else float("nan")
-    return [f"Opaque token (introspection cache hit) against the JWT cache hit (rs256): "
-            f"{extra_opaque:+.1f} µs against {extra_jwt:+.1f} µs extra per request, "
-            f"**{ratio:.2f}×** (target ≤ 1.2×).", ""]
+    return _against(runs, ("ours_opaque", "opaque"), ("ours", "rs256"),
+                    "Opaque token (introspection cache hit) against the JWT cache hit",
+                    " (rs256)", " (target ≤ 1.2×)")
 
 
 def dpop_line(workloads, runs) -> list[str]:
@@ -111,14 +119,10 @@ def dpop_line(workloads, runs) -> list[str]:
     names = {wl.name: wl for wl in workloads}
     if "dpop" not in names or "es256_2k" not in names:
         return []
-    extra_dpop, extra_jwt = _extra(runs, "ours_dpop", "dpop"), _extra(runs, "ours", "es256_2k")
-    if extra_dpop is None or extra_jwt is None:
-        return ["DPoP (fresh ES256 proof, token cached) against distinct ES256 JWTs: n/a", ""]
-    ratio = extra_dpop / extra_jwt if extra_jwt > 0 else float("nan")
-    return [f"DPoP (a fresh ES256 proof per request from one client, whose key the worker "
-            f"knows after the first, the token cached) against distinct "
-            f"ES256 JWTs (es256_2k): {extra_dpop:+.1f} µs against {extra_jwt:+.1f} µs extra "
-            f"per request, **{ratio:.2f}×**.", ""]
+    return _against(runs, ("ours_dpop", "dpop"), ("ours", "es256_2k"),
+                    "DPoP (a fresh ES256 proof per request from one client, whose key the "
+                    "worker knows after the first, the token cached) against distinct "
+                    "ES256 JWTs", " (es256_2k)", "")
 
 
 # The new-key DPoP workloads, and what each is compared with in the same
