@@ -112,6 +112,8 @@ def write_introspection() -> None:
         '{"active":false,"active":true}',
         '{"token":{"active":true}}',
         '{"active":true,"exp":1e400,"token_type":"refresh_token"}',
+        # Found by fuzzing: a double whose shortest form reads back elsewhere.
+        '{"active":true,"iat":' + "1" * 140 + '6999.9999}',
     ])
 
 

@@ -15,12 +15,13 @@ use crate::claims::{self, Object};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::rc::Rc;
 
 /// What the authorization server said about a token.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Answer {
     /// `"active": true`: the answer object is the token's claim set.
-    Active(Object),
+    Active(Rc<cache::Active>),
     /// `"active": false`: the token is not (or no longer) valid.
     Inactive,
 }
@@ -52,9 +53,10 @@ impl fmt::Display for AnswerError {
 
 /// Reads a `200` answer's body (RFC 7662 §2.2).
 pub fn read_answer(body: &[u8]) -> Result<Answer, AnswerError> {
-    let obj = claims::parse_object(body).ok_or(AnswerError::NotJsonObject)?;
-    match obj.get("active") {
-        Some(Value::Bool(true)) => Ok(Answer::Active(obj)),
+    let text = std::str::from_utf8(body).map_err(|_| AnswerError::NotJsonObject)?;
+    let answer = cache::Active::read(text).ok_or(AnswerError::NotJsonObject)?;
+    match answer.claims.get("active") {
+        Some(Value::Bool(true)) => Ok(Answer::Active(Rc::new(answer))),
         Some(Value::Bool(false)) => Ok(Answer::Inactive),
         Some(_) => Err(AnswerError::ActiveNotBoolean),
         None => Err(AnswerError::ActiveMissing),

@@ -10,13 +10,14 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     match introspection::read_answer(data) {
-        Ok(Answer::Active(claims)) => {
+        Ok(Answer::Active(answer)) => {
+            let claims = &answer.claims;
             // Only a boolean true reads as active.
             assert_eq!(claims.get("active"), Some(&serde_json::Value::Bool(true)));
-            let ttl = introspection::active_ttl_ms(&claims, 1_700_000_000_000, 300_000);
+            let ttl = introspection::active_ttl_ms(claims, 1_700_000_000_000, 300_000);
             assert!(ttl <= 300_000);
-            let _ = introspection::may_be_access_token(&claims);
-            if let Some(r) = Remembered::active(claims, 1_700_000_000_000, 300_000) {
+            let _ = introspection::may_be_access_token(claims);
+            if let Some(r) = Remembered::of_active(answer.clone(), 1_700_000_000_000, 300_000) {
                 assert_eq!(Remembered::from_record(&r.to_record()), Some(r));
             }
         }

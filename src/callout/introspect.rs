@@ -19,12 +19,11 @@ mod ticking;
 use super::{Answer, Call, Host, Level, MAX_BODY};
 use crate::authn::{Introspected, Provider};
 use crate::discovery::Target;
-use crate::introspection::cache::{Active, AnswerCache, Remembered, Verdict};
+use crate::introspection::cache::{AnswerCache, Remembered, Verdict};
 use crate::introspection::settings::{Endpoint, FailureMode, Settings};
 use crate::introspection::{read_answer, Answer as AsAnswer};
 use slot::Record;
 use std::collections::HashMap;
-use std::rc::Rc;
 
 /// Beyond the call's timeout, how long a call (or another worker's lease)
 /// may stay silent before it is taken as lost.
@@ -395,10 +394,9 @@ impl Introspect {
         let uri = self.uri();
         let (ended, why) = match answer {
             Answer::Http { status: 200, body } => match read_answer(&body) {
-                Ok(AsAnswer::Active(claims)) => (
-                    Ended::Verdict(Verdict::Active(Rc::new(Active::new(claims)))),
-                    String::new(),
-                ),
+                Ok(AsAnswer::Active(active)) => {
+                    (Ended::Verdict(Verdict::Active(active)), String::new())
+                }
                 Ok(AsAnswer::Inactive) => (Ended::Verdict(Verdict::Inactive), String::new()),
                 Err(e) => (Ended::Unavailable, e.to_string()),
             },

@@ -31,16 +31,26 @@ pub struct Active {
     pub access_token: bool,
     /// The answer as `forward_payload_header` carries it, made once.
     payload: OnceCell<String>,
+    /// The JSON text the claims were read from. The shared-data record
+    /// carries it rather than the claims written again, so every worker
+    /// reads the same numbers: a decimal too long for a double need not
+    /// read back from the double's shortest form to the same double.
+    text: Box<str>,
 }
 
 impl Active {
-    pub fn new(claims: Object) -> Active {
-        Active {
+    /// Reads an answer object from its JSON text; `None` when it is not
+    /// one JSON object (or repeats a member). Whether it says `active` is
+    /// [`super::read_answer`]'s business.
+    pub fn read(text: &str) -> Option<Active> {
+        let claims = claims::parse_object(text.as_bytes())?;
+        Some(Active {
             registered: registered(&claims),
             access_token: may_be_access_token(&claims),
             claims: Rc::new(claims),
             payload: OnceCell::new(),
-        }
+            text: text.into(),
+        })
     }
 
     /// The answer's JSON (compact, members in name order), base64url
@@ -74,11 +84,6 @@ pub struct Remembered {
 impl Remembered {
     /// An active answer got at `now_ms`; `None` when it may not be reused
     /// at all (its `exp` has passed, or is not a number).
-    pub fn active(claims: Object, now_ms: u64, max_ttl_ms: u64) -> Option<Remembered> {
-        Remembered::of_active(Rc::new(Active::new(claims)), now_ms, max_ttl_ms)
-    }
-
-    /// [`Remembered::active`] of an answer already read.
     pub fn of_active(active: Rc<Active>, now_ms: u64, max_ttl_ms: u64) -> Option<Remembered> {
         let ttl = active_ttl_ms(&active.claims, now_ms, max_ttl_ms);
         if ttl == 0 {
@@ -112,10 +117,7 @@ impl Remembered {
         let head = format!("{} {}", self.fresh_until, self.stale_until);
         match &self.verdict {
             Verdict::Inactive => format!("{head} i").into_bytes(),
-            Verdict::Active(active) => {
-                let json = serde_json::Value::Object(Object::clone(&active.claims)).to_string();
-                format!("{head} a\n{json}").into_bytes()
-            }
+            Verdict::Active(active) => format!("{head} a\n{}", active.text).into_bytes(),
         }
     }
 
@@ -132,10 +134,7 @@ impl Remembered {
         let stale_until = parts.next()?.parse::<u64>().ok()?;
         let verdict = match (parts.next()?, json, parts.next()) {
             ("i", None, None) => Verdict::Inactive,
-            ("a", Some(json), None) => {
-                let claims = claims::parse_object(json.as_bytes())?;
-                Verdict::Active(Rc::new(Active::new(claims)))
-            }
+            ("a", Some(json), None) => Verdict::Active(Rc::new(Active::read(json)?)),
             _ => return None,
         };
         Some(Remembered {

@@ -10,7 +10,8 @@ fn active_true_is_the_claim_set_and_active_false_is_inactive() {
     let body =
         br#"{"active":true,"scope":"read write","client_id":"l238j323ds-23ij4","exp":1419356238}"#;
     match read_answer(body) {
-        Ok(Answer::Active(claims)) => {
+        Ok(Answer::Active(answer)) => {
+            let claims = &answer.claims;
             assert_eq!(claims.get("scope"), Some(&json!("read write")));
             assert_eq!(claims.get("exp"), Some(&json!(1419356238)));
         }

@@ -70,14 +70,14 @@ pub(super) fn read(key: &[u8; 32], value: &[u8]) -> Option<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures;
-    use serde_json::json;
 
     const KEY: [u8; 32] = [7; 32];
 
     #[test]
     fn every_record_reads_back_as_written() {
-        let active = Remembered::active(fixtures::object(json!({"sub": "a"})), 1_000, 5_000);
+        let answer = crate::introspection::cache::Active::read(r#"{"sub": "a"}"#);
+        let active =
+            Remembered::of_active(std::rc::Rc::new(answer.expect("an object")), 1_000, 5_000);
         for record in [
             Record::Asking(42),
             Record::Failed {

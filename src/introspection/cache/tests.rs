@@ -8,31 +8,36 @@ use serde_json::json;
 const NOW: u64 = 1_700_000_000_000; // ms
 const MAX_TTL: u64 = 300_000;
 
-fn active(exp: Option<u64>) -> Object {
+fn read(text: &str) -> Rc<Active> {
+    Rc::new(Active::read(text).expect("a JSON object"))
+}
+
+fn active(exp: Option<u64>) -> Rc<Active> {
     let mut o = obj(json!({"active": true, "scope": "orders:read", "sub": "alice"}));
     if let Some(e) = exp {
         o.insert("exp".into(), json!(e));
     }
-    o
+    read(&serde_json::Value::Object(o).to_string())
 }
 
 #[test]
 fn an_active_answer_is_fresh_until_exp_or_max_ttl_and_stale_until_exp() {
-    let soon = Remembered::active(active(Some(NOW / 1000 + 60)), NOW, MAX_TTL).expect("cached");
+    let soon = Remembered::of_active(active(Some(NOW / 1000 + 60)), NOW, MAX_TTL).expect("cached");
     assert_eq!(
         (soon.fresh_until, soon.stale_until),
         (NOW + 60_000, NOW + 60_000)
     );
-    let late = Remembered::active(active(Some(NOW / 1000 + 3600)), NOW, MAX_TTL).expect("cached");
+    let late =
+        Remembered::of_active(active(Some(NOW / 1000 + 3600)), NOW, MAX_TTL).expect("cached");
     assert_eq!(late.fresh_until, NOW + MAX_TTL);
     assert_eq!(late.stale_until, NOW + 3_600_000, "stale, never past exp");
-    let no_exp = Remembered::active(active(None), NOW, MAX_TTL).expect("cached");
+    let no_exp = Remembered::of_active(active(None), NOW, MAX_TTL).expect("cached");
     assert_eq!(
         (no_exp.fresh_until, no_exp.stale_until),
         (NOW + MAX_TTL, NOW + MAX_TTL)
     );
     assert_eq!(
-        Remembered::active(active(Some(NOW / 1000)), NOW, MAX_TTL),
+        Remembered::of_active(active(Some(NOW / 1000)), NOW, MAX_TTL),
         None
     );
 }
@@ -51,7 +56,7 @@ fn an_inactive_answer_lives_negative_ttl_and_is_never_stale() {
 fn fresh_then_stale_then_gone() {
     let key = cache_key("p", "t");
     let mut cache = AnswerCache::new(10);
-    let r = Remembered::active(active(Some(NOW / 1000 + 3600)), NOW, MAX_TTL).expect("cached");
+    let r = Remembered::of_active(active(Some(NOW / 1000 + 3600)), NOW, MAX_TTL).expect("cached");
     cache.insert(key, r);
     assert!(cache.fresh(&key, NOW + MAX_TTL - 1).is_some());
     assert!(cache.fresh(&key, NOW + MAX_TTL).is_none());
@@ -62,7 +67,7 @@ fn fresh_then_stale_then_gone() {
 
 #[test]
 fn records_round_trip_and_anything_malformed_is_refused() {
-    let a = Remembered::active(active(Some(NOW / 1000 + 3600)), NOW, MAX_TTL).expect("cached");
+    let a = Remembered::of_active(active(Some(NOW / 1000 + 3600)), NOW, MAX_TTL).expect("cached");
     assert_eq!(Remembered::from_record(&a.to_record()), Some(a.clone()));
     let i = Remembered::inactive(NOW, 10_000);
     assert_eq!(
@@ -93,6 +98,19 @@ fn records_round_trip_and_anything_malformed_is_refused() {
 }
 
 #[test]
+fn a_record_carries_the_answers_own_text_so_every_worker_reads_the_same_numbers() {
+    // Found by the fuzzer: 148 digits parse (without correct rounding) to
+    // a double whose shortest form reads back one step away. Written again
+    // from the claims, another worker would see a different `iat`.
+    let iat = format!("{}6999.9999", "1".repeat(140));
+    let text = format!("{{\"active\":true,\"iat\":{iat}}}");
+    let r = Remembered::of_active(read(&text), NOW, MAX_TTL).expect("cached");
+    let record = r.to_record();
+    assert!(record.ends_with(text.as_bytes()), "the answer as it came");
+    assert_eq!(Remembered::from_record(&record), Some(r));
+}
+
+#[test]
 fn the_cache_is_bounded_and_zero_turns_it_off() {
     let mut cache = AnswerCache::new(3);
     for i in 0..3 {
@@ -113,7 +131,7 @@ fn the_cache_is_bounded_and_zero_turns_it_off() {
 
 #[test]
 fn an_active_answers_payload_is_its_json_in_base64url_made_once() {
-    let a = Active::new(obj(json!({"sub": "a/b?", "active": true, "n": 1})));
+    let a = read(r#"{"sub": "a/b?", "active": true, "n": 1}"#);
     let payload = a.payload();
     assert!(!payload.contains(['=', '+', '/']), "{payload}");
     let json = crate::b64::decode_url(payload.as_bytes()).expect("base64url");
