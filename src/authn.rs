@@ -6,11 +6,13 @@
 //! the lifetime.
 
 pub mod dpop;
+mod found;
 pub mod hardening;
 mod opaque;
 mod provider;
 mod runtime;
 
+pub use found::{Failed, Found, Verified};
 pub use provider::{Audiences, ClaimToHeader, Keys, MaxLifetime, Provider, Providers};
 pub use runtime::{Availability, Callout, Clock, Introspected, LocalKeysOnly, Runtime, Stop};
 
@@ -23,17 +25,9 @@ use crate::jwks::Jwks;
 use crate::jws::{self, KeyOutcome};
 use crate::jwt::{self, Jwt};
 use crate::request::Headers;
+use crate::trace::{Check, Event};
+use found::Seen;
 use std::rc::Rc;
-
-/// A token that verified: its provider (index into [`Providers`]) and
-/// its claims, kept for the rule's `authorize` conditions.
-#[derive(Debug)]
-pub struct Verified {
-    pub provider: usize,
-    pub claims: Rc<claims::Object>,
-    /// Its DPoP proof, to record once the request is decided.
-    pub proof: Option<dpop::Pending>,
-}
 
 /// Which provider checks the tokens.
 #[derive(Clone, Copy, Debug)]
@@ -72,14 +66,21 @@ fn verify_one<'c>(
     token: &Token,
     clock: &dyn Clock,
     keys: &dyn Runtime,
+    seen: &mut Seen,
 ) -> Result<(&'c Provider, Rc<Jwt>), Stop> {
     let (jwt, signed, hit) = match keys.cached(&token.value) {
-        Some(hit) => (hit.jwt.clone(), None, Some(hit)),
+        Some(hit) => {
+            keys.observe(&Event::Cached(&hit.jwt));
+            (hit.jwt.clone(), None, Some(hit))
+        }
         None => {
             let (jwt, signed) = jwt::parse(&token.value)?;
-            (Rc::new(jwt), Some(signed), None)
+            let jwt = Rc::new(jwt);
+            keys.observe(&Event::Decoded(&jwt));
+            (jwt, Some(signed), None)
         }
     };
+    seen.jwt = Some(jwt.clone());
     if !extractor.issuer_allowed(token, &jwt.iss) {
         return Err(Status::JwtUnknownIssuer.into());
     }
@@ -95,6 +96,9 @@ fn verify_one<'c>(
             None,
         ),
     };
+    seen.provider = Some(provider.index);
+    keys.observe(&Event::Provider(provider.index));
+    keys.observe(&Event::Passed(Check::Issuer));
     // An introspection provider without keys cannot verify a JWT it does
     // not send to the endpoint (`jwt_tokens: verify_locally`): nothing
     // about an unverifiable token is worth reporting.
@@ -102,26 +106,33 @@ fn verify_one<'c>(
         return Err(Status::JwtVerificationFail.into());
     }
     hardening::check_header(&provider.hardening, &jwt)?;
+    keys.observe(&Event::Passed(Check::Header));
     let now_ms = clock.now_ms().ok_or(Stop::NoClock)?;
     let now = now_ms / 1000;
     jwt.check_time(now, provider.clock_skew)?;
+    let skew = provider.clock_skew;
+    keys.observe(&Event::Passed(Check::Time { now, skew }));
     if !audiences
         .unwrap_or(&provider.audiences)
         .allows(&jwt.audiences)
     {
         return Err(Status::JwtAudienceNotAllowed.into());
     }
-    if provider
-        .subjects
-        .as_ref()
-        .is_some_and(|m| !m.matches(&jwt.sub))
-    {
-        return Err(Status::JwtVerificationFail.into());
+    keys.observe(&Event::Passed(Check::Audience));
+    if let Some(subjects) = &provider.subjects {
+        if !subjects.matches(&jwt.sub) {
+            return Err(Status::JwtSubjectNotAllowed.into());
+        }
+        keys.observe(&Event::Passed(Check::Subject));
     }
     if !lifetime_ok(provider.max_lifetime, jwt.exp, now) {
-        return Err(Status::JwtVerificationFail.into());
+        return Err(Status::JwtLifetimeTooLong.into());
+    }
+    if provider.max_lifetime.is_some() {
+        keys.observe(&Event::Passed(Check::Lifetime));
     }
     hardening::check_claims(&provider.hardening, &jwt.payload, now, provider.clock_skew)?;
+    keys.observe(&Event::Passed(Check::Claims));
     let remote;
     let (jwks, generation): (&Jwks, u64) = match &provider.keys {
         Keys::Local(jwks) => (jwks, 0),
@@ -138,11 +149,15 @@ fn verify_one<'c>(
     if jwks.is_empty() {
         return Err(Status::JwksNoValidKeys.into());
     }
+    let remote = matches!(provider.keys, Keys::Remote { .. });
+    let count = jwks.len();
+    keys.observe(&Event::Passed(Check::Keys { count, remote }));
     // Every check above ran; only the signature verdict may be reused.
     if hit
         .as_ref()
         .is_some_and(|h| h.verified_by(provider.index, generation))
     {
+        keys.observe(&Event::Passed(Check::SignatureCached));
         return Ok((provider, jwt));
     }
     let signed = match signed {
@@ -157,6 +172,7 @@ fn verify_one<'c>(
         &signed.signature,
     ) {
         KeyOutcome::Verified => {
+            keys.observe(&Event::Passed(Check::Signature));
             keys.remember(
                 &token.value,
                 cache::Hit {
@@ -216,6 +232,7 @@ fn check_one<'c>(
     token: &Token,
     clock: &dyn Clock,
     keys: &dyn Runtime,
+    seen: &mut Seen,
 ) -> Result<(&'c Provider, Good), Stop> {
     if let Mode::Provider {
         provider,
@@ -223,11 +240,13 @@ fn check_one<'c>(
     } = mode
     {
         if let Some(settings) = opaque::introspects(provider, token) {
+            seen.provider = Some(provider.index);
+            keys.observe(&Event::Provider(provider.index));
             let active = opaque::verify(provider, settings, audiences, token, clock, keys)?;
             return Ok((provider, Good::Introspected(active)));
         }
     }
-    let (provider, jwt) = verify_one(providers, extractor, mode, token, clock, keys)?;
+    let (provider, jwt) = verify_one(providers, extractor, mode, token, clock, keys, seen)?;
     Ok((provider, Good::Jwt(jwt)))
 }
 
@@ -256,7 +275,9 @@ fn check_dpop(
         claims: good.claims(),
         introspected: matches!(good, Good::Introspected(_)),
     };
-    dpop::check(settings, &verified, headers, clock, keys)
+    let proof = dpop::check(settings, &verified, headers, clock, keys)?;
+    keys.observe(&Event::Passed(Check::Dpop));
+    Ok(proof)
 }
 
 /// What a verified token changes in the request.
@@ -294,8 +315,9 @@ fn apply_good(
 /// One requirement leaf: strips the headers its providers set, then
 /// authenticates every token `extractor` finds. Without `allow_*`, every
 /// token must verify (a good token must not carry a bad one through).
-/// Verified tokens are appended to `verified`, and taken back out if the
-/// leaf fails, so authorization only sees tokens of passing leaves.
+/// Verified tokens are appended to `found`, and taken back out if the
+/// leaf fails, so authorization only sees tokens of passing leaves; every
+/// failure stays on record there.
 pub fn authenticate(
     providers: &Providers,
     extractor: &Extractor,
@@ -303,16 +325,22 @@ pub fn authenticate(
     headers: &mut Headers,
     clock: &dyn Clock,
     keys: &dyn Runtime,
-    verified: &mut Vec<Verified>,
+    found: &mut Found,
 ) -> Result<(), Stop> {
-    let (allow_failed, allow_missing) = match mode {
-        Mode::Provider { .. } => (false, false),
-        Mode::ByIssuer { allow_failed } => (allow_failed, true),
+    let (allow_failed, allow_missing, named) = match mode {
+        Mode::Provider { provider, .. } => (false, false, Some(provider.index)),
+        Mode::ByIssuer { allow_failed } => (allow_failed, true, None),
     };
     extractor.sanitize(headers);
-    let mark = verified.len();
+    let mark = found.verified.len();
     let mut tokens = extractor.extract(headers);
     let mut status = if tokens.is_empty() {
+        keys.observe(&Event::NoToken);
+        found.failed.push(Failed {
+            status: Status::JwtMissed,
+            provider: named,
+            jwt: None,
+        });
         Err(Status::JwtMissed)
     } else {
         Ok(())
@@ -323,30 +351,57 @@ pub fn authenticate(
     if tokens.len() > 1 && tokens.iter().any(|t| t.source == Source::Dpop) {
         tokens.clear();
         status = Err(Status::DpopSchemesMixed);
+        found.failed.push(Failed {
+            status: Status::DpopSchemesMixed,
+            provider: named,
+            jwt: None,
+        });
     }
     // Envoy verifies from the last token found to the first.
     while let Some(token) = tokens.pop() {
-        let checked = check_one(providers, extractor, mode, &token, clock, keys).and_then(
-            |(provider, good)| {
+        keys.observe(&Event::Token(&token));
+        let mut seen = Seen::default();
+        let checked = check_one(providers, extractor, mode, &token, clock, keys, &mut seen)
+            .and_then(|(provider, good)| {
                 let proof = check_dpop(provider, &token, &good, headers, clock, keys)?;
                 Ok((provider, good, proof))
-            },
-        );
+            });
         status = match checked {
             Ok((provider, good, proof)) => {
+                keys.observe(&Event::Checked {
+                    provider: Some(provider.index),
+                    result: Ok(()),
+                });
                 apply_good(provider, extractor, &token, &good, headers);
-                verified.push(Verified {
+                found.verified.push(Verified {
                     provider: provider.index,
                     claims: good.claims().clone(),
                     proof,
+                    jwt: match &good {
+                        Good::Jwt(jwt) => Some(jwt.clone()),
+                        Good::Introspected(_) => None,
+                    },
                 });
                 Ok(())
             }
-            Err(Stop::Fail(status)) => Err(status),
+            Err(Stop::Fail(status)) => {
+                let provider = seen.provider;
+                keys.observe(&Event::Checked {
+                    provider,
+                    result: Err(status),
+                });
+                let jwt = seen.jwt;
+                found.failed.push(Failed {
+                    status,
+                    provider,
+                    jwt,
+                });
+                Err(status)
+            }
             // Waiting (or no clock) beats every allowance: decide once the
             // callout ends (or refuse).
             Err(stop) => {
-                verified.truncate(mark);
+                found.verified.truncate(mark);
                 return Err(stop);
             }
         };
@@ -360,7 +415,7 @@ pub fn authenticate(
         other => other,
     };
     if result.is_err() {
-        verified.truncate(mark);
+        found.verified.truncate(mark);
     }
     result.map_err(Stop::Fail)
 }

@@ -58,8 +58,15 @@ pub enum Status {
     JwtUnknownIssuer,
     /// None of the token's audiences is allowed (the only 403).
     JwtAudienceNotAllowed,
-    /// Signature, subject, lifetime or expiration requirement failed.
+    /// The signature did not verify (or no key can verify this token).
     JwtVerificationFail,
+    /// `sub` is not one the provider's `subjects` allows. Envoy reports
+    /// it as a failed verification, and so does the reply.
+    JwtSubjectNotAllowed,
+    /// `exp` is further away than the provider's `max_lifetime` (or
+    /// absent where one is set). Envoy reports it as a failed verification,
+    /// and so does the reply.
+    JwtLifetimeTooLong,
     /// An Ed25519 key met a signature that is not 64 bytes.
     JwtEd25519SignatureWrongLength,
     /// No key in the JWKS has the token's kid and alg.
@@ -146,7 +153,7 @@ pub enum Status {
 
 impl Status {
     /// Every status, in declaration order.
-    pub const ALL: [Status; 60] = [
+    pub const ALL: [Status; 62] = [
         Status::JwtMissed,
         Status::JwtNotYetValid,
         Status::JwtExpired,
@@ -172,6 +179,8 @@ impl Status {
         Status::JwtUnknownIssuer,
         Status::JwtAudienceNotAllowed,
         Status::JwtVerificationFail,
+        Status::JwtSubjectNotAllowed,
+        Status::JwtLifetimeTooLong,
         Status::JwtEd25519SignatureWrongLength,
         Status::JwksKidAlgMismatch,
         Status::JwksNoValidKeys,
@@ -246,7 +255,9 @@ impl Status {
             Status::JwtSignatureBadBase64 => "Jwt signature is an invalid Base64url encoded",
             Status::JwtUnknownIssuer => "Jwt issuer is not configured",
             Status::JwtAudienceNotAllowed => "Audiences in Jwt are not allowed",
-            Status::JwtVerificationFail => "Jwt verification fails",
+            Status::JwtVerificationFail
+            | Status::JwtSubjectNotAllowed
+            | Status::JwtLifetimeTooLong => "Jwt verification fails",
             Status::JwtEd25519SignatureWrongLength => "Jwt ED25519 signature is wrong length",
             Status::JwksKidAlgMismatch => "Jwks doesn't have key to match kid or alg from Jwt",
             Status::JwksNoValidKeys => "Jwks doesn't have any valid public key",

@@ -31,9 +31,11 @@ pub mod jws;
 pub mod jwt;
 pub mod keystore;
 pub mod matcher;
+pub mod outcome;
 pub mod request;
 pub mod response;
 pub mod rules;
+pub mod trace;
 
 #[cfg(target_arch = "wasm32")]
 mod filter;

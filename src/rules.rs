@@ -4,13 +4,15 @@
 //! stops at the first failure, `requires_any` at the first success), then
 //! its `authorize` conditions.
 
-use crate::authn::{self, Audiences, Callout, Clock, Mode, Providers, Runtime, Stop, Verified};
+use crate::authn::{self, Audiences, Callout, Clock, Found, Mode, Providers, Runtime, Stop};
 use crate::authz::{Authorize, Failure, Refusal};
 use crate::dpop::settings::Offer;
 use crate::error::{Fault, Status};
 use crate::extract::Extractor;
 use crate::matcher::RouteMatcher;
+use crate::outcome::Reason;
 use crate::request::Headers;
+use crate::trace::{Decided, Event};
 
 /// One entry of `rules`: the first whose `match` matches decides.
 #[derive(Debug)]
@@ -88,22 +90,35 @@ fn any_error(statuses: &[Status]) -> Status {
 }
 
 /// One evaluation's inputs and what it gathers on the way: the tokens that
-/// verified (for `authorize`) and the callouts some branch waits for.
+/// verified (for `authorize`) and failed (whom a denial is about), and the
+/// callouts some branch waits for.
 struct Run<'a> {
     providers: &'a Providers,
     clock: &'a dyn Clock,
     keys: &'a dyn Runtime,
-    verified: Vec<Verified>,
+    found: Found,
     /// Callouts waited for by `requires_any` branches that did not decide.
     waits: Vec<Callout>,
 }
 
 impl Verifier {
     /// Evaluates this node against the request, changing its headers as
-    /// verified tokens require. Tokens that verified are added to
-    /// `run.verified` (only by leaves that passed, so a failed branch
+    /// verified tokens require, and reports it. Tokens that verified are
+    /// added to `run.found` (only by leaves that passed, so a failed branch
     /// contributes nothing).
     fn verify(&self, run: &mut Run<'_>, headers: &mut Headers) -> Result<(), Stop> {
+        run.keys.observe(&Event::Enter(self));
+        let result = self.verify_node(run, headers);
+        let reported = match result {
+            Ok(()) => Some(Ok(())),
+            Err(Stop::Fail(status)) => Some(Err(status)),
+            Err(Stop::Wait(_) | Stop::NoClock) => None,
+        };
+        run.keys.observe(&Event::Leave(self, reported));
+        result
+    }
+
+    fn verify_node(&self, run: &mut Run<'_>, headers: &mut Headers) -> Result<(), Stop> {
         let (providers, clock, keys) = (run.providers, run.clock, run.keys);
         match self {
             Verifier::AllowAll => Ok(()),
@@ -119,14 +134,14 @@ impl Verifier {
                     provider,
                     audiences: audiences.as_ref(),
                 };
-                let verified = &mut run.verified;
-                authn::authenticate(providers, extractor, mode, headers, clock, keys, verified)
+                let found = &mut run.found;
+                authn::authenticate(providers, extractor, mode, headers, clock, keys, found)
             }
             Verifier::AllowMissing { extractor } | Verifier::AllowFailed { extractor } => {
                 let allow_failed = matches!(self, Verifier::AllowFailed { .. });
                 let mode = Mode::ByIssuer { allow_failed };
-                let verified = &mut run.verified;
-                authn::authenticate(providers, extractor, mode, headers, clock, keys, verified)
+                let found = &mut run.found;
+                authn::authenticate(providers, extractor, mode, headers, clock, keys, found)
             }
             Verifier::All(children) => {
                 for c in children {
@@ -248,7 +263,9 @@ pub enum Denial<'p> {
 }
 
 /// The filter's decision for a request: the first rule whose match fits
-/// decides; no matching rule means nothing is required.
+/// decides; no matching rule means nothing is required. Every step, and
+/// the decision unless the request waits, is reported to `keys`
+/// ([`Runtime::observe`]).
 pub fn evaluate<'p>(
     policy: &'p Policy,
     headers: &mut Headers,
@@ -259,18 +276,78 @@ pub fn evaluate<'p>(
         headers.remove(h);
     }
     if policy.bypass_cors_preflight && is_cors_preflight(headers) {
+        keys.observe(&Event::CorsPreflight);
+        report(keys, None, &Decision::Allow, &Found::default());
         return Decision::Allow;
     }
-    let Some(rule) = policy.rules.iter().find(|r| r.matcher.matches(headers)) else {
+    let Some(index) = policy.rules.iter().position(|r| r.matcher.matches(headers)) else {
+        keys.observe(&Event::Rule(None));
+        report(keys, None, &Decision::Allow, &Found::default());
+        return Decision::Allow;
+    };
+    keys.observe(&Event::Rule(Some(index)));
+    let Some(rule) = policy.rules.get(index) else {
         return Decision::Allow;
     };
     let mut run = Run {
         providers: &policy.providers,
         clock: &clock,
         keys,
-        verified: Vec::new(),
+        found: Found::default(),
         waits: Vec::new(),
     };
+    let decision = decide(rule, &mut run, headers, &clock, keys);
+    report(keys, Some(index), &decision, &run.found);
+    decision
+}
+
+/// Reports a decided request ([`Event::Decided`]): whom it is about.
+fn report(keys: &dyn Runtime, rule: Option<usize>, decision: &Decision<'_>, found: &Found) {
+    let denied = match decision {
+        Decision::Allow => None,
+        Decision::Deny(denial) => Some(denial),
+        Decision::Wait(_) => return,
+    };
+    let verified = &found.verified[..];
+    let (provider, kid) = match denied {
+        None => (None, None),
+        Some(Denial::Authn(status) | Denial::Dpop { status, .. }) => match found.blame(*status) {
+            Some(f) => (f.provider, f.jwt.as_ref().and_then(|j| j.kid.as_deref())),
+            // Decided after authentication (a replayed proof): about the
+            // tokens that carried the proofs.
+            None => verified
+                .iter()
+                .find(|v| v.proof.is_some())
+                .map_or((None, None), |v| (Some(v.provider), kid(v))),
+        },
+        Some(Denial::Authz(..) | Denial::Rbac) => {
+            let v = verified.iter().min_by_key(|v| v.provider);
+            v.map_or((None, None), |v| (Some(v.provider), kid(v)))
+        }
+        Some(Denial::Fault(_)) => (None, None),
+    };
+    let decided = Decided {
+        rule,
+        denied: denied.map(Reason::of_denial),
+        provider,
+        kid,
+        verified,
+    };
+    keys.observe(&Event::Decided(&decided));
+}
+
+fn kid(v: &authn::Verified) -> Option<&str> {
+    v.jwt.as_ref().and_then(|j| j.kid.as_deref())
+}
+
+/// [`evaluate`] once the rule is known.
+fn decide<'p>(
+    rule: &'p Rule,
+    run: &mut Run<'_>,
+    headers: &mut Headers,
+    clock: &dyn Clock,
+    keys: &dyn Runtime,
+) -> Decision<'p> {
     let used_dpop = rule.offer.is_some() && crate::extract::sends_dpop(headers);
     let authn = |status: Status| match &rule.offer {
         None => Denial::Authn(status),
@@ -286,14 +363,14 @@ pub fn evaluate<'p>(
             },
         },
     };
-    match rule.verifier.verify(&mut run, headers) {
+    match rule.verifier.verify(run, headers) {
         Ok(()) => {}
         Err(Stop::Fail(status)) => return Decision::Deny(authn(status)),
         Err(Stop::Wait(callout)) => {
             // A handful at most: kept in order, each once (no sort, whose
             // code for a 40-byte item costs the module some 24 KiB).
             let mut waits: Vec<Callout> = Vec::with_capacity(run.waits.len().saturating_add(1));
-            for c in run.waits.into_iter().chain(std::iter::once(callout)) {
+            for c in run.waits.drain(..).chain(std::iter::once(callout)) {
                 if !waits.contains(&c) {
                     waits.push(c);
                 }
@@ -306,6 +383,7 @@ pub fn evaluate<'p>(
     // proof is only checked after the clock was read; a request without
     // one reads no clock here.)
     let mut proofs = run
+        .found
         .verified
         .iter()
         .filter_map(|v| v.proof.as_ref())
@@ -319,7 +397,7 @@ pub fn evaluate<'p>(
         }
     }
     if let Some(a) = &rule.authorize {
-        if let Err(r) = a.check(&run.verified, headers) {
+        if let Err(r) = a.check(&run.found.verified, headers) {
             return Decision::Deny(match r {
                 // Authorization needs a token: without one it is a missing token.
                 Refusal::NoToken => authn(Status::JwtMissed),

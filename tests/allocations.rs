@@ -72,6 +72,7 @@ fn verified(claims: Value) -> [Verified; 1] {
         provider: 0,
         claims: Rc::new(claims),
         proof: None,
+        jwt: None,
     }]
 }
 

@@ -11,6 +11,7 @@ use crate::extract::Token;
 use crate::introspection::cache::Active;
 use crate::introspection::settings::{JwtTokens, Settings};
 use crate::jwt;
+use crate::trace::{Check, Event};
 use std::rc::Rc;
 
 /// Whether `token` goes to `provider`'s introspection endpoint.
@@ -42,6 +43,7 @@ pub(super) fn verify(
         }
         Introspected::Unavailable => return Err(Status::IntrospectionUnavailable.into()),
     };
+    runtime.observe(&Event::Passed(Check::Introspected));
     if !active.access_token {
         return Err(Status::TokenNotAccessToken.into());
     }
@@ -64,10 +66,10 @@ pub(super) fn verify(
         .as_ref()
         .is_some_and(|m| !m.matches(&r.sub))
     {
-        return Err(Status::JwtVerificationFail.into());
+        return Err(Status::JwtSubjectNotAllowed.into());
     }
     if !lifetime_ok(provider.max_lifetime, r.exp, now) {
-        return Err(Status::JwtVerificationFail.into());
+        return Err(Status::JwtLifetimeTooLong.into());
     }
     hardening::check_claims(
         &provider.hardening,

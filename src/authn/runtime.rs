@@ -8,6 +8,7 @@ use crate::dpop::keys::ProofKey;
 use crate::error::Status;
 use crate::introspection::cache::Active;
 use crate::jwks::Jwks;
+use crate::trace::Event;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -107,6 +108,9 @@ pub trait Runtime {
     }
     /// Remembers the key of a proof that verified.
     fn remember_proof_key(&self, _header: &str, _key: Rc<ProofKey>) {}
+    /// Hears each step of the evaluation ([`crate::trace`]): metrics and
+    /// the decision log in the module, every step in `jwt-guard explain`.
+    fn observe(&self, _event: &Event<'_>) {}
 }
 
 /// The request's time. Read through this so the glue asks the host only for

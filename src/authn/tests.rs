@@ -46,7 +46,7 @@ fn run(
             audiences: None,
         },
     };
-    let mut verified = Vec::new();
+    let mut found = Found::default();
     let r = authenticate(
         &c.providers,
         &extractor,
@@ -54,9 +54,9 @@ fn run(
         headers,
         clock,
         &LocalKeysOnly,
-        &mut verified,
+        &mut found,
     );
-    (r, verified)
+    (r, found.verified)
 }
 
 /// `Authorization: Bearer <token>` on `/`.

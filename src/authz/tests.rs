@@ -181,16 +181,19 @@ fn every_verified_token_of_the_provider_must_satisfy() {
         provider: 0,
         claims: std::rc::Rc::new(claims(json!({"ok": true}))),
         proof: None,
+        jwt: None,
     };
     let bad = Verified {
         provider: 0,
         claims: std::rc::Rc::new(claims(json!({"ok": false}))),
         proof: None,
+        jwt: None,
     };
     let other = Verified {
         provider: 1,
         claims: std::rc::Rc::new(claims(json!({"ok": true}))),
         proof: None,
+        jwt: None,
     };
     assert!(a.check(std::slice::from_ref(&good), &no_request()).is_ok());
     assert!(matches!(

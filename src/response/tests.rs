@@ -10,7 +10,7 @@ pub(super) const REALM: &str = "http://api.example.com/a?b=c";
 
 /// `(status, body, error attribute)` of each authentication failure, as
 /// Envoy's jwt_authn answers (our hardening statuses in its style).
-const AUTHN: [(Status, u32, &str, Option<&str>); 38] = [
+const AUTHN: [(Status, u32, &str, Option<&str>); 40] = [
     (Status::JwtMissed, 401, "Jwt is missing", None),
     (
         Status::JwtNotYetValid,
@@ -152,6 +152,18 @@ const AUTHN: [(Status, u32, &str, Option<&str>); 38] = [
     ),
     (
         Status::JwtVerificationFail,
+        401,
+        "Jwt verification fails",
+        Some("invalid_token"),
+    ),
+    (
+        Status::JwtSubjectNotAllowed,
+        401,
+        "Jwt verification fails",
+        Some("invalid_token"),
+    ),
+    (
+        Status::JwtLifetimeTooLong,
         401,
         "Jwt verification fails",
         Some("invalid_token"),

@@ -11,6 +11,7 @@ fn principal_matches_iss_slash_sub_in_istios_wildcard_forms() {
             provider: 0,
             claims: std::rc::Rc::new(claims(json!({"iss": iss, "sub": sub}))),
             proof: None,
+            jwt: None,
         }]
     };
     assert!(a.check(&token("A", "alice"), &no_request()).is_ok());
@@ -30,6 +31,7 @@ fn principal_matches_iss_slash_sub_in_istios_wildcard_forms() {
         provider: 0,
         claims: std::rc::Rc::new(claims(json!({"iss": "A"}))),
         proof: None,
+        jwt: None,
     }];
     assert!(a.check(&no_sub, &no_request()).is_err());
     let e = compile(json!({"principal": []})).unwrap_err();
