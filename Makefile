@@ -79,13 +79,25 @@ clean:
 # Throughput/CPU/latency/RSS of jwt-guard vs native jwt_authn (benches/README.md).
 # Needs wrk (installed from Debian if missing) and the do-nothing wasm filter
 # (benches/noop, its own workspace; built into target/noop, git-ignored).
+# BASELINE=<git rev> also builds the module at that revision (in a temporary
+# worktree, into target/baseline) and runs it beside this one, same run.
+BASELINE ?=
+BASELINE_WASM := $(abspath .cache/bench/baseline.wasm)
 .PHONY: bench
 bench: build venv
 	@command -v wrk >/dev/null || { s=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$s apt-get update -qq && $$s apt-get install -y -qq wrk; }
 	cargo build --release --target wasm32-wasip1 \
 		--manifest-path benches/noop/Cargo.toml --target-dir target/noop
-	$(PY) benches/bench.py
+	@if [ -n "$(BASELINE)" ]; then \
+		src=$$(mktemp -d) && git worktree add -q --detach $$src/src $(BASELINE) && \
+		cargo build -q --release --target wasm32-wasip1 \
+			--manifest-path $$src/src/Cargo.toml --target-dir target/baseline && \
+		mkdir -p $(dir $(BASELINE_WASM)) && \
+		wasm-opt $(WASM_OPT_FLAGS) target/baseline/wasm32-wasip1/release/jwt_guard.wasm \
+			-o $(BASELINE_WASM); rc=$$?; \
+		git worktree remove --force $$src/src; rm -rf $$src; exit $$rc; fi
+	$(if $(BASELINE),BENCH_BASELINE_WASM=$(BASELINE_WASM)) $(PY) benches/bench.py
 
 # Coverage-guided fuzzing (fuzz/README.md): every target for FUZZ_SECONDS
 # (default 300) from the checked-in seeds plus a working corpus under .cache.

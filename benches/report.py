@@ -82,7 +82,8 @@ def workload_table(wl: Workload, runs) -> list[str]:
     nones = [r for r in runs if r.listener == "none" and r.workload == wl.name]
     lines += ["", "No-filter runs in order (drift), req/s (other load): "
               + ", ".join(f"{_k(r.rps)} ({r.other:.2f})" for r in nones), ""]
-    for ref, label in (("native", "native"), ("native_cache", "native+cache")):
+    for ref, label in (("native", "native"), ("native_cache", "native+cache"),
+                       ("ours_base", "baseline build")):
         if ref in wl.listeners:
             lines.append(f"- ours ÷ {label}: req per CPU-s "
                          f"**{_ratio(runs, wl.name, wl.ours, ref, 'per_cpu')}**, "
@@ -171,6 +172,22 @@ def dpop_new_key_lines(workloads, runs) -> list[str]:
             *lines, ""]
 
 
+def baseline_lines(workloads, runs) -> list[str]:
+    """This build against the baseline build, per JWT workload, same run."""
+    rows = [wl for wl in workloads if "ours_base" in wl.listeners]
+    if not rows:
+        return []
+    lines = ["This build against the baseline build (BENCH_BASELINE_WASM), same Envoy, "
+             "same run:", "",
+             "| workload | this ÷ baseline (req/CPU-s) | this extra µs/req "
+             "| baseline extra µs/req |", "|---|---:|---:|---:|"]
+    for wl in rows:
+        lines.append(f"| {wl.name} | {_ratio(runs, wl.name, 'ours', 'ours_base', 'per_cpu')} "
+                     f"| {_extra_us(runs, 'ours', wl.name)} "
+                     f"| {_extra_us(runs, 'ours_base', wl.name)} |")
+    return lines + [""]
+
+
 def summary_table(workloads, runs) -> list[str]:
     lines = ["| workload | ours ÷ native (req/CPU-s) | ours ÷ native (req/s) "
              "| ours ÷ native+cache (req/CPU-s) | ours ÷ native+cache (req/s) "
@@ -214,6 +231,7 @@ def render(when: str, workloads, runs, rss: dict[str, int], sizes: dict[str, int
         "used on the two CPUs by anything but Envoy and wrk (high: a disturbed run).",
         "",
         "## Summary", "", *summary_table(workloads, runs), "",
+        *baseline_lines(workloads, runs),
         *opaque_line(workloads, runs),
         *dpop_line(workloads, runs),
         *dpop_new_key_lines(workloads, runs),

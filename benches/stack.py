@@ -33,6 +33,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa  # noqa: 
 from jwt import algorithms as jalg  # noqa: E402
 
 BENCH_DIR = REPO / ".cache" / "bench"
+# Another build of jwt-guard (`make bench BASELINE=<git rev>` builds one):
+# run beside ours on the JWT workloads, in the same Envoy and the same run,
+# so a change's cost is measured against the code before it, not against a
+# run on another day.
+BASELINE_WASM = Path(os.environ["BENCH_BASELINE_WASM"]) if os.environ.get(
+    "BENCH_BASELINE_WASM") else None
 NOOP_WASM = REPO / "target" / "noop" / "wasm32-wasip1" / "release" / "bench_noop.wasm"
 ENVOY_CPU = 0   # Envoy (all its threads) runs here ...
 WRK_CPU = 1     # ... and wrk here, so neither steals the other's core.
@@ -75,13 +81,15 @@ LISTENERS = [
     Listener("native", "native jwt_authn", True),
     Listener("native_cache", "native + jwt_cache", True),
     Listener("ours", "jwt-guard wasm", True),
+    *([Listener("ours_base", "jwt-guard wasm, baseline build", True)] if BASELINE_WASM else []),
     Listener("ours_opaque", "jwt-guard wasm, introspection", True),
     Listener("ours_dpop", "jwt-guard wasm, DPoP required", True),
 ]
 BY_NAME = {ls.name: ls for ls in LISTENERS}
 # The listeners every JWT workload runs on; the opaque one runs on those
 # that can take it (native jwt_authn cannot introspect).
-JWT_LISTENERS = ("none", "noop", "native", "native_cache", "ours")
+JWT_LISTENERS = ("none", "noop", "native", "native_cache", "ours",
+                 *(("ours_base",) if BASELINE_WASM else ()))
 OPAQUE_LISTENERS = ("none", "noop", "ours_opaque")
 DPOP_LISTENERS = ("none", "noop", "ours_dpop")  # native jwt_authn has no DPoP
 
@@ -151,7 +159,16 @@ def _with_jwt_cache(cfg: dict) -> dict:
     return {**cfg, "providers": providers}
 
 
+def _baseline_filter(cfg: dict) -> dict:
+    f = wasm_filter(cfg, BASELINE_WASM)
+    # Other code than ours: a VM of its own (one vm_id must be one module).
+    f["typed_config"]["config"]["vm_config"]["vm_id"] = "jwt_guard_baseline"
+    return f
+
+
 def http_filter(name: str) -> dict | None:
+    if name == "ours_base":
+        return _baseline_filter(jwt_cfg())
     if name == "ours_opaque":
         return wasm_filter(opaque_cfg())
     if name == "ours_dpop":
@@ -518,4 +535,7 @@ def start_all(envoys: list[Envoy], pinned: bool = True) -> None:
 
 
 def wasm_sizes() -> dict[str, int]:
-    return {"jwt-guard": WASM.stat().st_size, "noop": NOOP_WASM.stat().st_size}
+    sizes = {"jwt-guard": WASM.stat().st_size, "noop": NOOP_WASM.stat().st_size}
+    if BASELINE_WASM:
+        sizes["jwt-guard baseline build"] = BASELINE_WASM.stat().st_size
+    return sizes
