@@ -454,4 +454,6 @@ mod tests {
 #[cfg(test)]
 mod decision_tests;
 #[cfg(test)]
+mod report_tests;
+#[cfg(test)]
 mod stop_tests;
