@@ -127,3 +127,20 @@ def test_yaml_errors_name_their_line(tmp_path):
 def test_now_defaults_to_the_clock():
     ran = run(EXPLAIN[:2] + ["--path", "/health", "--json"])
     assert abs(json.loads(ran.out)["now"] - time.time()) < 60
+
+
+def _json_blocks(page: str) -> list[str]:
+    import re
+    return re.findall(r"```json\n(.*?)```", (REPO / page).read_text(), re.S)
+
+
+def test_the_docs_json_excerpt_is_the_golden_output():
+    """docs/cli.md's `--json` excerpt is the 403's golden output with the
+    steps elided; its schema excerpt is the schema file's beginning (its
+    other output blocks are marked with their golden file and held to it
+    by test_docs_snippets)."""
+    excerpt, schema = _json_blocks("docs/cli.md")
+    head, _, tail = excerpt.partition('  "steps": [ ... ],\n')
+    golden = (GOLDEN / "explain-403-json.out").read_text()
+    assert tail and golden.startswith(head) and golden.endswith(tail)
+    assert (REPO / "schema" / "jwt-guard.schema.json").read_text().startswith(schema)
