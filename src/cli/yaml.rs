@@ -99,6 +99,7 @@ fn document(lines: &[Line<'_>]) -> Result<Option<Value>> {
     let mut reader = Reader {
         lines: lines.to_vec(),
         at: 0,
+        depth: 0,
     };
     reader.skip_empty();
     let Some(first) = reader.peek() else {
@@ -119,7 +120,12 @@ fn document(lines: &[Line<'_>]) -> Result<Option<Value>> {
 struct Reader<'a> {
     lines: Vec<Line<'a>>,
     at: usize,
+    /// Nodes under way: bounded, so a hostile file cannot overflow the stack.
+    depth: usize,
 }
+
+/// Deeper than any configuration (the compiler's JSON reader stops at 128).
+pub const MAX_DEPTH: usize = 128;
 
 impl<'a> Reader<'a> {
     fn peek(&self) -> Option<&Line<'a>> {
@@ -134,7 +140,18 @@ impl<'a> Reader<'a> {
 
     /// The block node whose first line (not empty) is at `indent`.
     fn node(&mut self, indent: usize) -> Result<Value> {
+        self.depth = self.depth.saturating_add(1);
+        let value = self.node_at(indent);
+        self.depth = self.depth.saturating_sub(1);
+        value
+    }
+
+    fn node_at(&mut self, indent: usize) -> Result<Value> {
         self.skip_empty();
+        if self.depth > MAX_DEPTH {
+            let line = self.peek().map_or(0, |l| l.number);
+            return fail(line, format!("nested more than {MAX_DEPTH} levels deep"));
+        }
         let Some(line) = self.peek().cloned() else {
             return Ok(Value::Null);
         };

@@ -2,7 +2,7 @@
 //! as YAML 1.2's core schema, refusing what YAML 1.1 reads otherwise) and
 //! flow collections.
 
-use super::{fail, Result};
+use super::{fail, Result, MAX_DEPTH};
 use serde_json::{Map, Number, Value};
 
 /// `text` without a trailing comment (`#` at the start or after a space,
@@ -187,11 +187,18 @@ struct Flow<'a> {
     text: &'a str,
     at: usize,
     line: usize,
+    /// Collections under way (bounded, as block nodes are).
+    depth: usize,
 }
 
 impl<'a> Flow<'a> {
     fn new(text: &'a str, line: usize) -> Flow<'a> {
-        Flow { text, at: 0, line }
+        Flow {
+            text,
+            at: 0,
+            line,
+            depth: 0,
+        }
     }
 
     fn rest(&self) -> &'a str {
@@ -213,6 +220,19 @@ impl<'a> Flow<'a> {
     }
 
     fn value(&mut self) -> Result<Option<Value>> {
+        self.depth = self.depth.saturating_add(1);
+        let value = self.value_at();
+        self.depth = self.depth.saturating_sub(1);
+        value
+    }
+
+    fn value_at(&mut self) -> Result<Option<Value>> {
+        if self.depth > MAX_DEPTH {
+            return fail(
+                self.line,
+                format!("nested more than {MAX_DEPTH} levels deep"),
+            );
+        }
         self.skip_space();
         match self.next_char() {
             None => Ok(None),

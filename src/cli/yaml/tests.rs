@@ -143,3 +143,13 @@ fn malformed_structure_is_refused() {
 fn a_key_value_inside_a_scalar_position_is_refused() {
     assert_eq!(error("- a\n- b: c: d\n").line, 2);
 }
+
+#[test]
+fn deep_nesting_is_refused_not_a_stack_overflow() {
+    let flow = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(error(&flow).message.contains("levels deep"));
+    let block = format!("{}x\n", "- ".repeat(100_000));
+    assert!(error(&block).message.contains("levels deep"));
+    let ok = format!("a: {}{}\n", "[".repeat(100), "]".repeat(100));
+    assert!(parse(&ok).is_ok());
+}
