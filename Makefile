@@ -5,7 +5,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 WASM  := target/wasm32-wasip1/release/jwt_guard.wasm
 
-.PHONY: build test unit e2e demo lint wasm-target binaryen venv clean
+.PHONY: build test unit e2e demo lint wasm-target binaryen venv clean cli
 
 wasm-target:
 	@rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
@@ -27,6 +27,13 @@ build: wasm-target binaryen
 	cargo build --release --target wasm32-wasip1
 	wasm-opt $(WASM_OPT_FLAGS) $(WASM) -o $(WASM).opt.$$$$ && mv -f $(WASM).opt.$$$$ $(WASM)
 	@ls -l $(WASM)
+
+# The jwt-guard command (docs/cli.md): check, explain, schema, token, built
+# for this machine from the module's own core (`cargo install --path .`
+# installs it). The e2e tests build it themselves.
+cli:
+	cargo build --release --bin jwt-guard
+	@ls -l target/release/jwt-guard
 
 $(VENV)/.stamp: tests/e2e/requirements.txt
 	python3 -m venv $(VENV)

@@ -208,6 +208,30 @@ impl Extractor {
         out
     }
 
+    /// Where `source` points, as the configuration names it (for
+    /// `jwt-guard explain`).
+    pub fn describe(&self, source: Source) -> String {
+        match source {
+            Source::Header(i) => {
+                self.headers
+                    .get(i)
+                    .map_or_else(String::new, |l| match l.prefix.as_str() {
+                        "" => format!("header {}", l.name),
+                        prefix => format!("header {} (prefix {prefix:?})", l.name),
+                    })
+            }
+            Source::Param(i) => self
+                .params
+                .get(i)
+                .map_or_else(String::new, |l| format!("query parameter {}", l.name)),
+            Source::Cookie(i) => self
+                .cookies
+                .get(i)
+                .map_or_else(String::new, |l| format!("cookie {}", l.name)),
+            Source::Dpop => "header authorization (DPoP scheme)".to_owned(),
+        }
+    }
+
     /// Whether the location the token came from accepts `issuer`.
     pub fn issuer_allowed(&self, token: &Token, issuer: &str) -> bool {
         let issuers = match token.source {

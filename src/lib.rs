@@ -4,7 +4,8 @@
 //! in, natively testable with `cargo test`. `config` compiles the plugin
 //! configuration into the types the request path runs (`rules::Policy`);
 //! `rules` decides a request; `callout` keeps what waits on HTTP calls;
-//! `filter`, the only code that talks to the host, glues them to proxy-wasm.
+//! `filter`, the only code that talks to the host, glues them to proxy-wasm;
+//! `cli` (native only) is the `jwt-guard` command over the same core.
 
 // Overflow on untrusted sizes and numbers must be handled, not wrapped or
 // trapped: arithmetic is checked, saturating or explicitly wrapping outside
@@ -19,6 +20,8 @@ pub mod b64;
 pub mod cache;
 pub mod callout;
 pub mod claims;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod discovery;
