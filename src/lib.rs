@@ -31,6 +31,7 @@ pub mod jws;
 pub mod jwt;
 pub mod keystore;
 pub mod matcher;
+pub mod metrics;
 pub mod outcome;
 pub mod request;
 pub mod response;
