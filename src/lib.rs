@@ -21,6 +21,7 @@ pub mod callout;
 pub mod claims;
 pub mod config;
 pub mod crypto;
+pub mod decision_log;
 pub mod discovery;
 pub mod dpop;
 pub mod error;
