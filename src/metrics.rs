@@ -214,10 +214,10 @@ impl Counts {
     /// `denied.reason=<r>`. Per provider: `provider_allowed` once for each
     /// provider whose token let it through, `provider_denied` for the
     /// provider the denial is about. A CORS preflight let through
-    /// (`cors`) counts only as `cors_preflight_bypassed`, as in Envoy.
+    /// (`cors`) also counts as `cors_preflight_bypassed`, as in Envoy.
     pub fn decided(&mut self, d: &Decided<'_>, cors: bool) {
         if cors {
-            return self.add(CORS, 1);
+            self.add(CORS, 1);
         }
         let Some(reason) = d.denied else {
             self.add(ALLOWED, 1);

@@ -172,12 +172,15 @@ fn a_denial_counts_filter_wide_by_reason_and_at_the_provider_it_is_about() {
 }
 
 #[test]
-fn a_cors_preflight_counts_only_as_bypassed() {
+fn a_cors_preflight_counts_as_bypassed_and_allowed_as_in_envoy() {
     let mut c = Counts::new(layout(""));
     c.decided(&decided(None, None, &[]), true);
     assert_eq!(
         drained(&mut c),
-        [("jwt_authn.cors_preflight_bypassed".to_owned(), 1)]
+        [
+            ("jwt_authn.cors_preflight_bypassed".to_owned(), 1),
+            ("jwt_authn.allowed".to_owned(), 1),
+        ]
     );
 }
 
