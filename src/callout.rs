@@ -163,6 +163,11 @@ impl Worker {
         self.log = log;
     }
 
+    /// This worker's callouts in flight, as [`Worker::counts`] last saw.
+    pub fn callouts_in_flight(&self) -> u64 {
+        self.counts.callouts_in_flight()
+    }
+
     /// The counts since the last call, as `(slot, delta)` of the layout
     /// given to [`Worker::count_into`]: fetch outcomes, the change in
     /// callouts in flight, and what requests counted.

@@ -1,5 +1,6 @@
-//! The decision log: one line per decided request, written when the host's
-//! log level asks for it (a denial at debug, an allowed request at trace).
+//! The decision log: one line per denied request, at debug level (the host
+//! drops it below its level), and one per allowed request where a caller
+//! asks for those too ([`Verbosity::All`], at trace).
 //! A line names the rule, the provider, the reason and the token's `kid`,
 //! never the token, a claim value or a secret: those are not in
 //! [`Decided`] to begin with, and the `kid` (the one piece of token text,
@@ -9,15 +10,18 @@
 use crate::trace::Decided;
 use std::fmt::Write;
 
-/// Which decisions are logged, from the host's log level.
+/// Which decisions are logged. The module logs denials: it cannot ask
+/// every host for its level (ngx_wasm_module's `proxy_get_log_level` does
+/// not match the ABI), and a line per allowed request is not worth its
+/// cost on the request path when nobody reads it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {
-    /// Info or above: none.
+    /// None.
     #[default]
     Off,
-    /// Debug: denied requests.
+    /// Denied requests, at debug.
     Denied,
-    /// Trace: every decided request.
+    /// Every decided request: denials at debug, the others at trace.
     All,
 }
 
@@ -206,7 +210,7 @@ mod tests {
     }
 
     #[test]
-    fn debug_logs_denials_and_trace_logs_everything() {
+    fn denied_logs_denials_only_and_all_logs_everything() {
         let allowed = Decided {
             rule: None,
             denied: None,

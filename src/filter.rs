@@ -19,6 +19,7 @@ mod metrics;
 use crate::authn::Callout;
 use crate::callout::Worker;
 use crate::config;
+use crate::decision_log::Verbosity;
 use crate::error::Fault;
 use crate::metrics::Layout;
 use crate::request::Headers;
@@ -128,9 +129,13 @@ impl RootContext for Root {
         let mut worker = Worker::new(&policy.providers, policy.token_cache_entries);
         // Defined once here: a request only adds to them.
         let layout = Layout::new(&policy.stat_prefix, &policy.providers);
-        let metrics = Metrics::define(&layout);
+        let metrics = Metrics::define(&layout, !self.traits.switches_context);
         worker.count_into(layout);
-        metrics.refresh_log_level(&mut worker, true);
+        // Denials are logged at debug, and the host drops them below its
+        // level: the level itself cannot be asked for everywhere
+        // (ngx_wasm_module's `proxy_get_log_level` has another signature,
+        // and a module importing it does not load there).
+        worker.log_decisions(Verbosity::Denied);
         if worker.needs_ticks() && hostcalls::set_tick_period(TICK).is_err() {
             let msg =
                 "jwt-guard: config error: the host refuses a tick period, needed for remote keys";
@@ -152,7 +157,6 @@ impl RootContext for Root {
         };
         worker.tick(&mut ProxyHost);
         resume_ready(&policy, &mut worker, self.traits, None);
-        self.metrics.refresh_log_level(&mut worker, true);
         self.metrics.flush(&mut worker);
     }
 
@@ -263,7 +267,6 @@ impl HttpContext for Request {
             return refuse(&Denial::Fault(Fault::Busy), "", false);
         };
         let ctx = self.context_id;
-        self.metrics.refresh_log_level(&mut worker, false);
         let done = &mut self.done;
         let action = process(&policy, &mut worker, self.traits, ctx, done, Some(ctx));
         self.metrics.flush(&mut worker);

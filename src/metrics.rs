@@ -286,6 +286,11 @@ impl Counts {
         }
     }
 
+    /// Callouts in flight as last counted ([`Counts::in_flight`]).
+    pub fn callouts_in_flight(&self) -> u64 {
+        u64::try_from(self.in_flight).unwrap_or(0)
+    }
+
     /// The counts to hand to the host, `(slot, delta)`; the buffer is
     /// empty afterwards.
     pub fn drain(&mut self) -> std::vec::Drain<'_, (usize, i64)> {
