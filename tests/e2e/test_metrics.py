@@ -176,3 +176,52 @@ def test_prometheus_shows_provider_and_reason_as_labels(run):
     ]:
         assert expected in lines, f"{expected} not in:\n" + "\n".join(lines)
     assert not [ln for ln in lines if "provider_" in ln and "provider=" not in ln], lines
+
+
+# ---------------------------------------------------------------- Kong's labels
+
+def lua_find(text: str, pattern: str):
+    """string.find for the few Lua pattern items the meta file and Kong's
+    Prometheus plugin (kong/plugins/prometheus/wasmx.lua) use: `%a`, `%w`,
+    `%.`, `%-`, `.`, sets, `+`, captures. (start, captures) or None."""
+    items = {"%a": "[A-Za-z]", "%w": "[A-Za-z0-9]", "%.": r"\.", "%-": r"\-"}
+    rx, i = "", 0
+    while i < len(pattern):
+        two = pattern[i:i + 2]
+        if two in items:
+            rx, i = rx + items[two], i + 2
+        else:
+            rx, i = rx + pattern[i], i + 1
+    # inside a set, the translated items must not keep their brackets
+    rx = re.sub(r"\[([^\]]*)\[A-Za-z0-9\]([^\]]*)\]", r"[\1A-Za-z0-9\2]", rx)
+    m = re.search(rx, text)
+    return None if m is None else (m.start(), m.groups())
+
+
+def kong_series(key: str, label_patterns: list[dict]) -> tuple[str, list]:
+    """What Kong's Prometheus plugin makes of the wasm metric `key`
+    (`pw.<filter>.<name>`): the filter name must be letters only, else no
+    labels are read; the name ends where the first label starts."""
+    found = lua_find(key, "pw.(%a+)%.")
+    labels, first = [], len(key)
+    if found is not None and found[1][0] == key.split(".")[1]:
+        for p in label_patterns:
+            hit = lua_find(key, p["pattern"])
+            if hit is not None:
+                labels.append((p["label"], hit[1][1]))
+                first = min(first, hit[0])
+    return key[:first].replace(".", "_"), labels
+
+
+def test_kong_label_patterns_give_provider_and_reason_for_a_filter_named_in_letters():
+    import json
+    meta = json.loads((REPO / "deploy/kong/jwt_guard.meta.json").read_text())
+    patterns = meta["metrics"]["label_patterns"]
+    name = "jwt_guard.provider_denied.provider=orders-v1.reason=bad_signature"
+    assert kong_series(f"pw.jwtguard.{name}", patterns) == (
+        "pw_jwtguard_jwt_guard_provider_denied",
+        [("provider", "orders-v1"), ("reason", "bad_signature")])
+    assert kong_series("pw.jwtguard.jwt_guard.denied.reason=missing", patterns) == (
+        "pw_jwtguard_jwt_guard_denied", [("reason", "missing")])
+    # The filter's default name has an underscore: Kong reads no labels.
+    assert kong_series(f"pw.jwt_guard.{name}", patterns)[1] == []
