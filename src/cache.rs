@@ -101,6 +101,11 @@ impl<V: Clone> Bounded<V> {
         }
     }
 
+    /// Whether it keeps anything (`max_entries > 0`).
+    pub fn enabled(&self) -> bool {
+        self.max_entries > 0
+    }
+
     pub fn get(&self, key: &str) -> Option<V> {
         self.entries.get(key).cloned()
     }

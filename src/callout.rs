@@ -40,7 +40,9 @@ pub use view::View;
 
 use crate::authn::{Callout, Providers};
 use crate::cache::TokenCache;
+use crate::decision_log::Verbosity;
 use crate::discovery::Target;
+use crate::metrics::{Counts, KeyEvent, Layout};
 use introspect::Introspect;
 use keys::KeyFetch;
 use waiters::Waiters;
@@ -55,6 +57,8 @@ const WAIT_SLACK_MS: u64 = 50;
 /// A log line's severity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
+    Trace,
+    Debug,
     Info,
     Warn,
     Error,
@@ -126,6 +130,11 @@ pub struct Worker {
     replay: replay::Local,
     /// Keys of DPoP proofs that verified on this worker.
     proof_keys: crate::dpop::keys::ProofKeys,
+    /// Metric counts not yet handed to the host.
+    counts: Counts,
+    /// Which decisions go to the log (the host's log level, as the glue
+    /// last read it).
+    log: Verbosity,
 }
 
 impl Worker {
@@ -139,7 +148,47 @@ impl Worker {
             cache: TokenCache::new(token_cache_entries),
             replay: replay::Local::default(),
             proof_keys: crate::dpop::keys::proof_keys(),
+            counts: Counts::default(),
+            log: Verbosity::Off,
         }
+    }
+
+    /// Counts into the metrics of `layout` (without, nothing is counted).
+    pub fn count_into(&mut self, layout: Layout) {
+        self.counts = Counts::new(layout);
+    }
+
+    /// Logs the decisions `log` covers ([`crate::decision_log`]).
+    pub fn log_decisions(&mut self, log: Verbosity) {
+        self.log = log;
+    }
+
+    /// This worker's callouts in flight, as [`Worker::counts`] last saw.
+    pub fn callouts_in_flight(&self) -> u64 {
+        self.counts.callouts_in_flight()
+    }
+
+    /// The counts since the last call, as `(slot, delta)` of the layout
+    /// given to [`Worker::count_into`]: fetch outcomes, the change in
+    /// callouts in flight, and what requests counted.
+    pub fn counts(&mut self) -> std::vec::Drain<'_, (usize, i64)> {
+        let mut in_flight = 0usize;
+        for f in &mut self.fetches {
+            let t = f.take_tally();
+            for _ in 0..t.fetched {
+                self.counts.keys(f.provider, KeyEvent::Fetched);
+            }
+            for _ in 0..t.failed {
+                self.counts.keys(f.provider, KeyEvent::Failed);
+            }
+            self.counts.keys(f.provider, KeyEvent::Skipped(t.skipped));
+            in_flight = in_flight.saturating_add(f.calls_in_flight());
+        }
+        for i in &self.introspections {
+            in_flight = in_flight.saturating_add(i.calls_in_flight());
+        }
+        self.counts.in_flight(in_flight);
+        self.counts.drain()
     }
 
     /// Remote keys need the root's tick to fetch and share them;

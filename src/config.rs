@@ -74,8 +74,8 @@ pub fn compile(text: &str) -> Result<Compiled, ConfigError> {
     o.unsupported(&["filter_state_rules", "strip_failure_response"])?;
     // Names the JSON Schema (schema/) for editor completion; ignored.
     o.string("$schema")?;
-    // Only names Envoy's stats; accepted so pasted configs load.
-    o.string("stat_prefix")?;
+    // Prefixes the metric names, as in Envoy (docs/metrics-and-logs.md).
+    let stat_prefix = o.string("stat_prefix")?.unwrap_or_default();
     let bypass_cors_preflight = o.bool("bypass_cors_preflight")?;
     let problem_details = o.bool("problem_details")?;
     let token_cache_entries = match o.object("token_cache")? {
@@ -132,6 +132,7 @@ pub fn compile(text: &str) -> Result<Compiled, ConfigError> {
             problem_details,
             token_cache_entries,
             sanitize,
+            stat_prefix,
         },
         warnings,
     })

@@ -14,16 +14,20 @@
 //! in exactly one of: resume the request, or send a reply.
 
 mod host;
+mod metrics;
 
 use crate::authn::Callout;
 use crate::callout::Worker;
 use crate::config;
+use crate::decision_log::Verbosity;
 use crate::error::Fault;
+use crate::metrics::Layout;
 use crate::request::Headers;
 use crate::request::Writes;
 use crate::response;
 use crate::rules::{self, Decision, Denial, Policy};
 use host::{log, HostClock, ProxyHost, Traits};
+use metrics::Metrics;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType};
@@ -44,17 +48,20 @@ mod entry {
             Box::new(super::Root {
                 policy: None,
                 worker: std::rc::Rc::default(),
+                metrics: std::rc::Rc::default(),
                 traits: super::Traits::ENVOY,
             })
         });
     }}
 }
 
-/// Holds the compiled policy (`None` until `on_configure` succeeds) and this
-/// worker's mutable state (remote keys, paused requests, token cache).
+/// Holds the compiled policy (`None` until `on_configure` succeeds), this
+/// worker's mutable state (remote keys, paused requests, token cache) and
+/// the metric ids.
 struct Root {
     policy: Option<Rc<Policy>>,
     worker: Rc<RefCell<Worker>>,
+    metrics: Rc<Metrics>,
     traits: Traits,
 }
 
@@ -75,6 +82,7 @@ impl Context for Root {
         if worker.on_response(&mut ProxyHost, token, host::answer(body), None) {
             resume_ready(&policy, &mut worker, self.traits, None);
         }
+        self.metrics.flush(&mut worker);
     }
 }
 
@@ -118,7 +126,16 @@ impl RootContext for Root {
                 itself, and removed headers are blanked";
             log(LogLevel::Info, msg);
         }
-        let worker = Worker::new(&policy.providers, policy.token_cache_entries);
+        let mut worker = Worker::new(&policy.providers, policy.token_cache_entries);
+        // Defined once here: a request only adds to them.
+        let layout = Layout::new(&policy.stat_prefix, &policy.providers);
+        let metrics = Metrics::define(&layout, !self.traits.switches_context);
+        worker.count_into(layout);
+        // Denials are logged at debug, and the host drops them below its
+        // level: the level itself cannot be asked for everywhere
+        // (ngx_wasm_module's `proxy_get_log_level` has another signature,
+        // and a module importing it does not load there).
+        worker.log_decisions(Verbosity::Denied);
         if worker.needs_ticks() && hostcalls::set_tick_period(TICK).is_err() {
             let msg =
                 "jwt-guard: config error: the host refuses a tick period, needed for remote keys";
@@ -126,6 +143,7 @@ impl RootContext for Root {
             return false;
         }
         self.worker = Rc::new(RefCell::new(worker));
+        self.metrics = Rc::new(metrics);
         self.policy = Some(Rc::new(policy));
         true
     }
@@ -139,6 +157,7 @@ impl RootContext for Root {
         };
         worker.tick(&mut ProxyHost);
         resume_ready(&policy, &mut worker, self.traits, None);
+        self.metrics.flush(&mut worker);
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
@@ -146,6 +165,7 @@ impl RootContext for Root {
             context_id,
             policy: self.policy.clone(),
             worker: self.worker.clone(),
+            metrics: self.metrics.clone(),
             traits: self.traits,
             done: Vec::new(),
         }))
@@ -179,6 +199,7 @@ struct Request {
     context_id: u32,
     policy: Option<Rc<Policy>>,
     worker: Rc<RefCell<Worker>>,
+    metrics: Rc<Metrics>,
     traits: Traits,
     /// Callouts this request waited for on calls of its own.
     done: Vec<Callout>,
@@ -211,24 +232,24 @@ impl Context for Request {
         worker.on_response(&mut ProxyHost, token, host::answer(body), Some(ctx));
         if self.traits.switches_context {
             resume_ready(&policy, &mut worker, self.traits, Some(ctx));
-            return;
+        } else if worker.own_calls(ctx) == 0 {
+            let done = &mut self.done;
+            resume_if(process(
+                &policy,
+                &mut worker,
+                self.traits,
+                ctx,
+                done,
+                Some(ctx),
+            ));
         }
-        if worker.own_calls(ctx) > 0 {
-            return;
-        }
-        resume_if(process(
-            &policy,
-            &mut worker,
-            self.traits,
-            ctx,
-            &mut self.done,
-            Some(ctx),
-        ));
+        self.metrics.flush(&mut worker);
     }
 
     fn on_done(&mut self) -> bool {
         if let Ok(mut worker) = self.worker.try_borrow_mut() {
             worker.forget(self.context_id);
+            self.metrics.flush(&mut worker);
         }
         true
     }
@@ -246,14 +267,10 @@ impl HttpContext for Request {
             return refuse(&Denial::Fault(Fault::Busy), "", false);
         };
         let ctx = self.context_id;
-        process(
-            &policy,
-            &mut worker,
-            self.traits,
-            ctx,
-            &mut self.done,
-            Some(ctx),
-        )
+        let done = &mut self.done;
+        let action = process(&policy, &mut worker, self.traits, ctx, done, Some(ctx));
+        self.metrics.flush(&mut worker);
+        action
     }
 }
 

@@ -39,6 +39,8 @@ pub struct Policy {
     /// Every header any provider sets: Envoy strips them from each request,
     /// whatever rule applies, so a client can never inject one.
     pub sanitize: Vec<String>,
+    /// `stat_prefix`: prefixes the module's metric names (`crate::metrics`).
+    pub stat_prefix: String,
 }
 
 /// A compiled `JwtRequirement`.

@@ -1,5 +1,6 @@
 """Writes jwt_guard.meta.json, Kong's filter meta file, from the config's
-JSON Schema: {"config_schema": <schema/jwt-guard.schema.json>}. Kong reads
+JSON Schema: {"config_schema": <schema/jwt-guard.schema.json>, "metrics":
+{"label_patterns": [...]}}. Kong reads
 <filter>.meta.json next to <filter>.wasm and validates filter chain configs
 against config_schema (draft-4). Run by `make kong-meta`; the e2e suite
 checks the file is up to date.
@@ -18,14 +19,27 @@ SCHEMA = REPO / "schema" / "jwt-guard.schema.json"
 META = Path(__file__).resolve().parent / "jwt_guard.meta.json"
 
 
+# Kong's Prometheus plugin turns these parts of a filter's metric names into
+# labels (Lua patterns: the second capture is the value, and the name ends
+# where the first label starts). docs/metrics-and-logs.md.
+LABEL_PATTERNS = [
+    {"label": "provider", "pattern": "(%.provider=([%w_%-]+))"},
+    {"label": "reason", "pattern": "(%.reason=([%w_]+))"},
+]
+
+
 def meta_text() -> str:
     """The schema file's own text, indented one level inside the wrapper
-    (so the two read alike), checked to parse back to the same schema."""
+    (so the two read alike), checked to parse back to the same schema; then
+    the metric label patterns."""
     text = SCHEMA.read_text().strip()
     json.loads(text)
     body = text.replace("\n", "\n  ")
-    meta = '{\n  "config_schema": ' + body + "\n}\n"
-    assert json.loads(meta) == {"config_schema": json.loads(text)}
+    patterns = ",\n      ".join(json.dumps(p) for p in LABEL_PATTERNS)
+    metrics = '{\n    "label_patterns": [\n      ' + patterns + "\n    ]\n  }"
+    meta = '{\n  "config_schema": ' + body + ',\n  "metrics": ' + metrics + "\n}\n"
+    assert json.loads(meta) == {"config_schema": json.loads(text),
+                                "metrics": {"label_patterns": LABEL_PATTERNS}}
     return meta
 
 

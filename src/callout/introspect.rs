@@ -133,6 +133,19 @@ impl Introspect {
             || self.discovering.is_some_and(|d| d.call == call)
     }
 
+    /// Calls this worker has out: about tokens, the discovery document,
+    /// and paused requests' own.
+    pub(super) fn calls_in_flight(&self) -> usize {
+        let calling = self
+            .flights
+            .iter()
+            .filter(|f| matches!(f.state, State::Calling { .. }))
+            .count();
+        calling
+            .saturating_add(self.own.len())
+            .saturating_add(usize::from(self.discovering.is_some()))
+    }
+
     pub(super) fn in_flight(&self, key: &[u8; 32]) -> bool {
         self.flights.iter().any(|f| &f.key == key)
     }

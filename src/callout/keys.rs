@@ -66,6 +66,17 @@ pub(super) struct KeyFetch {
     lease_held: bool,
     /// Calls made by paused requests, in flight.
     own: Vec<OwnCall>,
+    /// Fetch outcomes not yet counted ([`KeyFetch::take_tally`]).
+    tally: Tally,
+}
+
+/// What a provider's fetches did since the worker last counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Tally {
+    pub(super) fetched: u32,
+    pub(super) failed: u32,
+    /// Keys skipped in the JWKS this worker fetched.
+    pub(super) skipped: u32,
 }
 
 impl KeyFetch {
@@ -86,6 +97,7 @@ impl KeyFetch {
             failed_cas: None,
             lease_held: false,
             own: Vec::new(),
+            tally: Tally::default(),
         })
     }
 
@@ -93,6 +105,16 @@ impl KeyFetch {
     pub(super) fn budget_ms(&self) -> u64 {
         let calls = if self.remote.discovery { 2 } else { 1 };
         self.remote.policy.timeout_ms.saturating_mul(calls)
+    }
+
+    /// The fetch outcomes since the last call.
+    pub(super) fn take_tally(&mut self) -> Tally {
+        std::mem::take(&mut self.tally)
+    }
+
+    /// Calls of this provider in flight: the round's, and paused requests'.
+    pub(super) fn calls_in_flight(&self) -> usize {
+        usize::from(self.phase != Phase::Idle).saturating_add(self.own.len())
     }
 
     pub(super) fn owns(&self, token: u32) -> bool {
@@ -144,6 +166,7 @@ impl KeyFetch {
         if self.phase != Phase::Idle {
             if let Some(attempt) = self.keys.expire_stuck(now) {
                 self.phase = Phase::Idle;
+                self.tally.failed = self.tally.failed.saturating_add(1);
                 self.log_failure(host, now, "no answer (the call was lost)");
                 self.end_round(host, attempt, now);
             }
@@ -208,6 +231,7 @@ impl KeyFetch {
         }
         match self.parse(host, &body, true) {
             Ok(jwks) => {
+                self.tally.fetched = self.tally.fetched.saturating_add(1);
                 self.publish(host, &body);
                 if self.phase == Phase::Idle {
                     self.keys.succeeded(jwks, now);
@@ -259,12 +283,16 @@ impl KeyFetch {
     /// Reads a fetched (or shared) JWKS: keys this filter cannot use, and
     /// keys the provider's policy drops, are skipped, and named in one
     /// warning when `log` (the worker that fetched it), with weak keys.
-    fn parse(&self, host: &dyn Host, body: &[u8], log: bool) -> Result<Jwks, String> {
+    fn parse(&mut self, host: &dyn Host, body: &[u8], log: bool) -> Result<Jwks, String> {
         let text = std::str::from_utf8(body).map_err(|_| "JWKS is not UTF-8".to_owned())?;
         let fetched = jwks::parse_fetched(text).map_err(|e| e.to_string())?;
         let mut skipped = fetched.skipped;
         let kept = self.policy.apply_fetched(fetched.jwks, &mut skipped);
         let named: Vec<String> = skipped.iter().map(ToString::to_string).collect();
+        if log {
+            let n = u32::try_from(named.len()).unwrap_or(u32::MAX);
+            self.tally.skipped = self.tally.skipped.saturating_add(n);
+        }
         let keys = kept.map_err(|e| match named.is_empty() {
             true => e.to_string(),
             false => format!("{e} (skipped: {})", named.join("; ")),
@@ -308,6 +336,7 @@ impl KeyFetch {
 
     /// A call failed; its caller's phase is already over.
     fn fail(&mut self, host: &mut dyn Host, now: u64, why: &str) {
+        self.tally.failed = self.tally.failed.saturating_add(1);
         self.log_failure(host, now, why);
         let attempt = self.keys.failed(now);
         self.end_round(host, attempt, now);

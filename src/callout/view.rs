@@ -1,13 +1,17 @@
 //! What one evaluation sees of the worker ([`crate::authn::Runtime`]):
 //! remote keys, refetches on unknown key ids, the verified-token cache,
-//! introspection answers.
+//! introspection answers; and what it reports: metric counts and the
+//! decision log line.
 
-use super::{Host, Worker};
+use super::{Host, Level, Worker};
 use crate::authn::dpop::Replay;
 use crate::authn::{Availability, Callout, Introspected, Runtime};
 use crate::cache::Hit;
+use crate::decision_log;
 use crate::dpop::keys::ProofKey;
-use std::cell::RefCell;
+use crate::metrics::KeyEvent;
+use crate::trace::Event;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 /// The worker as one request's evaluation sees it. Interior mutability:
@@ -20,6 +24,8 @@ pub struct View<'a> {
     /// Shared data: other workers' introspection answers, the DPoP
     /// replay store.
     host: RefCell<&'a mut dyn Host>,
+    /// The request is a CORS preflight let through (its decision follows).
+    cors: Cell<bool>,
 }
 
 impl<'a> View<'a> {
@@ -32,6 +38,7 @@ impl<'a> View<'a> {
             worker: RefCell::new(worker),
             done,
             host: RefCell::new(host),
+            cors: Cell::new(false),
         }
     }
 }
@@ -42,12 +49,17 @@ impl Runtime for View<'_> {
         let Some(f) = worker.fetch_mut(provider) else {
             return Availability::Unavailable;
         };
-        if !f.keys.fresh(now) {
+        let fresh = f.keys.fresh(now);
+        if !fresh {
             // Expired but still served (stale-if-error): refresh meanwhile.
             f.keys.mark_waiting(now);
         }
         if let Some(keys) = f.keys.keys(now) {
-            return Availability::Ready(keys.clone(), f.keys.generation());
+            let ready = Availability::Ready(keys.clone(), f.keys.generation());
+            if !fresh {
+                worker.counts.keys(provider, KeyEvent::StaleServed);
+            }
+            return ready;
         }
         // The last round failed moments ago: answer now, don't queue up.
         if f.keys.backing_off(now) || self.done.contains(&Callout::Keys(provider)) {
@@ -67,7 +79,13 @@ impl Runtime for View<'_> {
     }
 
     fn cached(&self, token: &str) -> Option<Hit> {
-        self.worker.borrow().cache.get(token)
+        let mut worker = self.worker.borrow_mut();
+        if !worker.cache.enabled() {
+            return None;
+        }
+        let hit = worker.cache.get(token);
+        worker.counts.token_cache(hit.is_some());
+        hit
     }
 
     fn remember(&self, token: &str, hit: Hit) {
@@ -80,10 +98,17 @@ impl Runtime for View<'_> {
             key: *key,
         });
         let mut worker = self.worker.borrow_mut();
-        match worker.introspection_mut(provider) {
+        let answer = match worker.introspection_mut(provider) {
             Some(i) => i.lookup(&**self.host.borrow(), key, token, now, waited),
-            None => Introspected::Unavailable,
+            None => return Introspected::Unavailable,
+        };
+        // Once per request: a request evaluated again after the call it
+        // waited for was counted as a miss already.
+        if !waited {
+            let hit = !matches!(answer, Introspected::Pending);
+            worker.counts.introspection_cache(provider, hit);
         }
+        answer
     }
 
     fn first_use(&self, slot: &str, key: &str, until_ms: u64, now_ms: u64) -> Replay {
@@ -98,5 +123,25 @@ impl Runtime for View<'_> {
 
     fn remember_proof_key(&self, header: &str, key: Rc<ProofKey>) {
         self.worker.borrow_mut().proof_keys.insert(header, key);
+    }
+
+    fn observe(&self, event: &Event<'_>) {
+        let d = match event {
+            Event::CorsPreflight => return self.cors.set(true),
+            Event::Decided(d) => d,
+            _ => return,
+        };
+        let mut worker = self.worker.borrow_mut();
+        let cors = self.cors.get();
+        worker.counts.decided(d, cors);
+        if worker.log.logs(d) {
+            let layout = worker.counts.layout();
+            let line = decision_log::line(d, cors, |i| layout.provider_name(i));
+            let level = match d.denied {
+                Some(_) => Level::Debug,
+                None => Level::Trace,
+            };
+            self.host.borrow().log(level, &line);
+        }
     }
 }

@@ -118,7 +118,7 @@ DEPLOY_SHM_KV = kong_conf_shm_kv()
 
 def nginx_conf(workdir: Path, sites: dict[str, dict], ports: dict[str, int],
                echo_port: int, workers: int = 1,
-               shm_kv: list[str] | None = None) -> str:
+               shm_kv: list[str] | None = None, log_level: str = "info") -> str:
     site_blocks = "".join(f"""
     server {{  # {name}
         listen 127.0.0.1:{ports[name]};
@@ -137,7 +137,7 @@ def nginx_conf(workdir: Path, sites: dict[str, dict], ports: dict[str, int],
                    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     return f"""\
 worker_processes {workers};
-error_log {workdir / 'error.log'} info;
+error_log {workdir / 'error.log'} {log_level};
 pid {workdir / 'nginx.pid'};
 
 events {{}}
@@ -192,9 +192,10 @@ class Kong:
     look up ports, check its health, stop."""
 
     def __init__(self, name: str, sites: dict[str, dict], echo_port: int,
-                 workers: int = 1, shm_kv: list[str] | None = None) -> None:
+                 workers: int = 1, shm_kv: list[str] | None = None,
+                 log_level: str = "info") -> None:
         """`shm_kv`: the wasm{} zone lines, by default deploy/kong/kong.conf's
-        ([] for none)."""
+        ([] for none); `log_level`: the error log's."""
         CACHE.mkdir(parents=True, exist_ok=True)
         self.nginx = require_nginx()
         self.name = name
@@ -202,6 +203,7 @@ class Kong:
         self.echo_port = echo_port
         self.workers = workers
         self.shm_kv = shm_kv
+        self.log_level = log_level
         self.dir = Path(tempfile.mkdtemp(prefix=f"kong-{name}-", dir=CACHE))
         self.conf_path = self.dir / "nginx.conf"
         self.log_path = self.dir / "error.log"
@@ -218,7 +220,8 @@ class Kong:
         for _ in range(attempts):
             self.ports = dict(zip(self.sites, free_ports(len(self.sites))))
             self.conf_path.write_text(nginx_conf(self.dir, self.sites, self.ports,
-                                                 self.echo_port, self.workers, self.shm_kv))
+                                                 self.echo_port, self.workers, self.shm_kv,
+                                                 self.log_level))
             self.log_path.write_text("")
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
                 (self.dir / kind).mkdir(exist_ok=True)
@@ -350,10 +353,11 @@ def _answers(port: int, timeout: float = 5.0) -> bool:
 
 @contextmanager
 def serving(name: str, sites: dict[str, dict], echo_port: int, workers: int = 1,
-            shm_kv: list[str] | None = None, healthy: bool = True) -> Iterator[Kong]:
+            shm_kv: list[str] | None = None, healthy: bool = True,
+            log_level: str = "info") -> Iterator[Kong]:
     """nginx serving `sites` for one test; afterwards (when `healthy`) no
     crash, trap or serious error in its log, and every worker still up."""
-    host = Kong(name, sites, echo_port, workers=workers, shm_kv=shm_kv)
+    host = Kong(name, sites, echo_port, workers=workers, shm_kv=shm_kv, log_level=log_level)
     try:
         try:
             host.start()

@@ -192,7 +192,9 @@ def test_kong_conf_turns_wasm_on_with_a_filters_path():
 
 def test_kong_meta_file_is_the_schema_and_up_to_date():
     meta_path = DEPLOY / "kong" / "jwt_guard.meta.json"
-    assert json.loads(meta_path.read_text()) == {"config_schema": schema()}
+    meta = json.loads(meta_path.read_text())
+    assert meta["config_schema"] == schema()
+    assert {p["label"] for p in meta["metrics"]["label_patterns"]} == {"provider", "reason"}
     run = subprocess.run([sys.executable, str(DEPLOY / "kong" / "make_meta.py"), "--check"],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
