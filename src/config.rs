@@ -52,8 +52,32 @@ const TYPE_URL: &str =
     "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication";
 
 /// Parses and compiles the JSON text of a `JwtAuthentication` (or of the
-/// Istio dialect).
+/// Istio dialect); the first error [`compile_all`] finds.
 pub fn compile(text: &str) -> Result<Compiled, ConfigError> {
+    compile_all(text).map_err(|errors| {
+        errors.into_iter().next().unwrap_or_else(|| ConfigError {
+            path: String::new(),
+            message: "configuration refused".to_owned(),
+        })
+    })
+}
+
+/// The errors of one compilation, in the order the compiler meets them.
+#[derive(Default)]
+struct Errors(Vec<ConfigError>);
+
+impl Errors {
+    /// The value, or `None` with its error kept.
+    fn keep<T>(&mut self, r: Result<T, ConfigError>) -> Option<T> {
+        r.map_err(|e| self.0.push(e)).ok()
+    }
+}
+
+/// [`compile`], going on past an error to report every one it can: each
+/// top-level field, each provider, each requirement and rule is compiled on
+/// its own. Requirements and rules are compiled only once every provider
+/// did: one naming a provider that failed would only repeat its error.
+pub fn compile_all(text: &str) -> Result<Compiled, Vec<ConfigError>> {
     let Some(root) = crate::claims::parse_object(text.as_bytes()) else {
         let why = match serde_json::from_str::<serde_json::Value>(text) {
             Err(e) => format!("configuration is not valid JSON: {e}"),
@@ -62,48 +86,52 @@ pub fn compile(text: &str) -> Result<Compiled, ConfigError> {
             }
             Ok(_) => "configuration must be a JSON object".to_owned(),
         };
-        return err("", why);
+        return err("", why).map_err(|e| vec![e]);
     };
     let root = serde_json::Value::Object(root);
-    let mut o = Obj::new(&root, "")?;
-    if let Some(t) = o.string("@type")? {
+    let mut o = Obj::new(&root, "").map_err(|e| vec![e])?;
+    let mut errors = Errors::default();
+    if let Some(Some(t)) = errors.keep(o.string("@type")) {
         if t != TYPE_URL {
-            return err("@type", format!("expected \"{TYPE_URL}\""));
+            errors.keep(err::<()>("@type", format!("expected \"{TYPE_URL}\"")));
         }
     }
-    o.unsupported(&["filter_state_rules", "strip_failure_response"])?;
+    errors.keep(o.unsupported(&["filter_state_rules", "strip_failure_response"]));
     // Names the JSON Schema (schema/) for editor completion; ignored.
-    o.string("$schema")?;
+    errors.keep(o.string("$schema"));
     // Prefixes the metric names, as in Envoy (docs/metrics-and-logs.md).
-    let stat_prefix = o.string("stat_prefix")?.unwrap_or_default();
-    let bypass_cors_preflight = o.bool("bypass_cors_preflight")?;
-    let problem_details = o.bool("problem_details")?;
-    let token_cache_entries = match o.object("token_cache")? {
-        None => crate::cache::DEFAULT_MAX_ENTRIES,
-        Some(mut c) => {
-            let n = c.u64("max_entries", 1_000_000)?;
-            c.finish()?;
-            n.map_or(crate::cache::DEFAULT_MAX_ENTRIES, |n| {
-                usize::try_from(n).unwrap_or(usize::MAX)
-            })
-        }
-    };
+    let stat_prefix = errors
+        .keep(o.string("stat_prefix"))
+        .flatten()
+        .unwrap_or_default();
+    let bypass_cors_preflight = errors
+        .keep(o.bool("bypass_cors_preflight"))
+        .unwrap_or(false);
+    let problem_details = errors.keep(o.bool("problem_details")).unwrap_or(false);
+    let token_cache_entries = errors
+        .keep(token_cache(&mut o))
+        .unwrap_or(crate::cache::DEFAULT_MAX_ENTRIES);
 
-    let (providers, rules, key_paths) = match o.field("istio")? {
+    let parts = match errors.keep(o.field("istio")).flatten() {
         Some((v, p)) => {
             let plain = ["providers", "rules", "requirement_map"];
-            if let Some(f) = plain.into_iter().find(|f| o.has(f)) {
-                return err(
+            match plain.into_iter().find(|f| o.has(f)) {
+                Some(f) => errors.keep(err(
                     &p,
                     format!("cannot be combined with {f}: it brings its own providers and rule"),
-                );
+                )),
+                None => errors
+                    .keep(istio::compile(v, &p))
+                    .map(|d| (d.providers, vec![d.rule], d.key_paths)),
             }
-            let d = istio::compile(v, &p)?;
-            (d.providers, vec![d.rule], d.key_paths)
         }
-        None => plain(&mut o)?,
+        None => plain(&mut o, &mut errors),
     };
-    o.finish()?;
+    errors.keep(o.finish());
+    let (providers, rules, key_paths) = match parts {
+        Some(parts) if errors.0.is_empty() => parts,
+        _ => return Err(errors.0),
+    };
     let mut sanitize: Vec<String> = providers
         .iter()
         .flat_map(Provider::header_names_set)
@@ -141,28 +169,56 @@ pub fn compile(text: &str) -> Result<Compiled, ConfigError> {
 /// Providers, rules, and for each provider the path its key warnings name.
 type Parts = (Vec<Provider>, Vec<Rule>, Vec<String>);
 
-/// [`Parts`] from the plain (Envoy) fields.
-fn plain(o: &mut Obj<'_>) -> Result<Parts, ConfigError> {
+/// `token_cache.max_entries`, or the default.
+fn token_cache(o: &mut Obj<'_>) -> Result<usize, ConfigError> {
+    let Some(mut c) = o.object("token_cache")? else {
+        return Ok(crate::cache::DEFAULT_MAX_ENTRIES);
+    };
+    let n = c.u64("max_entries", 1_000_000)?;
+    c.finish()?;
+    Ok(n.map_or(crate::cache::DEFAULT_MAX_ENTRIES, |n| {
+        usize::try_from(n).unwrap_or(usize::MAX)
+    }))
+}
+
+/// [`Parts`] from the plain (Envoy) fields; `None` when any failed.
+fn plain(o: &mut Obj<'_>, errors: &mut Errors) -> Option<Parts> {
     let mut providers = Vec::new();
     let mut key_paths = Vec::new();
-    for (name, v, path) in o.map("providers")? {
-        providers.push(provider::compile(providers.len(), name, v, &path)?);
-        key_paths.push(format!("{path}.local_jwks"));
+    let before = errors.0.len();
+    for (name, v, path) in errors.keep(o.map("providers")).unwrap_or_default() {
+        if let Some(p) = errors.keep(provider::compile(providers.len(), name, v, &path)) {
+            providers.push(p);
+            key_paths.push(format!("{path}.local_jwks"));
+        }
+    }
+    if errors.0.len() > before {
+        // Still read, so they are not reported as unknown fields.
+        let _ = (o.field("requirement_map"), o.field("rules"));
+        return None;
     }
     let mut requirement_map = BTreeMap::new();
-    for (name, v, path) in o.map("requirement_map")? {
-        let verifier = requirements::requirement(v, &path, &providers)?;
-        requirement_map.insert(name.to_owned(), verifier);
+    for (name, v, path) in errors.keep(o.map("requirement_map")).unwrap_or_default() {
+        if let Some(verifier) = errors.keep(requirements::requirement(v, &path, &providers)) {
+            requirement_map.insert(name.to_owned(), verifier);
+        }
+    }
+    if errors.0.len() > before {
+        let _ = o.field("rules");
+        return None;
     }
     let mut rules = Vec::new();
-    for (v, path) in o.list("rules")? {
-        rules.push(requirements::rule(v, &path, &providers, &requirement_map)?);
+    for (v, path) in errors.keep(o.list("rules")).unwrap_or_default() {
+        let rule = requirements::rule(v, &path, &providers, &requirement_map);
+        rules.extend(errors.keep(rule));
     }
-    Ok((providers, rules, key_paths))
+    (errors.0.len() == before).then_some((providers, rules, key_paths))
 }
 
 #[cfg(test)]
 mod asked;
+#[cfg(test)]
+mod every_error_tests;
 #[cfg(test)]
 mod schema_tests;
 #[cfg(test)]

@@ -101,11 +101,14 @@ impl RootContext for Root {
             log(LogLevel::Error, msg);
             return false;
         };
-        // Refusing the config makes the host refuse it: fail closed.
-        let compiled = match config::compile(text) {
+        // Refusing the config makes the host refuse it: fail closed. Every
+        // error found is logged, the first first, so one rollout shows them.
+        let compiled = match config::compile_all(text) {
             Ok(c) => c,
-            Err(e) => {
-                log(LogLevel::Error, &format!("jwt-guard: config error: {e}"));
+            Err(errors) => {
+                for e in errors {
+                    log(LogLevel::Error, &format!("jwt-guard: config error: {e}"));
+                }
                 return false;
             }
         };

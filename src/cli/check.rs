@@ -52,7 +52,7 @@ fn check_file(file: &str, out: &mut dyn Write, tally: &mut Tally) -> std::io::Re
             "" => file.to_owned(),
             place => format!("{file}: {place}"),
         };
-        match config::compile(&f.text) {
+        match config::compile_all(&f.text) {
             Ok(compiled) => {
                 let policy = &compiled.policy;
                 let count =
@@ -68,11 +68,13 @@ fn check_file(file: &str, out: &mut dyn Write, tally: &mut Tally) -> std::io::Re
                     writeln!(out, "  warning: {w}")?;
                 }
             }
-            // The compiler stops at the first error of a configuration.
-            Err(e) => {
-                tally.errors = tally.errors.saturating_add(1);
-                writeln!(out, "{name}: error")?;
-                writeln!(out, "  error: {e}")?;
+            Err(errors) => {
+                tally.errors = tally.errors.saturating_add(errors.len());
+                let n = errors.len();
+                writeln!(out, "{name}: {n} error{}", if n == 1 { "" } else { "s" })?;
+                for e in errors {
+                    writeln!(out, "  error: {e}")?;
+                }
             }
         }
     }

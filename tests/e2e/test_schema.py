@@ -108,10 +108,14 @@ def doc_configs(page: str) -> list[tuple[str, dict]]:
     """The configuration examples of one page: an Envoy YAML's
     configuration value and every JSON block that is a config, a
     `"providers": {...}` fragment or a provider fragment. Reply bodies are
-    left out."""
+    left out, and so are blocks marked `<!-- not a configuration -->` (a
+    command's JSON output, a meta file's excerpt)."""
     text = (REPO / page).read_text()
     out = []
-    for n, (lang, body) in enumerate(re.findall(r"```(\w+)\n(.*?)```", text, re.S)):
+    blocks = re.findall(r"(<!-- not a configuration -->\n)?```(\w+)\n(.*?)```", text, re.S)
+    for n, (marked, lang, body) in enumerate(blocks):
+        if marked:
+            continue
         name = f"{page} block {n} ({lang})"
         if lang == "yaml" and "configuration:" in body:
             out.append((name, envoy_yaml_config(body)))
