@@ -360,7 +360,12 @@ pub fn authenticate(
     // Envoy verifies from the last token found to the first.
     while let Some(token) = tokens.pop() {
         keys.observe(&Event::Token(&token));
-        let mut seen = Seen::default();
+        // At a named provider, every failure is about it (a malformed
+        // token too); found by issuer, only once the issuer named one.
+        let mut seen = Seen {
+            provider: named,
+            jwt: None,
+        };
         let checked = check_one(providers, extractor, mode, &token, clock, keys, &mut seen)
             .and_then(|(provider, good)| {
                 let proof = check_dpop(provider, &token, &good, headers, clock, keys)?;

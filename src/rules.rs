@@ -314,7 +314,7 @@ fn report(keys: &dyn Runtime, rule: Option<usize>, decision: &Decision<'_>, foun
     let (provider, kid) = match denied {
         None => (None, None),
         Some(Denial::Authn(status) | Denial::Dpop { status, .. }) => match found.blame(*status) {
-            Some(f) => (f.provider, f.jwt.as_ref().and_then(|j| j.kid.as_deref())),
+            Some((provider, jwt)) => (provider, jwt.and_then(|j| j.kid.as_deref())),
             // Decided after authentication (a replayed proof): about the
             // tokens that carried the proofs.
             None => verified

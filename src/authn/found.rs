@@ -40,9 +40,18 @@ pub struct Found {
 }
 
 impl Found {
-    /// The last failure with `status`: whom a denial for it is about.
-    pub fn blame(&self, status: Status) -> Option<&Failed> {
-        self.failed.iter().rev().find(|f| f.status == status)
+    /// Whom a denial for `status` is about: the provider of the failures
+    /// with that status when they all name the same one (`None` when they
+    /// name several, as a token missing where any of several providers
+    /// would do), and the token of the last of them.
+    pub fn blame(&self, status: Status) -> Option<(Option<usize>, Option<&Jwt>)> {
+        let mut failed = self.failed.iter().rev().filter(|f| f.status == status);
+        let last = failed.next()?;
+        let provider = match failed.all(|f| f.provider == last.provider) {
+            true => last.provider,
+            false => None,
+        };
+        Some((provider, last.jwt.as_deref()))
     }
 }
 

@@ -141,7 +141,7 @@ fn in_requires_any_the_denial_is_about_the_branch_whose_error_was_chosen() {
     // Envoy reports the expiry: the denial is about `b`.
     let lines = report(&Recorder::default(), "/any", Some(&token("B", NOW - 600)));
     assert!(
-        lines.contains(&"checked None Err(JwtUnknownIssuer)".to_string()),
+        lines.contains(&"checked Some(0) Err(JwtUnknownIssuer)".to_string()),
         "{lines:#?}"
     );
     assert_eq!(
@@ -167,6 +167,23 @@ fn a_missing_token_is_about_the_named_provider_and_no_rule_about_nobody() {
             "leave Some(Ok(()))",
             "decided rule=Some(0) denied=None provider=None kid=None verified=[]"
         ]
+    );
+}
+
+#[test]
+fn a_failure_every_branch_shares_is_about_no_one_provider() {
+    for token in [None, Some("not-a-jwt")] {
+        let lines = report(&Recorder::default(), "/any", token);
+        let last = lines.last().map(String::as_str).unwrap_or_default();
+        assert!(last.contains(" provider=None "), "{token:?}: {last}");
+    }
+    // At one named provider, a malformed token is about that provider.
+    let lines = report(&Recorder::default(), "/x", Some("not-a-jwt"));
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some(
+            "decided rule=Some(4) denied=Some(\"malformed\") provider=Some(0) kid=None verified=[]"
+        )
     );
 }
 

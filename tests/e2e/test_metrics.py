@@ -150,6 +150,7 @@ def test_the_scripted_mix_gives_exactly_the_expected_counts(run):
         g("provider_denied.provider=orders.reason=missing"): 1,
         g("provider_denied.provider=orders.reason=expired"): 1,
         g("provider_denied.provider=orders.reason=bad_signature"): 1,
+        g("provider_denied.provider=orders.reason=malformed"): 1,
         g("provider_denied.provider=billing.reason=missing"): 1,
         g("jwks_fetch_success.provider=billing"): 1,
     }, "\n".join(f"{k}: {v}" for k, v in sorted(nonzero.items()))
@@ -183,6 +184,7 @@ def test_prometheus_shows_provider_and_reason_as_labels(run):
         f'{p}_provider_denied{{provider="billing",reason="missing"}} 1',
         f'{p}_provider_denied{{provider="orders",reason="bad_signature"}} 1',
         f'{p}_provider_denied{{provider="orders",reason="expired"}} 1',
+        f'{p}_provider_denied{{provider="orders",reason="malformed"}} 1',
         f'{p}_provider_denied{{provider="orders",reason="missing"}} 1',
     ]), "\n".join(lines)
 
