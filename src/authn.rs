@@ -5,6 +5,7 @@
 //! and `crit` right after the issuer; required claims and `auth_time` after
 //! the lifetime.
 
+mod claim_checks;
 pub mod dpop;
 mod found;
 pub mod hardening;
@@ -40,20 +41,6 @@ pub enum Mode<'a> {
     /// `allow_missing` / `allow_missing_or_failed`: the provider is found by
     /// the token's issuer.
     ByIssuer { allow_failed: bool },
-}
-
-fn lifetime_ok(max: Option<MaxLifetime>, exp: u64, now: u64) -> bool {
-    match max {
-        None => true,
-        Some(_) if exp == 0 => false,
-        Some(MaxLifetime::Unbounded) => true,
-        Some(MaxLifetime::Nanos(max)) => {
-            let left = i128::from(exp)
-                .saturating_sub(i128::from(now))
-                .saturating_mul(1_000_000_000);
-            left < max
-        }
-    }
 }
 
 /// Verifies one token; on success returns its provider and parsed form.
@@ -109,30 +96,14 @@ fn verify_one<'c>(
     keys.observe(&Event::Passed(Check::Header));
     let now_ms = clock.now_ms().ok_or(Stop::NoClock)?;
     let now = now_ms / 1000;
-    jwt.check_time(now, provider.clock_skew)?;
-    let skew = provider.clock_skew;
-    keys.observe(&Event::Passed(Check::Time { now, skew }));
-    if !audiences
-        .unwrap_or(&provider.audiences)
-        .allows(&jwt.audiences)
-    {
-        return Err(Status::JwtAudienceNotAllowed.into());
-    }
-    keys.observe(&Event::Passed(Check::Audience));
-    if let Some(subjects) = &provider.subjects {
-        if !subjects.matches(&jwt.sub) {
-            return Err(Status::JwtSubjectNotAllowed.into());
-        }
-        keys.observe(&Event::Passed(Check::Subject));
-    }
-    if !lifetime_ok(provider.max_lifetime, jwt.exp, now) {
-        return Err(Status::JwtLifetimeTooLong.into());
-    }
-    if provider.max_lifetime.is_some() {
-        keys.observe(&Event::Passed(Check::Lifetime));
-    }
-    hardening::check_claims(&provider.hardening, &jwt.payload, now, provider.clock_skew)?;
-    keys.observe(&Event::Passed(Check::Claims));
+    let claimed = claim_checks::Claimed {
+        nbf: jwt.nbf,
+        exp: jwt.exp,
+        sub: &jwt.sub,
+        audiences: &jwt.audiences,
+        claims: &jwt.payload,
+    };
+    claim_checks::check(provider, audiences, &claimed, now, keys)?;
     let remote;
     let (jwks, generation): (&Jwks, u64) = match &provider.keys {
         Keys::Local(jwks) => (jwks, 0),

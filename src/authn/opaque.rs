@@ -4,7 +4,7 @@
 //! lifetime, required claims), on every request, cached answer or not.
 //! What every request checks was read once, when the answer arrived.
 
-use super::{hardening, lifetime_ok, Audiences, Callout, Clock, Introspected, Provider};
+use super::{claim_checks, Audiences, Callout, Clock, Introspected, Provider};
 use super::{Runtime, Stop};
 use crate::error::Status;
 use crate::extract::Token;
@@ -53,29 +53,14 @@ pub(super) fn verify(
     if !provider.issuer.is_empty() && !r.iss.is_empty() && r.iss != provider.issuer {
         return Err(Status::JwtUnknownIssuer.into());
     }
-    let now = now_ms / 1000;
-    jwt::check_time(r.nbf, r.exp, now, provider.clock_skew)?;
-    if !audiences
-        .unwrap_or(&provider.audiences)
-        .allows(&r.audiences)
-    {
-        return Err(Status::JwtAudienceNotAllowed.into());
-    }
-    if provider
-        .subjects
-        .as_ref()
-        .is_some_and(|m| !m.matches(&r.sub))
-    {
-        return Err(Status::JwtSubjectNotAllowed.into());
-    }
-    if !lifetime_ok(provider.max_lifetime, r.exp, now) {
-        return Err(Status::JwtLifetimeTooLong.into());
-    }
-    hardening::check_claims(
-        &provider.hardening,
-        &active.claims,
-        now,
-        provider.clock_skew,
-    )?;
+    runtime.observe(&Event::Passed(Check::Issuer));
+    let claimed = claim_checks::Claimed {
+        nbf: r.nbf,
+        exp: r.exp,
+        sub: &r.sub,
+        audiences: &r.audiences,
+        claims: &active.claims,
+    };
+    claim_checks::check(provider, audiences, &claimed, now_ms / 1000, runtime)?;
     Ok(active)
 }

@@ -1,3 +1,4 @@
+use super::claim_checks::lifetime_ok;
 use super::*;
 use crate::extract::Extractor;
 use crate::fixtures::{self, merged, CountingClock, NOW};

@@ -21,6 +21,10 @@ UPDATE = os.environ.get("JWT_GUARD_UPDATE_GOLDEN") == "1"
 EXPLAIN = ["explain", "orders.yaml", "--now", "2026-12-04T10:00:00Z",
            "-H", "host: api.example.com"]
 KEYS = ["--jwks", "idp=jwks.json"]
+# An opaque token whose answer comes from a file (or from nowhere: 503).
+OPAQUE = "opaque-token-of-the-goldens"
+INTROSPECTED = ["explain", "introspected.json", "--now", "2026-12-04T10:00:00Z",
+                "--path", "/orders", "-H", f"authorization: Bearer {OPAQUE}"]
 
 # name -> (arguments, exit status); {name} is the token of that name.
 CASES = {
@@ -41,6 +45,8 @@ CASES = {
     "explain-no-keys": (EXPLAIN + ["--path", "/orders/42",
                                    "-H", "authorization: Bearer {reader}"], 0),
     "explain-health": (EXPLAIN + ["--path", "/health"], 0),
+    "explain-introspected": (INTROSPECTED + ["--introspection", "as=answer-active.json"], 0),
+    "explain-introspection-unavailable": (INTROSPECTED, 0),
     "token": (["token", "{writer}"], 0),
 }
 
@@ -66,6 +72,7 @@ def test_golden(name):
     assert ran.out == path.read_text()
     for t in TOKENS.values():  # explain never prints a token
         assert t().split(".")[2] not in ran.out
+    assert OPAQUE not in ran.out and "golden-client-secret" not in ran.out
 
 
 def test_the_json_403_is_what_the_text_says():
