@@ -4,6 +4,7 @@
 
 use crate::dpop::settings::Offer;
 use crate::error::Status;
+use crate::outcome::Reason;
 use crate::request::Headers;
 use crate::rules::Denial;
 
@@ -77,28 +78,10 @@ fn authn_outcome(s: Status) -> Option<(u32, Option<&'static str>)> {
     })
 }
 
-/// Whether a status refuses the DPoP proof (`invalid_dpop_proof`).
+/// Whether a status refuses the DPoP proof (`invalid_dpop_proof`): it
+/// failed a check of RFC 9449 §4.3, or was used before.
 fn bad_proof(s: Status) -> bool {
-    use Status::*;
-    matches!(
-        s,
-        DpopProofMissing
-            | DpopProofRepeated
-            | DpopProofMalformed
-            | DpopProofBadTyp
-            | DpopProofBadAlg
-            | DpopProofNoKey
-            | DpopProofPrivateKey
-            | DpopProofUnusableKey
-            | DpopProofBadSignature
-            | DpopProofBadJti
-            | DpopProofBadHtm
-            | DpopProofBadHtu
-            | DpopProofBadIat
-            | DpopProofBadAth
-            | DpopKeyMismatch
-            | DpopProofReplayed
-    )
+    matches!(Reason::from(s), Reason::DpopInvalid | Reason::DpopReplay)
 }
 
 /// Whether a status is about a DPoP request itself (its error then always
