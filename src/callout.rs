@@ -171,7 +171,7 @@ impl Worker {
     /// The counts since the last call, as `(slot, delta)` of the layout
     /// given to [`Worker::count_into`]: fetch outcomes, the change in
     /// callouts in flight, and what requests counted.
-    pub fn counts(&mut self) -> std::vec::Drain<'_, (usize, i64)> {
+    pub fn counts(&mut self) -> impl Iterator<Item = (usize, i64)> + '_ {
         let mut in_flight = 0usize;
         for f in &mut self.fetches {
             let t = f.take_tally();

@@ -179,13 +179,16 @@ fn counter(name: String) -> Metric {
     }
 }
 
-/// A worker's counts not yet handed to the host: `(slot, delta)` pairs in
-/// a buffer that keeps its capacity, so counting allocates nothing once
-/// warm.
+/// A worker's counts not yet handed to the host: a delta per slot, and the
+/// slots touched since the last hand-over, in the order first touched. A
+/// request adds to a few deltas; the glue hands them over on its tick, one
+/// host call per slot that moved however many requests moved it. Nothing
+/// allocates once warm.
 #[derive(Clone, Debug, Default)]
 pub struct Counts {
     layout: Layout,
-    pending: Vec<(usize, i64)>,
+    deltas: Vec<i64>,
+    touched: Vec<usize>,
     /// Callouts in flight as last reported to the gauge.
     in_flight: i64,
 }
@@ -193,8 +196,9 @@ pub struct Counts {
 impl Counts {
     pub fn new(layout: Layout) -> Counts {
         Counts {
+            deltas: vec![0; layout.metrics.len()],
+            touched: Vec::with_capacity(16),
             layout,
-            pending: Vec::with_capacity(16),
             in_flight: 0,
         }
     }
@@ -205,9 +209,13 @@ impl Counts {
 
     fn add(&mut self, slot: usize, delta: i64) {
         // An empty layout (tests, the CLI) counts nothing.
-        if slot < self.layout.metrics.len() {
-            self.pending.push((slot, delta));
+        let Some(d) = self.deltas.get_mut(slot) else {
+            return;
+        };
+        if *d == 0 && !self.touched.contains(&slot) {
+            self.touched.push(slot);
         }
+        *d = d.saturating_add(delta);
     }
 
     /// A decided request. Filter-wide: `allowed` or `denied` and
@@ -291,10 +299,14 @@ impl Counts {
         u64::try_from(self.in_flight).unwrap_or(0)
     }
 
-    /// The counts to hand to the host, `(slot, delta)`; the buffer is
-    /// empty afterwards.
-    pub fn drain(&mut self) -> std::vec::Drain<'_, (usize, i64)> {
-        self.pending.drain(..)
+    /// The counts to hand to the host, `(slot, delta)` for each slot that
+    /// moved since the last call; all are zero afterwards.
+    pub fn drain(&mut self) -> impl Iterator<Item = (usize, i64)> + '_ {
+        let deltas = &mut self.deltas;
+        self.touched.drain(..).filter_map(move |slot| {
+            let delta = std::mem::take(deltas.get_mut(slot)?);
+            (delta != 0).then_some((slot, delta))
+        })
     }
 }
 

@@ -14,6 +14,9 @@ pub struct Metrics {
     /// Gauges are set, not moved (ngx_wasm_module traps on moving one; its
     /// gauge is the value a worker set last).
     set_gauges: bool,
+    /// Counts are handed over after every callback, not on the root's
+    /// tick (a host that refused a tick period).
+    pub each_callback: bool,
 }
 
 impl Metrics {
@@ -45,10 +48,22 @@ impl Metrics {
             );
             log(LogLevel::Warn, &msg);
         }
-        Metrics { ids, set_gauges }
+        Metrics {
+            ids,
+            set_gauges,
+            each_callback: false,
+        }
     }
 
-    /// Hands the worker's counts to the host.
+    /// At the end of a request's or a call's callback: hands the counts
+    /// over only where there is no tick to do it.
+    pub fn after_callback(&self, worker: &mut Worker) {
+        if self.each_callback {
+            self.flush(worker);
+        }
+    }
+
+    /// Hands the worker's counts to the host (on the root's tick).
     pub fn flush(&self, worker: &mut Worker) {
         let mut gauge = None;
         for (slot, delta) in worker.counts() {

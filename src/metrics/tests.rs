@@ -159,16 +159,36 @@ fn a_denial_counts_filter_wide_by_reason_and_at_the_provider_it_is_about() {
     assert_eq!(
         drained(&mut c),
         [
-            ("jwt_authn.denied".to_owned(), 1),
+            ("jwt_authn.denied".to_owned(), 2),
             ("jwt_guard.denied.reason=expired".to_owned(), 1),
             (
                 "jwt_guard.provider_denied.provider=remote.reason=expired".to_owned(),
                 1
             ),
-            ("jwt_authn.denied".to_owned(), 1),
             ("jwt_guard.denied.reason=issuer".to_owned(), 1),
         ]
     );
+}
+
+#[test]
+fn counts_add_up_per_slot_until_handed_over_in_the_order_first_moved() {
+    let l = layout("");
+    let mut c = Counts::new(l);
+    for hit in [false, true, true, true] {
+        c.token_cache(hit);
+    }
+    c.decided(&decided(None, None, &[]), false);
+    c.decided(&decided(None, None, &[]), false);
+    assert_eq!(
+        drained(&mut c),
+        [
+            ("jwt_authn.jwt_cache_miss".to_owned(), 1),
+            ("jwt_authn.jwt_cache_hit".to_owned(), 3),
+            ("jwt_authn.allowed".to_owned(), 2),
+        ]
+    );
+    c.token_cache(true);
+    assert_eq!(drained(&mut c), [("jwt_authn.jwt_cache_hit".to_owned(), 1)]);
 }
 
 #[test]
@@ -239,14 +259,20 @@ fn the_in_flight_gauge_moves_by_the_change_only() {
     let mut c = Counts::new(layout(""));
     c.in_flight(2);
     c.in_flight(2);
+    assert_eq!(
+        drained(&mut c),
+        [("jwt_guard.callouts_in_flight".to_owned(), 2)]
+    );
+    c.in_flight(3);
     c.in_flight(0);
     assert_eq!(
         drained(&mut c),
-        [
-            ("jwt_guard.callouts_in_flight".to_owned(), 2),
-            ("jwt_guard.callouts_in_flight".to_owned(), -2),
-        ]
+        [("jwt_guard.callouts_in_flight".to_owned(), -2)]
     );
+    // Up and back down between two hand-overs: nothing to hand over.
+    c.in_flight(1);
+    c.in_flight(0);
+    assert_eq!(drained(&mut c), []);
 }
 
 #[test]
