@@ -249,9 +249,13 @@ impl Counts {
         }
     }
 
-    /// A lookup in the verified-token cache.
-    pub fn token_cache(&mut self, hit: bool) {
-        self.add(if hit { CACHE_HIT } else { CACHE_MISS }, 1);
+    /// Lookups in the verified-token cache.
+    pub fn token_cache(&mut self, hits: u32, misses: u32) {
+        for (slot, n) in [(CACHE_HIT, hits), (CACHE_MISS, misses)] {
+            if n > 0 {
+                self.add(slot, i64::from(n));
+            }
+        }
     }
 
     /// A lookup in a provider's introspection answers (this worker's, or

@@ -26,6 +26,10 @@ pub struct View<'a> {
     host: RefCell<&'a mut dyn Host>,
     /// The request is a CORS preflight let through (its decision follows).
     cors: Cell<bool>,
+    /// Verified-token cache lookups (hits, misses) of this evaluation,
+    /// counted once it decides: an evaluation that waits for keys looks
+    /// its token up again when it runs again, and jwt_authn counts one.
+    lookups: Cell<(u32, u32)>,
 }
 
 impl<'a> View<'a> {
@@ -39,6 +43,7 @@ impl<'a> View<'a> {
             done,
             host: RefCell::new(host),
             cors: Cell::new(false),
+            lookups: Cell::new((0, 0)),
         }
     }
 }
@@ -79,12 +84,16 @@ impl Runtime for View<'_> {
     }
 
     fn cached(&self, token: &str) -> Option<Hit> {
-        let mut worker = self.worker.borrow_mut();
+        let worker = self.worker.borrow();
         if !worker.cache.enabled() {
             return None;
         }
         let hit = worker.cache.get(token);
-        worker.counts.token_cache(hit.is_some());
+        let (hits, misses) = self.lookups.get();
+        self.lookups.set(match hit {
+            Some(_) => (hits.saturating_add(1), misses),
+            None => (hits, misses.saturating_add(1)),
+        });
         hit
     }
 
@@ -134,6 +143,8 @@ impl Runtime for View<'_> {
         let mut worker = self.worker.borrow_mut();
         let cors = self.cors.get();
         worker.counts.decided(d, cors);
+        let (hits, misses) = self.lookups.take();
+        worker.counts.token_cache(hits, misses);
         if worker.log.logs(d) {
             let layout = worker.counts.layout();
             let line = decision_log::line(d, cors, |i| layout.provider_name(i));

@@ -174,9 +174,9 @@ fn a_denial_counts_filter_wide_by_reason_and_at_the_provider_it_is_about() {
 fn counts_add_up_per_slot_until_handed_over_in_the_order_first_moved() {
     let l = layout("");
     let mut c = Counts::new(l);
-    for hit in [false, true, true, true] {
-        c.token_cache(hit);
-    }
+    c.token_cache(0, 1);
+    c.token_cache(2, 0);
+    c.token_cache(1, 0);
     c.decided(&decided(None, None, &[]), false);
     c.decided(&decided(None, None, &[]), false);
     assert_eq!(
@@ -187,7 +187,7 @@ fn counts_add_up_per_slot_until_handed_over_in_the_order_first_moved() {
             ("jwt_authn.allowed".to_owned(), 2),
         ]
     );
-    c.token_cache(true);
+    c.token_cache(1, 0);
     assert_eq!(drained(&mut c), [("jwt_authn.jwt_cache_hit".to_owned(), 1)]);
 }
 
@@ -233,8 +233,7 @@ fn cache_lookups_count_hits_and_misses() {
     let l = layout("");
     let opaque = index(&l, "opaque");
     let mut c = Counts::new(l);
-    c.token_cache(true);
-    c.token_cache(false);
+    c.token_cache(1, 1);
     c.introspection_cache(opaque, true);
     c.introspection_cache(opaque, false);
     assert_eq!(
@@ -278,7 +277,7 @@ fn the_in_flight_gauge_moves_by_the_change_only() {
 #[test]
 fn counts_without_a_layout_are_dropped() {
     let mut c = Counts::default();
-    c.token_cache(true);
+    c.token_cache(1, 0);
     c.decided(&decided(None, None, &[]), false);
     assert!(c.drain().next().is_none());
 }
