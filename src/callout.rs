@@ -57,7 +57,6 @@ const WAIT_SLACK_MS: u64 = 50;
 /// A log line's severity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
-    Trace,
     Debug,
     Info,
     Warn,
@@ -132,8 +131,7 @@ pub struct Worker {
     proof_keys: crate::dpop::keys::ProofKeys,
     /// Metric counts not yet handed to the host.
     counts: Counts,
-    /// Which decisions go to the log (the host's log level, as the glue
-    /// last read it).
+    /// Whether denials go to the log.
     log: Verbosity,
 }
 

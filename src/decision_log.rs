@@ -1,85 +1,46 @@
 //! The decision log: one line per denied request, at debug level (the host
-//! drops it below its level), and one per allowed request where a caller
-//! asks for those too ([`Verbosity::All`], at trace).
-//! A line names the rule, the provider, the reason and the token's `kid`,
-//! never the token, a claim value or a secret: those are not in
-//! [`Decided`] to begin with, and the `kid` (the one piece of token text,
-//! chosen by whoever sent the token) is cut short and stripped of anything
-//! that could forge another line or field.
+//! drops it below its level). A line names the rule, the provider, the
+//! reason and the token's `kid`, never the token, a claim value or a
+//! secret: those are not in [`Decided`] to begin with, and the `kid` (the
+//! one piece of token text, chosen by whoever sent the token) is cut short
+//! and stripped of anything that could forge another line or field.
+//!
+//! Allowed requests are not logged: the module cannot ask every host for
+//! its level (ngx_wasm_module's `proxy_get_log_level` does not match the
+//! ABI), and a line per allowed request is not worth its cost on the
+//! request path when nobody reads it.
 
 use crate::trace::Decided;
 use std::fmt::Write;
 
-/// Which decisions are logged. The module logs denials: it cannot ask
-/// every host for its level (ngx_wasm_module's `proxy_get_log_level` does
-/// not match the ABI), and a line per allowed request is not worth its
-/// cost on the request path when nobody reads it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+/// Whether denials are logged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Verbosity {
-    /// None.
     #[default]
     Off,
     /// Denied requests, at debug.
     Denied,
-    /// Every decided request: denials at debug, the others at trace.
-    All,
-}
-
-impl Verbosity {
-    /// Whether this decision is logged.
-    pub fn logs(self, d: &Decided<'_>) -> bool {
-        match d.denied {
-            Some(_) => self >= Verbosity::Denied,
-            None => self == Verbosity::All,
-        }
-    }
 }
 
 /// Longest `kid` shown; a longer one ends in `...`.
 const KID_MAX: usize = 64;
 
-/// The line for `d`. `cors`: the request was a CORS preflight let through.
-/// `provider` names a provider by index.
+/// The line for `d`, if `verbosity` logs it. `provider` names a provider
+/// by index.
 pub fn line<'a>(
+    verbosity: Verbosity,
     d: &Decided<'_>,
-    cors: bool,
     provider: impl Fn(usize) -> Option<&'a str>,
-) -> String {
+) -> Option<String> {
+    let reason = d.denied.filter(|_| verbosity == Verbosity::Denied)?;
     let mut out = String::with_capacity(96);
-    let verdict = if d.denied.is_some() {
-        "denied"
-    } else {
-        "allowed"
-    };
-    let _ = write!(out, "jwt-guard: {verdict} rule=");
+    out.push_str("jwt-guard: denied rule=");
     match d.rule {
         Some(i) => {
             let _ = write!(out, "rules[{i}]");
         }
         None => out.push('-'),
     }
-    let Some(reason) = d.denied else {
-        if cors {
-            out.push_str(" cors_preflight");
-        }
-        out.push_str(" providers=");
-        let mut any = false;
-        for (i, v) in d.verified.iter().enumerate() {
-            let seen = d.verified.get(..i).unwrap_or_default();
-            if seen.iter().any(|s| s.provider == v.provider) {
-                continue;
-            }
-            if any {
-                out.push(',');
-            }
-            out.push_str(provider(v.provider).unwrap_or("?"));
-            any = true;
-        }
-        if !any {
-            out.push('-');
-        }
-        return out;
-    };
     out.push_str(" provider=");
     out.push_str(d.provider.and_then(&provider).unwrap_or("-"));
     let _ = write!(out, " reason={} kid=", reason.name());
@@ -87,7 +48,7 @@ pub fn line<'a>(
         Some(kid) => push_kid(&mut out, kid),
         None => out.push('-'),
     }
-    out
+    Some(out)
 }
 
 /// A `kid` as shown: printable ASCII other than space, quote and backslash
@@ -109,23 +70,10 @@ fn push_kid(out: &mut String, kid: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authn::Verified;
-    use crate::fixtures;
     use crate::outcome::Reason;
-    use serde_json::json;
-    use std::rc::Rc;
 
     fn name(i: usize) -> Option<&'static str> {
         ["orders", "billing"].get(i).copied()
-    }
-
-    fn verified(provider: usize) -> Verified {
-        Verified {
-            provider,
-            claims: Rc::new(fixtures::object(json!({"sub": "alice"}))),
-            proof: None,
-            jwt: None,
-        }
     }
 
     fn denied(kid: Option<&str>) -> Decided<'_> {
@@ -138,11 +86,14 @@ mod tests {
         }
     }
 
+    fn logged(d: &Decided<'_>) -> String {
+        line(Verbosity::Denied, d, name).unwrap_or_default()
+    }
+
     #[test]
     fn a_denial_names_rule_provider_reason_and_kid() {
-        let l = line(&denied(Some("k1")), false, name);
         assert_eq!(
-            l,
+            logged(&denied(Some("k1"))),
             "jwt-guard: denied rule=rules[1] provider=orders reason=expired kid=k1"
         );
     }
@@ -157,60 +108,23 @@ mod tests {
             verified: &[],
         };
         assert_eq!(
-            line(&d, false, name),
+            logged(&d),
             "jwt-guard: denied rule=- provider=- reason=fault kid=-"
         );
     }
 
     #[test]
-    fn an_allowed_request_names_each_provider_once_and_no_claim() {
-        let v = [verified(0), verified(1), verified(0)];
-        let d = Decided {
-            rule: Some(0),
-            denied: None,
-            provider: None,
-            kid: None,
-            verified: &v,
-        };
-        let l = line(&d, false, name);
-        assert_eq!(
-            l,
-            "jwt-guard: allowed rule=rules[0] providers=orders,billing"
-        );
-        assert!(!l.contains("alice"));
-    }
-
-    #[test]
-    fn a_cors_preflight_and_a_request_no_rule_covers_read_apart() {
-        let d = Decided {
-            rule: None,
-            denied: None,
-            provider: None,
-            kid: None,
-            verified: &[],
-        };
-        assert_eq!(
-            line(&d, true, name),
-            "jwt-guard: allowed rule=- cors_preflight providers=-"
-        );
-        assert_eq!(
-            line(&d, false, name),
-            "jwt-guard: allowed rule=- providers=-"
-        );
-    }
-
-    #[test]
     fn a_kid_cannot_forge_a_line_or_a_field_and_is_cut_short() {
-        let l = line(&denied(Some("a b\nreason=ok\"\\é")), false, name);
+        let l = logged(&denied(Some("a b\nreason=ok\"\\é")));
         assert!(l.ends_with("kid=a?b?reason=ok???"), "{l}");
         let long = "x".repeat(100);
-        let l = line(&denied(Some(&long)), false, name);
+        let l = logged(&denied(Some(&long)));
         assert!(l.ends_with(&format!("kid={}...", "x".repeat(64))), "{l}");
-        assert!(line(&denied(Some("")), false, name).ends_with("kid=\"\""));
+        assert!(logged(&denied(Some(""))).ends_with("kid=\"\""));
     }
 
     #[test]
-    fn denied_logs_denials_only_and_all_logs_everything() {
+    fn only_denials_are_logged_and_only_when_asked() {
         let allowed = Decided {
             rule: None,
             denied: None,
@@ -218,9 +132,8 @@ mod tests {
             kid: None,
             verified: &[],
         };
-        assert!(!Verbosity::Off.logs(&denied(None)));
-        assert!(Verbosity::Denied.logs(&denied(None)));
-        assert!(!Verbosity::Denied.logs(&allowed));
-        assert!(Verbosity::All.logs(&allowed));
+        assert_eq!(line(Verbosity::Off, &denied(None), name), None);
+        assert!(line(Verbosity::Denied, &denied(None), name).is_some());
+        assert_eq!(line(Verbosity::Denied, &allowed, name), None);
     }
 }

@@ -145,14 +145,9 @@ impl Runtime for View<'_> {
         worker.counts.decided(d, cors);
         let (hits, misses) = self.lookups.take();
         worker.counts.token_cache(hits, misses);
-        if worker.log.logs(d) {
-            let layout = worker.counts.layout();
-            let line = decision_log::line(d, cors, |i| layout.provider_name(i));
-            let level = match d.denied {
-                Some(_) => Level::Debug,
-                None => Level::Trace,
-            };
-            self.host.borrow().log(level, &line);
+        let layout = worker.counts.layout();
+        if let Some(line) = decision_log::line(worker.log, d, |i| layout.provider_name(i)) {
+            self.host.borrow().log(Level::Debug, &line);
         }
     }
 }

@@ -100,7 +100,6 @@ impl Host for ProxyHost {
 
     fn log(&self, level: Level, message: &str) {
         let level = match level {
-            Level::Trace => LogLevel::Trace,
             Level::Debug => LogLevel::Debug,
             Level::Info => LogLevel::Info,
             Level::Warn => LogLevel::Warn,
