@@ -15,6 +15,7 @@ import pytest
 
 from cli_runner import GOLDEN, TOKENS, run
 from envoy_runner import REPO
+from idp_server import DISCOVERY_PATH, JWKS_PATH, IdP
 
 UPDATE = os.environ.get("JWT_GUARD_UPDATE_GOLDEN") == "1"
 
@@ -151,3 +152,44 @@ def test_the_docs_json_excerpt_is_the_golden_output():
     golden = (GOLDEN / "explain-403-json.out").read_text()
     assert tail and golden.startswith(head) and golden.endswith(tail)
     assert (REPO / "schema" / "jwt-guard.schema.json").read_text().startswith(schema)
+
+
+# ---------------------------------------------------------------- --fetch
+
+def _fetch_config(tmp_path, idp: IdP, via_discovery: bool) -> str:
+    """The orders provider with its keys at the local IdP (by 127.0.0.1,
+    which curl reaches without Envoy's cluster routing)."""
+    where = "discovery" if via_discovery else "remote_jwks"
+    path = DISCOVERY_PATH if via_discovery else JWKS_PATH
+    cfg = {"providers": {"idp": {
+        "issuer": "https://idp.example.com", "audiences": ["orders-api"],
+        where: {"http_uri": {"uri": f"http://127.0.0.1:{idp.port}{path}",
+                             "cluster": "idp", "timeout": "2s"}}}},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}]}
+    file = tmp_path / "fetch.json"
+    file.write_text(json.dumps(cfg))
+    return str(file)
+
+
+@pytest.mark.parametrize("via_discovery", [False, True], ids=["remote_jwks", "discovery"])
+def test_fetch_takes_the_keys_from_the_uri_and_only_when_asked(tmp_path, via_discovery):
+    idp = IdP((GOLDEN / "jwks.json").read_text(), issuer="https://idp.example.com")
+    idp.set_discovery(jwks_uri=f"http://127.0.0.1:{idp.port}{JWKS_PATH}")
+    try:
+        cfg = _fetch_config(tmp_path, idp, via_discovery)
+        args = ["explain", cfg, "--now", "2026-12-04T10:00:00Z", "--path", "/orders",
+                "-H", f"authorization: Bearer {TOKENS['reader']()}"]
+        offline = run(args)
+        assert offline.code == 0, offline.err
+        assert "decision: deny (keys_unavailable" in offline.out
+        assert idp.counts() == {}, "no network call without --fetch"
+        fetched = run(args + ["--fetch"])
+        assert fetched.code == 0, fetched.err
+        assert "decision: allow" in fetched.out, fetched.out
+        assert idp.count(JWKS_PATH) == 1
+        assert idp.count(DISCOVERY_PATH) == int(via_discovery)
+        idp.stop()
+        down = run(args + ["--fetch"])
+        assert down.code == 1 and "--fetch idp: " in down.err, down
+    finally:
+        idp.stop()
