@@ -173,12 +173,8 @@ impl Worker {
         let mut in_flight = 0usize;
         for f in &mut self.fetches {
             let t = f.take_tally();
-            for _ in 0..t.fetched {
-                self.counts.keys(f.provider, KeyEvent::Fetched);
-            }
-            for _ in 0..t.failed {
-                self.counts.keys(f.provider, KeyEvent::Failed);
-            }
+            self.counts.keys(f.provider, KeyEvent::Fetched(t.fetched));
+            self.counts.keys(f.provider, KeyEvent::Failed(t.failed));
             self.counts.keys(f.provider, KeyEvent::Skipped(t.skipped));
             in_flight = in_flight.saturating_add(f.calls_in_flight());
         }

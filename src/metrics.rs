@@ -63,13 +63,13 @@ const KEYS: [&str; 4] = [
 /// Per introspection provider, from its base slot.
 const INTROSPECTION: [&str; 2] = ["introspection_cache_hit", "introspection_cache_miss"];
 
-/// What a remote-keys provider counts.
+/// What a remote-keys provider counts, and how many times.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyEvent {
-    /// A JWKS (or discovery document and JWKS) came and parsed.
-    Fetched,
-    /// A call failed: no answer, a bad status, an unusable body.
-    Failed,
+    /// This many JWKS (or discovery document and JWKS) came and parsed.
+    Fetched(u32),
+    /// This many calls failed: no answer, a bad status, an unusable body.
+    Failed(u32),
     /// A request was served keys past their expiry (while a refresh is
     /// under way, or stale-if-error).
     StaleServed,
@@ -272,19 +272,20 @@ impl Counts {
         let Some(base) = self.layout.provider(provider).and_then(|s| s.keys) else {
             return;
         };
-        match event {
-            KeyEvent::Fetched => {
-                self.add(FETCH_OK, 1);
-                self.add(base, 1);
-            }
-            KeyEvent::Failed => {
-                self.add(FETCH_FAILED, 1);
-                self.add(base.saturating_add(1), 1);
-            }
-            KeyEvent::StaleServed => self.add(base.saturating_add(2), 1),
-            KeyEvent::Skipped(0) => {}
-            KeyEvent::Skipped(n) => self.add(base.saturating_add(3), i64::from(n)),
+        // Filter-wide slot (if any), the provider's, and how many.
+        let (wide, own, n) = match event {
+            KeyEvent::Fetched(n) => (Some(FETCH_OK), base, n),
+            KeyEvent::Failed(n) => (Some(FETCH_FAILED), base.saturating_add(1), n),
+            KeyEvent::StaleServed => (None, base.saturating_add(2), 1),
+            KeyEvent::Skipped(n) => (None, base.saturating_add(3), n),
+        };
+        if n == 0 {
+            return;
         }
+        if let Some(wide) = wide {
+            self.add(wide, i64::from(n));
+        }
+        self.add(own, i64::from(n));
     }
 
     /// This worker's callouts in flight now: the gauge moves by the change

@@ -209,12 +209,13 @@ fn fetches_count_filter_wide_and_per_provider_and_local_providers_count_nothing(
     let l = layout("");
     let (local, remote) = (index(&l, "local"), index(&l, "remote"));
     let mut c = Counts::new(l);
-    c.keys(remote, KeyEvent::Fetched);
-    c.keys(remote, KeyEvent::Failed);
+    c.keys(remote, KeyEvent::Fetched(1));
+    c.keys(remote, KeyEvent::Failed(1));
+    c.keys(remote, KeyEvent::Failed(0));
     c.keys(remote, KeyEvent::StaleServed);
     c.keys(remote, KeyEvent::Skipped(3));
     c.keys(remote, KeyEvent::Skipped(0));
-    c.keys(local, KeyEvent::Fetched);
+    c.keys(local, KeyEvent::Fetched(1));
     assert_eq!(
         drained(&mut c),
         [
