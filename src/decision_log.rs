@@ -79,6 +79,7 @@ mod tests {
     fn denied(kid: Option<&str>) -> Decided<'_> {
         Decided {
             rule: Some(1),
+            cors_preflight: false,
             denied: Some(Reason::Expired),
             provider: Some(0),
             kid,
@@ -102,6 +103,7 @@ mod tests {
     fn what_a_denial_does_not_reach_reads_as_a_dash() {
         let d = Decided {
             rule: None,
+            cors_preflight: false,
             denied: Some(Reason::Fault),
             provider: None,
             kid: None,
@@ -127,6 +129,7 @@ mod tests {
     fn only_denials_are_logged_and_only_when_asked() {
         let allowed = Decided {
             rule: None,
+            cors_preflight: false,
             denied: None,
             provider: None,
             kid: None,

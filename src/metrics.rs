@@ -221,10 +221,10 @@ impl Counts {
     /// A decided request. Filter-wide: `allowed` or `denied` and
     /// `denied.reason=<r>`. Per provider: `provider_allowed` once for each
     /// provider whose token let it through, `provider_denied` for the
-    /// provider the denial is about. A CORS preflight let through
-    /// (`cors`) also counts as `cors_preflight_bypassed`, as in Envoy.
-    pub fn decided(&mut self, d: &Decided<'_>, cors: bool) {
-        if cors {
+    /// provider the denial is about. A CORS preflight let through also
+    /// counts as `cors_preflight_bypassed`, as in Envoy.
+    pub fn decided(&mut self, d: &Decided<'_>) {
+        if d.cors_preflight {
             self.add(CORS, 1);
         }
         let Some(reason) = d.denied else {

@@ -279,12 +279,12 @@ pub fn evaluate<'p>(
     }
     if policy.bypass_cors_preflight && is_cors_preflight(headers) {
         keys.observe(&Event::CorsPreflight);
-        report(keys, None, &Decision::Allow, &Found::default());
+        report(keys, None, true, &Decision::Allow, &Found::default());
         return Decision::Allow;
     }
     let Some(index) = policy.rules.iter().position(|r| r.matcher.matches(headers)) else {
         keys.observe(&Event::Rule(None));
-        report(keys, None, &Decision::Allow, &Found::default());
+        report(keys, None, false, &Decision::Allow, &Found::default());
         return Decision::Allow;
     };
     keys.observe(&Event::Rule(Some(index)));
@@ -299,12 +299,18 @@ pub fn evaluate<'p>(
         waits: Vec::new(),
     };
     let decision = decide(rule, &mut run, headers, &clock, keys);
-    report(keys, Some(index), &decision, &run.found);
+    report(keys, Some(index), false, &decision, &run.found);
     decision
 }
 
 /// Reports a decided request ([`Event::Decided`]): whom it is about.
-fn report(keys: &dyn Runtime, rule: Option<usize>, decision: &Decision<'_>, found: &Found) {
+fn report(
+    keys: &dyn Runtime,
+    rule: Option<usize>,
+    cors_preflight: bool,
+    decision: &Decision<'_>,
+    found: &Found,
+) {
     let denied = match decision {
         Decision::Allow => None,
         Decision::Deny(denial) => Some(denial),
@@ -330,6 +336,7 @@ fn report(keys: &dyn Runtime, rule: Option<usize>, decision: &Decision<'_>, foun
     };
     let decided = Decided {
         rule,
+        cors_preflight,
         denied: denied.map(Reason::of_denial),
         provider,
         kid,

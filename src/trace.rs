@@ -82,6 +82,8 @@ pub enum Check {
 pub struct Decided<'a> {
     /// The rule that decided (`None`: no rule matched, or a CORS preflight).
     pub rule: Option<usize>,
+    /// A CORS preflight let through without credentials.
+    pub cors_preflight: bool,
     /// `None`: allowed; else why it was denied.
     pub denied: Option<Reason>,
     /// For a denial, the provider whose check decided it, when one was

@@ -24,8 +24,6 @@ pub struct View<'a> {
     /// Shared data: other workers' introspection answers, the DPoP
     /// replay store.
     host: RefCell<&'a mut dyn Host>,
-    /// The request is a CORS preflight let through (its decision follows).
-    cors: Cell<bool>,
     /// Verified-token cache lookups (hits, misses) of this evaluation,
     /// counted once it decides: an evaluation that waits for keys looks
     /// its token up again when it runs again, and jwt_authn counts one.
@@ -42,7 +40,6 @@ impl<'a> View<'a> {
             worker: RefCell::new(worker),
             done,
             host: RefCell::new(host),
-            cors: Cell::new(false),
             lookups: Cell::new((0, 0)),
         }
     }
@@ -135,14 +132,11 @@ impl Runtime for View<'_> {
     }
 
     fn observe(&self, event: &Event<'_>) {
-        let d = match event {
-            Event::CorsPreflight => return self.cors.set(true),
-            Event::Decided(d) => d,
-            _ => return,
+        let Event::Decided(d) = event else {
+            return;
         };
         let mut worker = self.worker.borrow_mut();
-        let cors = self.cors.get();
-        worker.counts.decided(d, cors);
+        worker.counts.decided(d);
         let (hits, misses) = self.lookups.take();
         worker.counts.token_cache(hits, misses);
         let layout = worker.counts.layout();

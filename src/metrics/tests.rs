@@ -49,6 +49,7 @@ fn verified(provider: usize) -> Verified {
 fn decided<'a>(denied: Option<Reason>, provider: Option<usize>, v: &'a [Verified]) -> Decided<'a> {
     Decided {
         rule: Some(0),
+        cors_preflight: false,
         denied,
         provider,
         kid: None,
@@ -137,7 +138,7 @@ fn an_allowed_request_counts_once_per_provider_that_let_it_through() {
     let (local, remote) = (index(&l, "local"), index(&l, "remote"));
     let mut c = Counts::new(l);
     let v = [verified(local), verified(remote), verified(local)];
-    c.decided(&decided(None, None, &v), false);
+    c.decided(&decided(None, None, &v));
     assert_eq!(
         drained(&mut c),
         [
@@ -154,8 +155,8 @@ fn a_denial_counts_filter_wide_by_reason_and_at_the_provider_it_is_about() {
     let l = layout("");
     let remote = index(&l, "remote");
     let mut c = Counts::new(l);
-    c.decided(&decided(Some(Reason::Expired), Some(remote), &[]), false);
-    c.decided(&decided(Some(Reason::Issuer), None, &[]), false);
+    c.decided(&decided(Some(Reason::Expired), Some(remote), &[]));
+    c.decided(&decided(Some(Reason::Issuer), None, &[]));
     assert_eq!(
         drained(&mut c),
         [
@@ -177,8 +178,8 @@ fn counts_add_up_per_slot_until_handed_over_in_the_order_first_moved() {
     c.token_cache(0, 1);
     c.token_cache(2, 0);
     c.token_cache(1, 0);
-    c.decided(&decided(None, None, &[]), false);
-    c.decided(&decided(None, None, &[]), false);
+    c.decided(&decided(None, None, &[]));
+    c.decided(&decided(None, None, &[]));
     assert_eq!(
         drained(&mut c),
         [
@@ -194,7 +195,12 @@ fn counts_add_up_per_slot_until_handed_over_in_the_order_first_moved() {
 #[test]
 fn a_cors_preflight_counts_as_bypassed_and_allowed_as_in_envoy() {
     let mut c = Counts::new(layout(""));
-    c.decided(&decided(None, None, &[]), true);
+    let preflight = Decided {
+        rule: None,
+        cors_preflight: true,
+        ..decided(None, None, &[])
+    };
+    c.decided(&preflight);
     assert_eq!(
         drained(&mut c),
         [
@@ -279,6 +285,6 @@ fn the_in_flight_gauge_moves_by_the_change_only() {
 fn counts_without_a_layout_are_dropped() {
     let mut c = Counts::default();
     c.token_cache(1, 0);
-    c.decided(&decided(None, None, &[]), false);
+    c.decided(&decided(None, None, &[]));
     assert!(c.drain().next().is_none());
 }
