@@ -107,6 +107,25 @@ pub trait Host {
     fn log(&self, level: Level, message: &str);
 }
 
+/// Reads `key`, creating it as `empty` first when it is missing, so what
+/// comes back has a version a compare-and-set can guard. Creating never
+/// overwrites what another worker wrote meanwhile: a version no value has
+/// refuses the write if the key exists (a host that refuses that for a
+/// missing key too gets a plain write, racing only with another creation
+/// of the same empty value). `None`: the host has no shared data.
+pub(crate) fn shared_get_or_create(host: &mut dyn Host, key: &str, empty: &[u8]) -> Option<Shared> {
+    let read = host.shared_get(key)?;
+    if read.0.is_some() {
+        return Some(read);
+    }
+    if !host.shared_set(key, empty, Some(u32::MAX))
+        && matches!(host.shared_get(key), Some((None, _)))
+    {
+        host.shared_set(key, empty, None);
+    }
+    host.shared_get(key)
+}
+
 /// A parked request to evaluate again: every callout it waited for has
 /// settled, or it waited its full budget. `done` lists the callouts it must
 /// not wait for again.

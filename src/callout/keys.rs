@@ -407,7 +407,9 @@ impl KeyFetch {
     /// taken with compare-and-swap.
     fn acquire_lease(&mut self, host: &mut dyn Host, now: u64) -> bool {
         let key = self.lease_key();
-        let Some((value, cas)) = host.shared_get(&key) else {
+        // A missing lease is created first (never over another worker's),
+        // so taking it below is guarded by a version.
+        let Some((value, cas)) = super::shared_get_or_create(host, &key, b"0") else {
             return true; // no shared data on this host: fetch alone
         };
         let expires = value
@@ -420,18 +422,6 @@ impl KeyFetch {
         let until = now
             .saturating_add(self.budget_ms())
             .saturating_add(LEASE_GRACE_MS);
-        // A missing key has no version; `Some(0)` would not guard it, so
-        // create it first and take it with the version we then read.
-        let cas = match cas {
-            Some(c) => Some(c),
-            None => {
-                host.shared_set(&key, b"0", None);
-                match host.shared_get(&key) {
-                    Some((_, c)) => c,
-                    None => return true,
-                }
-            }
-        };
         self.lease_held = host.shared_set(&key, until.to_string().as_bytes(), cas);
         self.lease_held
     }

@@ -37,18 +37,6 @@ fn admitted(a: Admission) -> Replay {
     }
 }
 
-/// Creates `slot` empty without overwriting a slot another worker created
-/// meanwhile: a version no slot has refuses the write if it exists. A host
-/// that refuses that for a missing key too gets a plain write (racing only
-/// with another creation of the same empty slot).
-fn create(host: &mut dyn Host, slot: &str) {
-    if !host.shared_set(slot, PLACEHOLDER, Some(u32::MAX))
-        && matches!(host.shared_get(slot), Some((None, _)))
-    {
-        host.shared_set(slot, PLACEHOLDER, None);
-    }
-}
-
 /// Records proof `key` in `slot` unless it is there within its window.
 pub fn first_use(
     host: &mut dyn Host,
@@ -59,7 +47,7 @@ pub fn first_use(
     now_ms: u64,
 ) -> Replay {
     for _ in 0..MAX_ROUNDS {
-        let (value, cas) = match host.shared_get(slot) {
+        let (value, cas) = match super::shared_get_or_create(host, slot, PLACEHOLDER) {
             None => {
                 let admission =
                     Slot::read(local.0.get(slot).map(Vec::as_slice), now_ms).admit(key, until_ms);
@@ -68,10 +56,8 @@ pub fn first_use(
                 }
                 return admitted(admission);
             }
-            Some((None, _)) => {
-                create(host, slot);
-                continue;
-            }
+            // Still missing: try again.
+            Some((None, _)) => continue,
             Some((Some(value), cas)) => (value, cas),
         };
         match Slot::read(Some(&value), now_ms).admit(key, until_ms) {

@@ -4,7 +4,7 @@
 use super::slot::{self, Record};
 use super::{known, Introspect, GRACE_MS};
 use crate::authn::Introspected;
-use crate::callout::Host;
+use crate::callout::{shared_get_or_create, Host};
 
 impl Introspect {
     /// Another worker's answer about `key`, installed here; `None` when
@@ -42,7 +42,9 @@ impl Introspect {
     /// worker's call is under way. Without shared data: true.
     pub(super) fn lease(&mut self, host: &mut dyn Host, key: &[u8; 32], now: u64) -> bool {
         let name = self.slot_name(key);
-        let Some((value, cas)) = host.shared_get(&name) else {
+        // A missing slot is created first (never over another worker's
+        // lease), so the lease below is guarded by a version.
+        let Some((value, cas)) = shared_get_or_create(host, &name, b"-") else {
             return true;
         };
         let asking = |v: &Option<Vec<u8>>| matches!(v.as_deref().and_then(|v| slot::read(key, v)), Some(Record::Asking(until)) if until > now);
@@ -53,14 +55,6 @@ impl Introspect {
             .saturating_add(self.settings.timeout_ms)
             .saturating_add(GRACE_MS);
         let lease = slot::write(key, &Record::Asking(until));
-        // A missing key has no version to guard: create it first.
-        let cas = match cas {
-            Some(c) => Some(c),
-            None => {
-                host.shared_set(&name, b"-", None);
-                host.shared_get(&name).and_then(|(_, c)| c)
-            }
-        };
         if host.shared_set(&name, &lease, cas) {
             return true;
         }
