@@ -4,6 +4,10 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 WASM  := target/wasm32-wasip1/release/jwt_guard.wasm
+# The same module without SIMD128, for a host that lacks it (docs/deploy.md):
+# built in a target directory of its own, as its flags differ.
+WASM_SCALAR := target/wasm32-wasip1/release/jwt_guard_scalar.wasm
+SCALAR_TARGET := target/scalar
 
 .PHONY: build test unit e2e demo lint wasm-target binaryen venv clean cli
 
@@ -23,10 +27,15 @@ binaryen:
 
 # cargo re-links $(WASM) to its own output on every build, so wasm-opt always
 # starts from cargo's module; mv (not cp) leaves cargo's copy untouched.
+# .cargo/config.toml turns SIMD128 on for the default module; the scalar
+# one clears those flags.
 build: wasm-target binaryen
 	cargo build --release --target wasm32-wasip1
-	wasm-opt $(WASM_OPT_FLAGS) $(WASM) -o $(WASM).opt.$$$$ && mv -f $(WASM).opt.$$$$ $(WASM)
-	@ls -l $(WASM)
+	wasm-opt $(WASM_OPT_FLAGS) --enable-simd $(WASM) -o $(WASM).opt.$$$$ && mv -f $(WASM).opt.$$$$ $(WASM)
+	CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS= cargo build --release --target wasm32-wasip1 \
+		--target-dir $(SCALAR_TARGET)
+	wasm-opt $(WASM_OPT_FLAGS) $(SCALAR_TARGET)/wasm32-wasip1/release/jwt_guard.wasm -o $(WASM_SCALAR)
+	@ls -l $(WASM) $(WASM_SCALAR)
 
 # The jwt-guard command (docs/cli.md): check, explain, schema, token, built
 # for this machine from the module's own core (`cargo install --path .`
@@ -73,6 +82,8 @@ lint: wasm-target
 	cargo test --lib --quiet layering
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --release --target wasm32-wasip1 -- -D warnings
+	CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS= cargo clippy --release --target wasm32-wasip1 \
+		--target-dir $(SCALAR_TARGET) -- -D warnings
 	@command -v cargo-deny >/dev/null || cargo install cargo-deny --locked
 	cargo deny check bans licenses sources
 
@@ -87,7 +98,8 @@ clean:
 # Needs wrk (installed from Debian if missing) and the do-nothing wasm filter
 # (benches/noop, its own workspace; built into target/noop, git-ignored).
 # BASELINE=<git rev> also builds the module at that revision (in a temporary
-# worktree, into target/baseline) and runs it beside this one, same run.
+# worktree, into target/baseline, with that revision's own build flags) and
+# runs it beside this one, same run.
 BASELINE ?=
 BASELINE_WASM := $(abspath .cache/bench/baseline.wasm)
 .PHONY: bench
@@ -98,10 +110,10 @@ bench: build venv
 		--manifest-path benches/noop/Cargo.toml --target-dir target/noop
 	@if [ -n "$(BASELINE)" ]; then \
 		src=$$(mktemp -d) && git worktree add -q --detach $$src/src $(BASELINE) && \
-		cargo build -q --release --target wasm32-wasip1 \
-			--manifest-path $$src/src/Cargo.toml --target-dir target/baseline && \
+		(cd $$src/src && cargo build -q --release --target wasm32-wasip1 \
+			--target-dir $(abspath target/baseline)) && \
 		mkdir -p $(dir $(BASELINE_WASM)) && \
-		wasm-opt $(WASM_OPT_FLAGS) target/baseline/wasm32-wasip1/release/jwt_guard.wasm \
+		wasm-opt $(WASM_OPT_FLAGS) --enable-simd target/baseline/wasm32-wasip1/release/jwt_guard.wasm \
 			-o $(BASELINE_WASM); rc=$$?; \
 		git worktree remove --force $$src/src; rm -rf $$src; exit $$rc; fi
 	$(if $(BASELINE),BENCH_BASELINE_WASM=$(BASELINE_WASM)) $(PY) benches/bench.py

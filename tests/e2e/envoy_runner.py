@@ -17,6 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".cache" / "e2e"
 WASM = REPO / "target" / "wasm32-wasip1" / "release" / "jwt_guard.wasm"
+# The same module built without SIMD128 (`make build` makes both).
+WASM_SCALAR = WASM.with_name("jwt_guard_scalar.wasm")
 NATIVE_ONLY = os.environ.get("JWT_GUARD_NATIVE_ONLY") == "1"
 
 

@@ -97,13 +97,23 @@ def decode_pairs(buf: bytes) -> list[tuple[str, str]]:
     return out
 
 
+def engine_config(simd: bool) -> wasmtime.Config:
+    """wasmtime's defaults, optionally as a host without SIMD128 (relaxed
+    SIMD builds on it, so it goes too)."""
+    config = wasmtime.Config()
+    if not simd:
+        config.wasm_relaxed_simd = False
+        config.wasm_simd = False
+    return config
+
+
 class Host:
-    def __init__(self, wasm_path: str, config: str) -> None:
+    def __init__(self, wasm_path: str, config: str, simd: bool = True) -> None:
         self.config = config.encode()
         self.headers: list[tuple[str, str]] = []
         self.reply: Reply | None = None
         self.logs: list[str] = []
-        engine = wasmtime.Engine()
+        engine = wasmtime.Engine(engine_config(simd))
         self.store = wasmtime.Store(engine)
         wasi = wasmtime.WasiConfig()
         self.store.set_wasi(wasi)

@@ -7,6 +7,10 @@ proxy_get_log_level. This test lists the module's imports and fails on any
 function outside the common set, and checks that the host calls jwt-guard
 actually makes (the glue in src/filter*) are all real on both hosts: the
 stubs are only imported because the SDK wraps them.
+
+It also lists the WebAssembly proposals each module (`make build` makes a
+SIMD128 one and a scalar one) needs beyond the first version of the
+standard: those both hosts enable by default, and no SIMD in the scalar one.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import re
 
 import pytest
 
-from envoy_runner import REPO, WASM
+import wasmtime
+
+from envoy_runner import REPO, WASM, WASM_SCALAR
 from wasm_imports import imports
 
 # proxy-wasm ABI 0.2.1 functions Envoy and ngx_wasm_module both provide
@@ -95,3 +101,46 @@ def test_every_host_call_jwt_guard_makes_is_real_on_both_hosts(module_imports):
     assert needed <= env, needed - env
     assert not needed & KONG_STUBS, f"the core job would rely on Kong stubs: {needed & KONG_STUBS}"
     assert len(used) >= 10  # the glue really was found and read
+
+
+# Proposals a module may need beyond WebAssembly's first version, each as
+# the wasmtime settings that switch it off (relaxed SIMD builds on SIMD).
+# A module needs a proposal when it does not validate without it. (Switching
+# reference types off aborts wasmtime's C API, so that one is not probed.)
+PROPOSALS = {
+    "simd": ("wasm_relaxed_simd", "wasm_simd"), "relaxed_simd": ("wasm_relaxed_simd",),
+    "bulk_memory": ("wasm_bulk_memory",), "multi_value": ("wasm_multi_value",),
+    "threads": ("wasm_threads",), "tail_call": ("wasm_tail_call",),
+    "exceptions": ("wasm_exceptions",), "memory64": ("wasm_memory64",),
+    "multi_memory": ("wasm_multi_memory",), "wide_arithmetic": ("wasm_wide_arithmetic",),
+    "custom_page_sizes": ("wasm_custom_page_sizes",),
+}
+# On by default in Envoy 1.40's V8 and in the wasmtime 26 of Kong 3.4-3.9
+# (ngx_wasm_module leaves wasmtime's defaults unless `wasmtime { flag ... }`
+# says otherwise): all three are in WebAssembly 2.0.
+BOTH_HOSTS = {"simd", "bulk_memory", "multi_value"}
+
+
+def proposals(path) -> set[str]:
+    if not path.exists():
+        pytest.fail(f"{path} not found: run `make build`")
+    data = path.read_bytes()
+    wasmtime.Module.validate(wasmtime.Engine(), data)  # valid with everything on
+    needed = set()
+    for name, settings in PROPOSALS.items():
+        config = wasmtime.Config()
+        for s in settings:
+            setattr(config, s, False)
+        try:
+            wasmtime.Module.validate(wasmtime.Engine(config), data)
+        except wasmtime.WasmtimeError:
+            needed.add(name)
+    return needed
+
+
+def test_each_build_needs_only_proposals_both_hosts_enable():
+    simd, scalar = proposals(WASM), proposals(WASM_SCALAR)
+    print(f"proposals: {WASM.name} needs {sorted(simd)}; {WASM_SCALAR.name} needs {sorted(scalar)}")
+    assert "simd" in simd, "the default module is the SIMD128 build"
+    assert simd <= BOTH_HOSTS, simd - BOTH_HOSTS
+    assert scalar <= BOTH_HOSTS - {"simd"}, scalar

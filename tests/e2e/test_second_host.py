@@ -3,7 +3,8 @@
 (pwhost.py) instead of Envoy's. Every request of the parity scenarios is
 evaluated there and checked against the scenario's expectations, which the
 parity suite holds both Envoy filters to: so the decisions, local replies
-and header changes do not depend on Envoy.
+and header changes do not depend on Envoy. The scalar module (built without
+SIMD128) runs the same requests on a wasmtime with SIMD switched off.
 
 Requests are presented as Envoy presents them to a filter: `:authority`,
 `:path`, `:method`, `:scheme` pseudo-headers, the client's other headers,
@@ -19,7 +20,7 @@ import uuid
 import pytest
 
 from client import decode_b64_json
-from envoy_runner import NATIVE_ONLY, WASM
+from envoy_runner import NATIVE_ONLY, WASM, WASM_SCALAR
 from model import resolve
 from pwhost import Host, Outcome
 from scenarios import ALL_SCENARIOS
@@ -27,18 +28,24 @@ from scenarios import ALL_SCENARIOS
 pytestmark = pytest.mark.skipif(NATIVE_ONLY, reason="wasm-only")
 
 CASES = [(sc, rq) for sc in ALL_SCENARIOS for rq in sc.requests]
-_HOSTS: dict[str, Host] = {}
+# The SIMD128 module on wasmtime's defaults, and the scalar one on a host
+# without SIMD (as a runtime built without it would be).
+BUILDS = {"simd": (WASM, True), "scalar-on-a-host-without-simd": (WASM_SCALAR, False)}
+_HOSTS: dict[tuple[str, str], Host] = {}
 
 
-def host_for(scenario) -> Host:
-    """One configured host per scenario (configuring is the costly part)."""
-    if scenario.name not in _HOSTS:
-        if not WASM.exists():
-            pytest.fail(f"{WASM} not found: run `make build`")
-        h = Host(str(WASM), json.dumps(scenario.config))
+def host_for(scenario, build: str = "simd") -> Host:
+    """One configured host per scenario and build (configuring is the
+    costly part)."""
+    key = (scenario.name, build)
+    if key not in _HOSTS:
+        wasm, simd = BUILDS[build]
+        if not wasm.exists():
+            pytest.fail(f"{wasm} not found: run `make build`")
+        h = Host(str(wasm), json.dumps(scenario.config), simd=simd)
         assert h.configure(), f"{scenario.name}: configure failed: {h.logs}"
-        _HOSTS[scenario.name] = h
-    return _HOSTS[scenario.name]
+        _HOSTS[key] = h
+    return _HOSTS[key]
 
 
 def as_envoy_presents(r) -> list[tuple[str, str]]:
@@ -83,11 +90,12 @@ def problems(out: Outcome, req, r) -> list[str]:
     return p
 
 
+@pytest.mark.parametrize("build", BUILDS)
 @pytest.mark.parametrize("scenario,req", CASES,
                          ids=[f"{sc.name}/{rq.name}" for sc, rq in CASES])
-def test_request_under_wasmtime(scenario, req):
+def test_request_under_wasmtime(scenario, req, build):
     r = resolve(req)
-    out = host_for(scenario).request(as_envoy_presents(r))
+    out = host_for(scenario, build).request(as_envoy_presents(r))
     found = problems(out, req, r)
     assert not found, f"{scenario.name}/{req.name}:\n  " + "\n  ".join(found)
 
