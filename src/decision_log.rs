@@ -11,7 +11,6 @@
 //! request path when nobody reads it.
 
 use crate::trace::Decided;
-use std::fmt::Write;
 
 /// Whether denials are logged.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -33,22 +32,36 @@ pub fn line<'a>(
     provider: impl Fn(usize) -> Option<&'a str>,
 ) -> Option<String> {
     let reason = d.denied.filter(|_| verbosity == Verbosity::Denied)?;
+    // Built with pushes, not `write!`: every refused request pays for it.
     let mut out = String::with_capacity(96);
     out.push_str("jwt-guard: denied rule=");
     match d.rule {
         Some(i) => {
-            let _ = write!(out, "rules[{i}]");
+            out.push_str("rules[");
+            push_decimal(&mut out, i);
+            out.push(']');
         }
         None => out.push('-'),
     }
     out.push_str(" provider=");
     out.push_str(d.provider.and_then(&provider).unwrap_or("-"));
-    let _ = write!(out, " reason={} kid=", reason.name());
+    out.push_str(" reason=");
+    out.push_str(reason.name());
+    out.push_str(" kid=");
     match d.kid {
         Some(kid) => push_kid(&mut out, kid),
         None => out.push('-'),
     }
     Some(out)
+}
+
+/// `n` in decimal.
+fn push_decimal(out: &mut String, n: usize) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    let digit = u32::try_from(n % 10).unwrap_or(0);
+    out.push(char::from_digit(digit, 10).unwrap_or('0'));
 }
 
 /// A `kid` as shown: printable ASCII other than space, quote and backslash
@@ -123,6 +136,15 @@ mod tests {
         let l = logged(&denied(Some(&long)));
         assert!(l.ends_with(&format!("kid={}...", "x".repeat(64))), "{l}");
         assert!(logged(&denied(Some(""))).ends_with("kid=\"\""));
+    }
+
+    #[test]
+    fn rule_indexes_are_written_in_decimal() {
+        for n in [0, 7, 10, 123, 1_000_007, usize::MAX] {
+            let mut out = String::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
     }
 
     #[test]
