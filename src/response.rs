@@ -54,13 +54,8 @@ pub fn realm(headers: &Headers) -> String {
         end = end.saturating_sub(1);
     }
     let path = path.get(..end).unwrap_or("");
-    // Built by hand: `format!` costs a refused request more than the copy.
-    let mut realm = String::with_capacity(scheme.len() + 3 + host.len() + path.len());
-    realm.push_str(scheme);
-    realm.push_str("://");
-    realm.push_str(host);
-    realm.push_str(path);
-    realm
+    // Not `format!`: its machinery costs more than the copy, on every request.
+    [scheme, "://", host, path].concat()
 }
 
 /// The status and `error` of an authentication failure. RFC 6750 §3: a
