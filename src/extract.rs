@@ -185,11 +185,11 @@ impl Extractor {
             }
         }
         if !self.params.is_empty() {
-            let params = query_params(headers.path());
+            let path = headers.path();
             for (i, loc) in self.params.iter().enumerate() {
-                if let Some((_, v)) = params.iter().find(|(k, _)| *k == loc.name) {
+                if let Some(value) = query_param(path, &loc.name) {
                     out.push(Token {
-                        value: v.clone(),
+                        value,
                         source: Source::Param(i),
                     });
                 }
@@ -357,6 +357,24 @@ pub fn query_params(path: &str) -> Vec<(String, String)> {
             (percent_decode(k), percent_decode(v))
         })
         .collect()
+}
+
+/// The decoded value of the first `name` parameter of a path: what
+/// [`query_params`] finds, without decoding what does not match (most
+/// requests carry no token in their query).
+fn query_param(path: &str, name: &str) -> Option<String> {
+    let (_, query) = path.split_once('?')?;
+    let query = query.split('#').next().unwrap_or("");
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        let matches = if k.contains('%') {
+            percent_decode(k) == name
+        } else {
+            k == name
+        };
+        // An empty `kv` decodes to an empty name, which no location has.
+        (matches && !kv.is_empty()).then(|| percent_decode(v))
+    })
 }
 
 /// The path with every `name` parameter removed. Like Envoy, the remaining

@@ -236,3 +236,26 @@ fn removing_a_dpop_token_removes_the_authorization_header() {
     e.remove(&t[0], &mut h);
     assert_eq!(h.get("authorization"), None);
 }
+
+#[test]
+fn one_parameter_is_found_as_among_all_the_decoded_parameters() {
+    let paths = [
+        "/p",
+        "/p?",
+        "/p?access_token",
+        "/p?access_token=",
+        "/p?x=1&access_token=a&access_token=b",
+        "/p?%61ccess_token=enc&access_token=plain",
+        "/p?access%5Ftoken=a%2Eb#access_token=frag",
+        "/p?&&access_token=%zz%2",
+        "/p?=v&access_token==x=",
+        "/p?access_token%=bad-escape&access_token%=x",
+    ];
+    for path in paths {
+        for name in ["access_token", "x", "", "access_token%"] {
+            let all = query_params(path);
+            let first = all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            assert_eq!(query_param(path, name), first, "{path} {name}");
+        }
+    }
+}
