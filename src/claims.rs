@@ -6,6 +6,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
+mod fixed;
+
 /// A parsed JSON object (token header or payload).
 pub type Object = Map<String, Value>;
 
@@ -192,7 +194,7 @@ pub fn format_number(d: f64) -> String {
     if (0.0..18_446_744_073_709_551_616.0).contains(&d) && d.fract() == 0.0 {
         format!("{}", d as u64)
     } else {
-        format!("{d:.6}")
+        fixed::six_decimals(d)
     }
 }
 

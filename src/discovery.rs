@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// An http(s) URI split for `dispatch_http_call`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -233,7 +233,7 @@ fn endpoint(
     // serde_json keeps the last of duplicate members, other parsers the
     // first: refuse the ambiguity for the two members we trust.
     let mut de = serde_json::Deserializer::from_slice(body);
-    match de.deserialize_map(Duplicates(member)) {
+    match de.deserialize_any(Duplicates(member)) {
         Ok(None) => {}
         Ok(Some(member)) => return Err(DiscoveryError::DuplicateMember(member)),
         Err(e) => return Err(DiscoveryError::NotJson(e.to_string())),
@@ -276,11 +276,39 @@ fn json_type(value: &serde_json::Value) -> &'static str {
 /// the endpoint's member that appears twice.
 struct Duplicates(&'static str);
 
+const NOT_AN_OBJECT: &str = "not a JSON object";
+
 impl<'de> Visitor<'de> for Duplicates {
     type Value = Option<&'static str>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "a JSON object")
+    }
+
+    // Every other JSON type, though `body` is known to be an object here.
+    // Visitor's defaults (and deserialize_map's error path) would call
+    // serde's `invalid_type`, which links core's float formatting: 18 KiB
+    // of the module that nothing else needs.
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(de::Error::custom(NOT_AN_OBJECT))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
