@@ -25,17 +25,30 @@ binaryen:
 	@command -v wasm-opt >/dev/null || { s=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$s apt-get update -qq && $$s apt-get install -y -qq binaryen; }
 
+# LLVM inlines less than at opt-level 3's default (250): configure-time code
+# (config, key and discovery parsing) stops being copied into its callers,
+# 65 KiB of the module, while a cached token costs the same in V8 and an RSA
+# or ES256 verification about 1% more (benches/README.md, "Size"). It is set
+# in .cargo/config.toml beside SIMD128, so every cargo build of the module
+# has it; the scalar build's flags replace those, so they repeat it.
+SCALAR_RUSTFLAGS := -C llvm-args=-inline-threshold=100
+
+# The most a module may weigh, in bytes (900 KiB): `build` fails above it.
+WASM_BUDGET := 921600
+
 # cargo re-links $(WASM) to its own output on every build, so wasm-opt always
 # starts from cargo's module; mv (not cp) leaves cargo's copy untouched.
-# .cargo/config.toml turns SIMD128 on for the default module; the scalar
-# one clears those flags.
 build: wasm-target binaryen
 	cargo build --release --target wasm32-wasip1
 	wasm-opt $(WASM_OPT_FLAGS) --enable-simd $(WASM) -o $(WASM).opt.$$$$ && mv -f $(WASM).opt.$$$$ $(WASM)
-	CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS= cargo build --release --target wasm32-wasip1 \
-		--target-dir $(SCALAR_TARGET)
+	CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="$(SCALAR_RUSTFLAGS)" cargo build --release \
+		--target wasm32-wasip1 --target-dir $(SCALAR_TARGET)
 	wasm-opt $(WASM_OPT_FLAGS) $(SCALAR_TARGET)/wasm32-wasip1/release/jwt_guard.wasm -o $(WASM_SCALAR)
 	@ls -l $(WASM) $(WASM_SCALAR)
+	@for f in $(WASM) $(WASM_SCALAR); do size=$$(wc -c < $$f); if [ $$size -gt $(WASM_BUDGET) ]; then \
+		echo "build: $$f is $$size bytes ($$((size / 1024)) KiB), over its budget of" \
+			"$(WASM_BUDGET) bytes ($$(($(WASM_BUDGET) / 1024)) KiB, WASM_BUDGET in the Makefile)" >&2; \
+		exit 1; fi; done
 
 # The jwt-guard command (docs/cli.md): check, explain, schema, token, built
 # for this machine from the module's own core (`cargo install --path .`
@@ -82,8 +95,8 @@ lint: wasm-target
 	cargo test --lib --quiet layering
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --release --target wasm32-wasip1 -- -D warnings
-	CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS= cargo clippy --release --target wasm32-wasip1 \
-		--target-dir $(SCALAR_TARGET) -- -D warnings
+	CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="$(SCALAR_RUSTFLAGS)" cargo clippy --release \
+		--target wasm32-wasip1 --target-dir $(SCALAR_TARGET) -- -D warnings
 	@command -v cargo-deny >/dev/null || cargo install cargo-deny --locked
 	cargo deny check bans licenses sources
 
