@@ -25,12 +25,14 @@ import resource
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from stack import (BENCH_DIR, BY_NAME, DPOP_SPECS, LISTENERS, WRK_CPU, EnvoyError, Listener,
                    Workload, bench_envoy, busy_seconds, cpu_seconds, dpop_pool,
-                   make_workloads, rss_kib, start_all, warmup_for, wasm_sizes)
+                   WASM_DEBUG, make_workloads, rss_kib, start_all, warmup_for, wasm_load_ms,
+                   wasm_sizes)
 import hostcost
 import report
 
@@ -202,23 +204,69 @@ def measure_speed(workloads: list[Workload], warmup: Workload, runs: list[Run],
         envoy.stop()
 
 
-def measure_rss(warmup: Workload, all_workloads: list[Workload]) -> dict[str, int]:
+# Listener kinds whose Envoy is also measured with 4 workers: what each more
+# worker costs (its own VM and caches) with jwt-guard, against none and noop.
+RSS_MULTI = ("none", "noop", "ours")
+RSS_MULTI_WORKERS = 4
+
+
+@dataclass
+class Memory:
+    rss: dict[str, int]            # listener -> VmRSS KiB, 1 worker
+    rss_multi: dict[str, int]      # listener -> VmRSS KiB, multi_workers workers
+    load_ms: dict[int, float]      # workers -> V8 load of jwt-guard's module, ms
+    multi_workers: int = RSS_MULTI_WORKERS
+
+
+def _rss_envoy(ls: Listener, warmup: Workload, all_workloads: list[Workload],
+               workers: int, mem: Memory) -> None:
+    """One Envoy (a no-filter listener plus `ls`) with `workers` workers:
+    its VmRSS after the warm-up, and for jwt-guard's own listener how long
+    V8 took to load the module (from the Envoy's log)."""
+    names = ["none"] if ls.name == "none" else ["none", ls.name]
+    ours = ls.name == "ours"
+    envoy = bench_envoy(f"rss-{ls.name}-{workers}w", names, concurrency=workers,
+                        extra_args=WASM_DEBUG if ours else None)
+    start_all([envoy])
+    try:
+        if ours:
+            # Back to info once loaded: at debug, jwt-guard would log every
+            # denial during the warm-up.
+            _admin_post(envoy, "/logging?wasm=info")
+        r = wrk(envoy, ls, warmup_for(ls, all_workloads, warmup), RSS_WARMUP_SECONDS)
+        if not r.ok:
+            raise RunError(f"RSS warm-up of {ls.name} ({workers} workers): "
+                           f"statuses {r.statuses}")
+        (mem.rss if workers == 1 else mem.rss_multi)[ls.name] = rss_kib(envoy.proc.pid)
+    finally:
+        envoy.stop()
+    if ours:
+        ms = wasm_load_ms(envoy.log_text())
+        if ms is not None:
+            mem.load_ms[workers] = ms
+
+
+def _admin_post(envoy, path: str) -> None:
+    try:
+        req = urllib.request.Request(envoy.admin + path, method="POST")
+        with urllib.request.urlopen(req, timeout=5):
+            pass
+    except OSError as e:
+        raise RunError(f"envoy admin {path}: {e}") from e
+
+
+def measure_rss(warmup: Workload, all_workloads: list[Workload]) -> Memory:
     """VmRSS of one Envoy per listener kind (a no-filter listener plus that
-    one) after the same warm-up: all valid tokens, filling the token caches.
-    Envoys run one at a time so they do not compete for the CPU."""
-    rss: dict[str, int] = {}
+    one) after the same warm-up: all valid tokens, filling the token caches;
+    then of none, noop and jwt-guard again with 4 workers (all pinned to the
+    same CPU: memory, not speed). Envoys run one at a time so they do not
+    compete for the CPU."""
+    mem = Memory({}, {}, {})
     for ls in LISTENERS:
-        names = ["none"] if ls.name == "none" else ["none", ls.name]
-        envoy = bench_envoy(f"rss-{ls.name}", names)
-        start_all([envoy])
-        try:
-            r = wrk(envoy, ls, warmup_for(ls, all_workloads, warmup), RSS_WARMUP_SECONDS)
-            if not r.ok:
-                raise RunError(f"RSS warm-up of {ls.name}: statuses {r.statuses}")
-            rss[ls.name] = rss_kib(envoy.proc.pid)
-        finally:
-            envoy.stop()
-    return rss
+        _rss_envoy(ls, warmup, all_workloads, 1, mem)
+    for name in RSS_MULTI:
+        _rss_envoy(BY_NAME[name], warmup, all_workloads, RSS_MULTI_WORKERS, mem)
+    return mem
 
 
 def main() -> int:
@@ -241,8 +289,9 @@ def main() -> int:
     workloads = [wl for wl in all_workloads if not wanted or wl.name in wanted]
     runs: list[Run] = []
     try:
-        print("RSS: one Envoy per listener kind", flush=True)
-        rss = measure_rss(warmup, all_workloads)
+        print(f"RSS: one Envoy per listener kind, and {', '.join(RSS_MULTI)} with "
+              f"{RSS_MULTI_WORKERS} workers", flush=True)
+        memory = measure_rss(warmup, all_workloads)
         print("speed: one Envoy, all listeners", flush=True)
         measure_speed(workloads, warmup, runs, all_workloads)
         costs = {}
@@ -254,7 +303,7 @@ def main() -> int:
         print(f"bench: cannot run: {e}", file=sys.stderr)
         return 2
     when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    text = report.render(when, workloads, runs, rss, wasm_sizes(), costs,
+    text = report.render(when, workloads, runs, memory, wasm_sizes(), costs,
                          settings=dict(seconds=SECONDS, repeats=REPEATS,
                                        connections=CONNECTIONS),
                          elapsed=time.monotonic() - t0)

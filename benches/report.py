@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 
 import hostcost
-from stack import LISTENERS, NEW_KEYS, Workload
+from stack import LISTENERS, NEW_KEYS, Workload, wasm_budget
 
 
 def _best(runs, listener: str, workload: str, metric: str = "rps"):
@@ -215,7 +215,100 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def render(when: str, workloads, runs, rss: dict[str, int], sizes: dict[str, int],
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "**not met**")
+
+
+def _per_cpu_ratio(runs, workload: str, ours: str = "ours") -> float | None:
+    a, b = _best(runs, ours, workload, "per_cpu"), _best(runs, "native", workload, "per_cpu")
+    return None if a is None or b is None else a.per_cpu / b.per_cpu
+
+
+def targets(workloads, runs, costs: dict, sizes: dict[str, int],
+            budget: int | None) -> list[str]:
+    """The goals this filter is held to, checked against this run's own
+    numbers: met, not met, or n/a when the run lacks a number (a workload
+    left out, BENCH_HOSTCOST=0)."""
+    names = {wl.name for wl in workloads}
+    rows = []
+
+    def ratio_row(wl: str, label: str, goal: float, stretch: float | None = None) -> None:
+        x = _per_cpu_ratio(runs, wl) if wl in names else None
+        ok = None if x is None else x >= goal
+        verdict = _verdict(ok)
+        if stretch is not None and x is not None:
+            verdict += f" (stretch {stretch:g}: {'met' if x >= stretch else 'not met'})"
+        goal_s = f"≥ {goal:g}×" + (f" (stretch {stretch:g}×)" if stretch is not None else "")
+        rows.append(f"| {label} (`{wl}`), ours ÷ native req per CPU-s "
+                    f"| {'n/a' if x is None else f'{x:.2f}×'} | {goal_s} | {verdict} |")
+
+    ratio_row("rs256_2k", "distinct RS256 tokens", 0.6, 0.8)
+    ratio_row("badsig", "bad signature", 0.6)
+    ratio_row("es256_2k", "distinct ES256 tokens", 1.2)
+    for wl, probe, factor, plus, label in (
+            ("missing", "p_reply", 1.3, 0.0, "no token"),
+            ("garbage", "p_reply", 1.3, 0.0, "garbage token"),
+            ("rs256", "p_all", 1.0, 1.5, "cache hit, RS256"),
+            ("es256", "p_all", 1.0, 1.5, "cache hit, ES256"),
+            ("eddsa", "p_all", 1.0, 1.5, "cache hit, EdDSA")):
+        x = _extra(runs, "ours", wl) if wl in names else None
+        floor = costs.get(probe)
+        limit = None if floor is None else floor * factor + plus
+        ok = None if x is None or limit is None else x <= limit
+        goal = (f"≤ {factor:g} × `{probe}`" if plus == 0 else f"≤ `{probe}` + {plus:g} µs")
+        goal += "" if limit is None else f" = {limit:+.1f} µs"
+        rows.append(f"| {label} (`{wl}`), extra µs/req | {'n/a' if x is None else f'{x:+.1f}'} "
+                    f"| {goal} | {_verdict(ok)} |")
+    size = sizes.get("jwt-guard")
+    ok = None if size is None or budget is None else size <= budget
+    rows.append(f"| .wasm size | {'n/a' if size is None else f'{size / 1024:,.0f} KiB'} "
+                f"| ≤ {'n/a' if budget is None else f'{budget / 1024:,.0f} KiB'} "
+                f"(WASM_BUDGET) | {_verdict(ok)} |")
+    return ["## Targets", "",
+            "Each from this run's numbers (the host-call probes `p_reply`: noop making "
+            "headers, time and a local 401; `p_all`: headers, time, remove; see "
+            "Host-call prices).", "",
+            "| target | this run | goal | |", "|---|---:|---:|---|", *rows, ""]
+
+
+def memory_lines(memory, sizes: dict[str, int]) -> list[str]:
+    """RSS with 1 worker per listener kind and with more for some (none,
+    noop, ours), V8's load time of the module, and the modules' sizes."""
+    rss, multi, n = memory.rss, memory.rss_multi, memory.multi_workers
+    out = ["## Memory and size", "",
+           "One Envoy per row (a no-filter listener plus the row's), VmRSS after "
+           f"the same warm-up (all valid tokens, filling the caches); with {n} workers, "
+           f"the same Envoy with `--concurrency {n}` (a VM per worker).", "",
+           "| Envoy with | VmRSS, 1 worker | added over no filter | added over noop wasm "
+           f"| VmRSS, {n} workers | added over no filter | added over noop wasm |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+
+    def cells(d: dict[str, int], name: str) -> str:
+        if name not in d:
+            return "– | | |"
+        added = f"{(d[name] - d.get('none', d[name])) / 1024:+.1f} MiB"
+        over_noop = (f"{(d[name] - d['noop']) / 1024:+.1f} MiB"
+                     if name == "ours" and "noop" in d else "")
+        return f"{d[name] / 1024:.1f} MiB | {added} | {over_noop} |"
+
+    for ls in LISTENERS:
+        if ls.name in rss or ls.name in multi:
+            out.append(f"| {ls.label} | {cells(rss, ls.name)} {cells(multi, ls.name)}")
+    out += ["", "| module | .wasm size |", "|---|---:|"]
+    out += [f"| {name} | {size / 1024:,.0f} KiB ({size:,} bytes) |"
+            for name, size in sizes.items()]
+    if memory.load_ms:
+        loads = ", ".join(f"{ms:,.0f} ms ({w} worker{'s' if w > 1 else ''})"
+                          for w, ms in sorted(memory.load_ms.items()))
+        out += ["", f"V8 load of jwt-guard's module: {loads}. From Envoy's log "
+                "(`--component-log-level wasm:debug`): \"Base Wasm created\" to the first "
+                "\"Thread-Local Wasm created\": V8 compiling the whole module (Envoy's V8 "
+                "compiles every function at load), instantiating it and running its start "
+                "code, once per Envoy; the other workers' VMs reuse the compiled code."]
+    return out + [""]
+
+
+def render(when: str, workloads, runs, memory, sizes: dict[str, int],
            costs: dict, settings: dict, elapsed: float) -> str:
     out = [
         f"# jwt-guard bench, {when}", "",
@@ -231,27 +324,15 @@ def render(when: str, workloads, runs, rss: dict[str, int], sizes: dict[str, int
         "used on the two CPUs by anything but Envoy and wrk (high: a disturbed run).",
         "",
         "## Summary", "", *summary_table(workloads, runs), "",
+        *targets(workloads, runs, costs, sizes, wasm_budget()),
         *baseline_lines(workloads, runs),
         *opaque_line(workloads, runs),
         *dpop_line(workloads, runs),
         *dpop_new_key_lines(workloads, runs),
-        "## Memory and size", "",
-        "One Envoy per row (a no-filter listener plus the row's), VmRSS after "
-        "the same warm-up (all valid tokens, filling the caches).", "",
-        "| Envoy with | VmRSS | added over no filter | added over noop wasm |",
-        "|---|---:|---:|---:|",
+        *memory_lines(memory, sizes),
     ]
-    for ls in LISTENERS:
-        if ls.name in rss:
-            added = rss[ls.name] - rss.get("none", rss[ls.name])
-            over_noop = (f"{(rss[ls.name] - rss['noop']) / 1024:+.1f} MiB"
-                         if ls.name == "ours" and "noop" in rss else "")
-            out.append(f"| {ls.label} | {rss[ls.name] / 1024:.1f} MiB "
-                       f"| {added / 1024:+.1f} MiB | {over_noop} |")
-    out += ["", "| module | .wasm size |", "|---|---:|"]
-    out += [f"| {name} | {size / 1024:,.0f} KiB |" for name, size in sizes.items()]
     if costs:
-        out += ["", "## Host-call prices", "",
+        out += ["## Host-call prices", "",
                 "The floor under any filter's work: the do-nothing module "
                 "(benches/noop) making the host calls jwt-guard makes, on the "
                 "same token (the 401 row: no token). Same Envoy, same wrk settings.", "",

@@ -8,10 +8,12 @@ the benchmark runs exactly the filters and tokens the tests check.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import multiprocessing
 import os
+import re
 import sys
 import time
 import uuid
@@ -199,12 +201,40 @@ def bench_listener(name: str) -> dict:
     return ls
 
 
-def bench_envoy(tag: str, names: list[str]) -> Envoy:
+def bench_envoy(tag: str, names: list[str], concurrency: int = 1,
+                extra_args: list[str] | None = None) -> Envoy:
     # The `echo` cluster bootstrap() always adds is never routed to.
     extra = [static_cluster("as", auth_server().port)] if "ours_opaque" in names else []
     return Envoy(bootstrap([bench_listener(n) for n in names], echo_port=9,
                            extra_clusters=extra),
-                 tag, workdir=BENCH_DIR, concurrency=1)
+                 tag, workdir=BENCH_DIR, concurrency=concurrency, extra_args=extra_args)
+
+
+# Envoy logs its wasm VMs at this level: the base VM's creation, before V8
+# loads (compiles) the module, and the first worker's copy after it.
+WASM_DEBUG = ["--component-log-level", "wasm:debug"]
+_LOG_TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\]")
+
+
+def wasm_load_ms(log: str) -> float | None:
+    """Milliseconds from Envoy's "Base Wasm created" to its first
+    "Thread-Local Wasm created" (a WASM_DEBUG log): V8 compiling the module
+    (all of it, at load), instantiating it and running its start code, once
+    per Envoy; the other workers' copies reuse the compiled code. None if
+    the log lacks either line."""
+    base = first = None
+    for line in log.splitlines():
+        if base is None and "Base Wasm created" in line:
+            base = line
+        elif base is not None and "Thread-Local Wasm created" in line:
+            first = line
+            break
+    stamps = [_LOG_TIME.match(ln) if ln else None for ln in (base, first)]
+    if not all(stamps):
+        return None
+    t0, t1 = (datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f")
+              for m in stamps if m)
+    return (t1 - t0).total_seconds() * 1000
 
 
 # ---------------------------------------------------------------- workloads
@@ -532,6 +562,13 @@ def start_all(envoys: list[Envoy], pinned: bool = True) -> None:
         e.ports = ports  # type: ignore[attr-defined]
         if pinned:
             check_pinned(e.proc.pid)
+
+
+def wasm_budget() -> int | None:
+    """The module's size budget in bytes: WASM_BUDGET in the Makefile, its
+    one home (`make build` fails above it)."""
+    m = re.search(r"^WASM_BUDGET\s*:?=\s*(\d+)\s*$", (REPO / "Makefile").read_text(), re.M)
+    return int(m.group(1)) if m else None
 
 
 def wasm_sizes() -> dict[str, int]:
