@@ -30,7 +30,8 @@ binaryen:
 # 65 KiB of the module, while a cached token costs the same in V8 and an RSA
 # or ES256 verification about 1% more (benches/README.md, "Size"). It is set
 # in .cargo/config.toml beside SIMD128, so every cargo build of the module
-# has it; the scalar build's flags replace those, so they repeat it.
+# has it; the scalar build's RUSTFLAGS replace those (cargo would append
+# CARGO_TARGET_*_RUSTFLAGS to them), so they repeat it.
 SCALAR_RUSTFLAGS := -C llvm-args=-inline-threshold=100
 
 # The most a module may weigh, in bytes (900 KiB): `build` fails above it.
@@ -41,7 +42,7 @@ WASM_BUDGET := 921600
 build: wasm-target binaryen
 	cargo build --release --target wasm32-wasip1
 	wasm-opt $(WASM_OPT_FLAGS) --enable-simd $(WASM) -o $(WASM).opt.$$$$ && mv -f $(WASM).opt.$$$$ $(WASM)
-	CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="$(SCALAR_RUSTFLAGS)" cargo build --release \
+	RUSTFLAGS="$(SCALAR_RUSTFLAGS)" cargo build --release \
 		--target wasm32-wasip1 --target-dir $(SCALAR_TARGET)
 	wasm-opt $(WASM_OPT_FLAGS) $(SCALAR_TARGET)/wasm32-wasip1/release/jwt_guard.wasm -o $(WASM_SCALAR)
 	@ls -l $(WASM) $(WASM_SCALAR)
@@ -95,7 +96,7 @@ lint: wasm-target
 	cargo test --lib --quiet layering
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --release --target wasm32-wasip1 -- -D warnings
-	CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="$(SCALAR_RUSTFLAGS)" cargo clippy --release \
+	RUSTFLAGS="$(SCALAR_RUSTFLAGS)" cargo clippy --release \
 		--target wasm32-wasip1 --target-dir $(SCALAR_TARGET) -- -D warnings
 	@command -v cargo-deny >/dev/null || cargo install cargo-deny --locked
 	cargo deny check bans licenses sources
