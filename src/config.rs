@@ -16,7 +16,6 @@ mod matchers;
 mod provider;
 mod remote;
 mod requirements;
-mod small_sort;
 
 pub use json::ConfigError;
 
@@ -137,7 +136,7 @@ pub fn compile_all(text: &str) -> Result<Compiled, Vec<ConfigError>> {
         .iter()
         .flat_map(Provider::header_names_set)
         .collect();
-    small_sort::sort_small_by(&mut sanitize, |a, b| a < b);
+    crate::small_sort::sort_small_by(&mut sanitize, |a, b| a < b);
     sanitize.dedup();
     let warnings = providers
         .iter()

@@ -5,6 +5,7 @@
 mod joined;
 
 use crate::request::Headers;
+use crate::small_sort::sort_small_by;
 use joined::joined_by_envoy;
 
 /// Issuers that configured a location; a provider without `issuer` opens the
@@ -139,10 +140,13 @@ impl Extractor {
         }
         // Envoy keeps locations in ordered maps (header name + prefix, param,
         // cookie); the order decides which failing token is reported.
-        self.headers
-            .sort_by_key(|l| format!("{}{}", l.name, l.prefix));
-        self.params.sort_by(|a, b| a.name.cmp(&b.name));
-        self.cookies.sort_by(|a, b| a.name.cmp(&b.name));
+        // Envoy's key for a header location is name and prefix joined.
+        sort_small_by(&mut self.headers, |a, b| {
+            let a = a.name.bytes().chain(a.prefix.bytes());
+            a.lt(b.name.bytes().chain(b.prefix.bytes()))
+        });
+        sort_small_by(&mut self.params, |a, b| a.name < b.name);
+        sort_small_by(&mut self.cookies, |a, b| a.name < b.name);
     }
 
     /// Removes the headers this filter sets.

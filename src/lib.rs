@@ -40,6 +40,7 @@ pub mod outcome;
 pub mod request;
 pub mod response;
 pub mod rules;
+mod small_sort;
 pub mod trace;
 
 #[cfg(target_arch = "wasm32")]

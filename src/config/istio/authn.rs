@@ -252,7 +252,7 @@ pub fn compile(specs: &[(&Value, String)], path: &str) -> Result<Authn> {
         o.finish()?;
     }
     // istiod sorts the rules by issuer (stable here) before naming them.
-    crate::config::small_sort::sort_small_by(&mut rules, |a, b| a.issuer < b.issuer);
+    crate::small_sort::sort_small_by(&mut rules, |a, b| a.issuer < b.issuer);
     let mut providers = Vec::with_capacity(rules.len());
     for (i, r) in rules.iter().enumerate() {
         let name = format!("origins-{i}");
