@@ -297,6 +297,10 @@ fn limbs_value_u64(x: &[u32]) -> u64 {
         .fold(0u64, |acc, l| (acc << 32) | u64::from(*l))
 }
 
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+mod columns;
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+mod lanes;
 mod lazy;
 mod mont32;
 #[cfg(test)]
