@@ -303,5 +303,7 @@ mod columns;
 mod lanes;
 mod lazy;
 mod mont32;
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+mod pairs;
 #[cfg(test)]
 mod tests;

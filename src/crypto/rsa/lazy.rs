@@ -9,9 +9,9 @@
 //! (74 limbs instead of 64 for 2048 bits), but independent ones.
 //! Variable time is fine: every input of a verification is public.
 
-#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
-use super::columns;
 use super::RsaKey;
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+use super::{columns, pairs};
 
 const BITS: u32 = 28;
 const M: u64 = (1 << BITS) - 1;
@@ -192,41 +192,51 @@ impl Lazy {
     }
 
     /// [`Lazy::pow`] with [`Lazy::mont_mul`].
-    #[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", target_feature = "simd128"),
+        allow(dead_code)
+    )]
     pub(super) fn pow_rows(&self, s: &[u32], e: u64, out_len: usize) -> Vec<u32> {
         let mut acc = vec![0u64; 2 * self.n.len() + 1];
         self.pow_with(s, e, out_len, |a, b, out| {
-            self.mont_mul(a, b, &mut acc, out)
+            self.mont_mul(a, b.unwrap_or(a), &mut acc, out)
         })
     }
 
     /// [`Lazy::pow`] with [`columns::mont_mul`].
     #[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
     pub(super) fn pow_columns(&self, s: &[u32], e: u64, out_len: usize) -> Vec<u32> {
-        let mut scratch = columns::Scratch::new(self.n.len());
+        if option_env!("RSA_KERNEL") == Some("pairs") {
+            let mut scratch = pairs::Scratch::new(self.n.len());
+            return self.pow_with(s, e, out_len, |a, b, out| {
+                pairs::mont_mul(&self.n, self.n0_inv, a, b.unwrap_or(a), &mut scratch, out)
+            });
+        }
+        let mut columns = columns::Columns::new(&self.n);
         self.pow_with(s, e, out_len, |a, b, out| {
-            columns::mont_mul(&self.n, self.n0_inv, a, b, &mut scratch, out)
+            columns.mont_mul(&self.n, self.n0_inv, a, b, out)
         })
     }
 
     /// Left-to-right square-and-multiply over the bits of `e` (odd, > 1)
-    /// with the Montgomery product `mul(a, b, out)`.
+    /// with the Montgomery product `mul(a, b, out)` (`b` is `None` for
+    /// `a^2`).
     fn pow_with(
         &self,
         s: &[u32],
         e: u64,
         out_len: usize,
-        mut mul: impl FnMut(&[u64], &[u64], &mut [u64]),
+        mut mul: impl FnMut(&[u64], Option<&[u64]>, &mut [u64]),
     ) -> Vec<u32> {
         let len = self.n.len();
         let s = to_28(s, len);
         let mut tmp = vec![0u64; len];
         let mut base = vec![0u64; len];
-        mul(&s, &self.rr, &mut base);
+        mul(&s, Some(&self.rr), &mut base);
         let mut x = base.clone();
         let top_bit = 63 - e.leading_zeros();
         for i in (0..top_bit).rev() {
-            mul(&x, &x, &mut tmp);
+            mul(&x, None, &mut tmp);
             std::mem::swap(&mut x, &mut tmp);
             // e is odd: the last multiplication is by s itself, which also
             // leaves the Montgomery domain (x * s / R = s^e).
@@ -237,7 +247,7 @@ impl Lazy {
             } else {
                 continue;
             };
-            mul(&x, factor, &mut tmp);
+            mul(&x, Some(factor), &mut tmp);
             std::mem::swap(&mut x, &mut tmp);
         }
         to_32(&x, out_len)
@@ -276,7 +286,11 @@ mod tests {
                 let want = key.pow_e_32(&s);
                 let len = key.n.len();
                 assert_eq!(lazy.pow_rows(&s, key.e, len), want, "rows, bits {bits}");
-                assert_eq!(lazy.pow_columns(&s, key.e, len), want, "columns, bits {bits}");
+                assert_eq!(
+                    lazy.pow_columns(&s, key.e, len),
+                    want,
+                    "columns, bits {bits}"
+                );
             }
         }
         let past = vec![0xffu8; 3081usize.div_ceil(8)];
