@@ -305,5 +305,7 @@ mod lazy;
 mod mont32;
 #[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
 mod pairs;
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+mod sos;
 #[cfg(test)]
 mod tests;

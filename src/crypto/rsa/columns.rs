@@ -25,13 +25,13 @@ const BITS: u32 = 28;
 const M: u64 = (1 << BITS) - 1;
 
 /// Stored index of limb index `i` (runs reach down to `i = -3`).
-const OFF: usize = 4;
+pub(super) const OFF: usize = 4;
 
 /// Quads for indices `-OFF..len + 4`, by index mod 4.
-struct Phased([Vec<Quad>; 4]);
+pub(super) struct Phased([Vec<Quad>; 4]);
 
 impl Phased {
-    fn new(len: usize) -> Phased {
+    pub(super) fn new(len: usize) -> Phased {
         let zero = Quad::new(0, 0, 0, 0);
         let per = (len + OFF + 4).div_ceil(4);
         Phased([
@@ -43,7 +43,7 @@ impl Phased {
     }
 
     /// Quads per phase.
-    fn per(&self) -> usize {
+    pub(super) fn per(&self) -> usize {
         self.0[0].len()
     }
 
@@ -58,7 +58,7 @@ impl Phased {
     }
 
     /// Going up: `F_i` for the limbs in `padded` (see [`pad`]).
-    fn fill_up(&mut self, padded: &[u32]) {
+    pub(super) fn fill_up(&mut self, padded: &[u32]) {
         for (r, phase) in self.0.iter_mut().enumerate() {
             let src = padded.get(r + PAD - OFF..).unwrap_or(&[]).chunks_exact(4);
             for (slot, c) in phase.iter_mut().zip(src) {
@@ -70,7 +70,7 @@ impl Phased {
     }
 
     /// Going down: `R_j` for the limbs in `padded` (see [`pad`]).
-    fn fill_down(&mut self, padded: &[u32]) {
+    pub(super) fn fill_down(&mut self, padded: &[u32]) {
         for (r, phase) in self.0.iter_mut().enumerate() {
             let src = padded
                 .get(r + PAD - OFF - 3..)
@@ -104,11 +104,11 @@ impl Phased {
 }
 
 /// Zero limbs before limb 0 in [`pad`]'s buffer.
-const PAD: usize = 8;
+pub(super) const PAD: usize = 8;
 
 /// `v`'s limbs as u32 lanes after `PAD` zeros, zeros after them up to the
 /// buffer's end (made long enough for every quad in [`Phased`]).
-fn pad(buf: &mut [u32], v: &[u64]) {
+pub(super) fn pad(buf: &mut [u32], v: &[u64]) {
     buf.fill(0);
     if let Some(dst) = buf.get_mut(PAD..) {
         for (d, &l) in dst.iter_mut().zip(v) {
@@ -119,7 +119,7 @@ fn pad(buf: &mut [u32], v: &[u64]) {
 
 /// `sum F_i R_j` over `count` steps from `F_i` up and `R_j` down, as stored
 /// indices.
-fn dot(up: &Phased, i: usize, down: &Phased, j: usize, count: usize) -> u64 {
+pub(super) fn dot(up: &Phased, i: usize, down: &Phased, j: usize, count: usize) -> u64 {
     let ups = up.run(i, count);
     let downs = down.run_down(j, count);
     // Two accumulators, two steps per pass: half the loop overhead.

@@ -11,7 +11,7 @@
 
 use super::RsaKey;
 #[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
-use super::{columns, pairs};
+use super::{columns, pairs, sos};
 
 const BITS: u32 = 28;
 const M: u64 = (1 << BITS) - 1;
@@ -206,6 +206,12 @@ impl Lazy {
     /// [`Lazy::pow`] with [`columns::mont_mul`].
     #[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
     pub(super) fn pow_columns(&self, s: &[u32], e: u64, out_len: usize) -> Vec<u32> {
+        if option_env!("RSA_KERNEL") == Some("sos") {
+            let mut sos = sos::Sos::new(&self.n);
+            return self.pow_with(s, e, out_len, |a, b, out| {
+                sos.mont_mul(&self.n, self.n0_inv, a, b, out)
+            });
+        }
         if option_env!("RSA_KERNEL") == Some("pairs") {
             let mut scratch = pairs::Scratch::new(self.n.len());
             return self.pow_with(s, e, out_len, |a, b, out| {
