@@ -303,9 +303,5 @@ mod columns;
 mod lanes;
 mod lazy;
 mod mont32;
-#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
-mod pairs;
-#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
-mod sos;
 #[cfg(test)]
 mod tests;

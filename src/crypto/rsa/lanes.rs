@@ -50,25 +50,6 @@ mod imp {
         pub(in super::super) fn sum(self) -> u64 {
             u64x2_extract_lane::<0>(self.0).wrapping_add(u64x2_extract_lane::<1>(self.0))
         }
-
-        pub(in super::super) fn new(a: u64, b: u64) -> Wide {
-            Wide(u64x2(a, b))
-        }
-
-        pub(in super::super) fn lanes(self) -> (u64, u64) {
-            (
-                u64x2_extract_lane::<0>(self.0),
-                u64x2_extract_lane::<1>(self.0),
-            )
-        }
-
-        /// `(self + (x0 y0, x1 y1), other + (x2 y2, x3 y3))`, lane-wise.
-        #[inline(always)]
-        pub(in super::super) fn mul_add2(self, other: Wide, x: Quad, y: Quad) -> (Wide, Wide) {
-            let lo = u64x2_extmul_low_u32x4(x.0, y.0);
-            let hi = u64x2_extmul_high_u32x4(x.0, y.0);
-            (Wide(u64x2_add(self.0, lo)), Wide(u64x2_add(other.0, hi)))
-        }
     }
 }
 
@@ -119,26 +100,6 @@ mod imp {
         /// The sum of both lanes (wrapping; callers keep it below 2^64).
         pub(in super::super) fn sum(self) -> u64 {
             self.0[0].wrapping_add(self.0[1])
-        }
-
-        pub(in super::super) fn new(a: u64, b: u64) -> Wide {
-            Wide([a, b])
-        }
-
-        pub(in super::super) fn lanes(self) -> (u64, u64) {
-            (self.0[0], self.0[1])
-        }
-
-        /// `(self + (x0 y0, x1 y1), other + (x2 y2, x3 y3))`, lane-wise.
-        #[inline(always)]
-        pub(in super::super) fn mul_add2(self, other: Wide, x: Quad, y: Quad) -> (Wide, Wide) {
-            let [x0, x1, x2, x3] = x.0.map(u64::from);
-            let [y0, y1, y2, y3] = y.0.map(u64::from);
-            let ([s0, s1], [o0, o1]) = (self.0, other.0);
-            (
-                Wide([s0.wrapping_add(x0 * y0), s1.wrapping_add(x1 * y1)]),
-                Wide([o0.wrapping_add(x2 * y2), o1.wrapping_add(x3 * y3)]),
-            )
         }
     }
 }

@@ -9,9 +9,9 @@
 //! (74 limbs instead of 64 for 2048 bits), but independent ones.
 //! Variable time is fine: every input of a verification is public.
 
-use super::RsaKey;
 #[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
-use super::{columns, pairs, sos};
+use super::columns;
+use super::RsaKey;
 
 const BITS: u32 = 28;
 const M: u64 = (1 << BITS) - 1;
@@ -206,21 +206,9 @@ impl Lazy {
     /// [`Lazy::pow`] with [`columns::mont_mul`].
     #[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
     pub(super) fn pow_columns(&self, s: &[u32], e: u64, out_len: usize) -> Vec<u32> {
-        if option_env!("RSA_KERNEL") == Some("sos") {
-            let mut sos = sos::Sos::new(&self.n);
-            return self.pow_with(s, e, out_len, |a, b, out| {
-                sos.mont_mul(&self.n, self.n0_inv, a, b, out)
-            });
-        }
-        if option_env!("RSA_KERNEL") == Some("pairs") {
-            let mut scratch = pairs::Scratch::new(self.n.len());
-            return self.pow_with(s, e, out_len, |a, b, out| {
-                pairs::mont_mul(&self.n, self.n0_inv, a, b.unwrap_or(a), &mut scratch, out)
-            });
-        }
-        let mut columns = columns::Columns::new(&self.n);
+        let mut scratch = columns::Scratch::new(self.n.len());
         self.pow_with(s, e, out_len, |a, b, out| {
-            columns.mont_mul(&self.n, self.n0_inv, a, b, out)
+            columns::mont_mul(&self.n, self.n0_inv, a, b.unwrap_or(a), &mut scratch, out)
         })
     }
 
