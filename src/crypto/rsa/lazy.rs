@@ -293,4 +293,37 @@ mod tests {
         past[0] = 1;
         assert!(RsaKey::new(&past, &[1, 0, 1]).unwrap().lazy.is_none());
     }
+
+    /// Single products of the two kernels agree where the column sums run
+    /// fullest: every limb of `n`, `a` and `b` at its maximum (all-ones
+    /// moduli, `a = b = n - 1`) at sizes up to the largest one accepted
+    /// (`MAX_LIMBS` limbs), squares and products of unequal operands alike.
+    #[test]
+    fn column_and_row_products_agree_at_the_bounds() {
+        for bits in [34usize, 56, 57, 2048, 3052, 3080] {
+            let mut n = vec![0xffu8; bits.div_ceil(8)];
+            if bits % 8 != 0 {
+                n[0] = (1u8 << (bits % 8)) - 1;
+            }
+            let key = RsaKey::new(&n, &[1, 0, 1]).unwrap();
+            let lazy = key.lazy.as_ref().expect("short enough for radix 2^28");
+            let len = lazy.n.len();
+            let mut n_minus_1 = lazy.n.to_vec();
+            n_minus_1[0] -= 1;
+            let half: Vec<u64> = lazy.n.iter().map(|l| l >> 1).collect();
+            let mut acc = vec![0u64; 2 * len + 1];
+            let mut scratch = columns::Scratch::new(len);
+            for (a, b) in [
+                (&n_minus_1, &n_minus_1),
+                (&n_minus_1, &half),
+                (&half, &lazy.rr.to_vec()),
+            ] {
+                let (mut rows, mut cols) = (vec![0u64; len], vec![0u64; len]);
+                lazy.mont_mul(a, b, &mut acc, &mut rows);
+                columns::mont_mul(&lazy.n, lazy.n0_inv, a, b, &mut scratch, &mut cols);
+                assert_eq!(cols, rows, "bits {bits}");
+            }
+        }
+        assert_eq!((3080u32.div_ceil(BITS)) as usize, MAX_LIMBS);
+    }
 }
