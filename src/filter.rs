@@ -355,7 +355,6 @@ fn process(
         })
         .collect();
     let mut headers = Headers::new(entries);
-    let realm = response::realm(&headers);
     let clock = HostClock::default();
     let decision = {
         let mut host = ProxyHost;
@@ -368,12 +367,16 @@ fn process(
             if let Denial::Fault(Fault::NoClock) = denial {
                 log(LogLevel::Error, "jwt-guard: neither the host's nor WASI's clock can be read: refusing the request");
             }
-            refuse(&denial, &realm, policy.problem_details)
+            refuse(&denial, &response::realm(&headers), policy.problem_details)
         }
         Decision::Wait(callouts) => {
             // Waiting comes after a clock read: a token reached its keys.
             let Some(now) = crate::authn::Clock::now_ms(&clock) else {
-                return refuse(&Denial::Fault(Fault::NoClock), &realm, false);
+                return refuse(
+                    &Denial::Fault(Fault::NoClock),
+                    &response::realm(&headers),
+                    false,
+                );
             };
             if traits.switches_context {
                 let done = done.clone();

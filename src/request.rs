@@ -12,6 +12,9 @@ pub struct Headers {
     /// Changed names (lower case), each with how many values it had before
     /// its first change.
     touched: Vec<(String, usize)>,
+    /// Values removed or replaced, moved here in the order they left: with
+    /// `entries`, what the request arrived with ([`Headers::original`]).
+    removed: Vec<(String, String)>,
 }
 
 /// How the host applies the header changes the glue writes back.
@@ -35,6 +38,46 @@ impl Headers {
         Headers {
             entries,
             touched: Vec::new(),
+            removed: Vec::new(),
+        }
+    }
+
+    /// The first value `name` had when the request arrived, whatever was
+    /// changed since. A name's values leave together (`remove`, `set`) and
+    /// in order, and the ones it arrived with come before any added: so its
+    /// first removed value is the first it had, and while none left, its
+    /// first value still is.
+    pub fn original(&self, name: &str) -> Option<&str> {
+        let first_removed = || {
+            self.removed
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        match self
+            .touched
+            .iter()
+            .find(|(t, _)| t.eq_ignore_ascii_case(name))
+        {
+            None => self.get(name),
+            Some((_, 0)) => None,
+            Some(_) => first_removed().or_else(|| self.get(name)),
+        }
+    }
+
+    /// Moves every value of `name` to `removed`, in order.
+    fn take_all(&mut self, name: &str) {
+        let mut i = 0;
+        while i < self.entries.len() {
+            if self
+                .entries
+                .get(i)
+                .is_some_and(|(k, _)| k.eq_ignore_ascii_case(name))
+            {
+                self.removed.push(self.entries.remove(i));
+            } else {
+                i = i.saturating_add(1);
+            }
         }
     }
 
@@ -90,7 +133,7 @@ impl Headers {
     pub fn remove(&mut self, name: &str) {
         if self.get(name).is_some() {
             self.touch(name);
-            self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+            self.take_all(name);
         }
     }
 
@@ -103,7 +146,7 @@ impl Headers {
     /// Replaces all values of `name` with one.
     pub fn set(&mut self, name: &str, value: String) {
         self.touch(name);
-        self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        self.take_all(name);
         self.entries.push((name.to_ascii_lowercase(), value));
     }
 
@@ -259,6 +302,34 @@ mod tests {
         let want = vec![(":path".to_owned(), vec!["/p?".to_owned()])];
         assert_eq!(m.updates(Writes::Nginx), Ok(want));
         assert_eq!(m.updates(Writes::Exact), Ok(m.changes()));
+    }
+
+    #[test]
+    fn the_original_value_survives_every_sequence_of_changes() {
+        type Change = fn(&mut Headers);
+        let changes: [(&str, Change); 4] = [
+            ("remove", |m| m.remove("x-org")),
+            ("set", |m| m.set("x-org", "set".into())),
+            ("add", |m| m.add("x-org", "added".into())),
+            ("other", |m| m.remove("x-other")),
+        ];
+        for arrived in [vec![], vec!["a"], vec!["a", "b"]] {
+            let mut pairs: Vec<(&str, &str)> = vec![("x-other", "o")];
+            pairs.extend(arrived.iter().map(|v| ("X-Org", *v)));
+            for first in &changes {
+                for second in &changes {
+                    for third in &changes {
+                        let mut m = h(&pairs);
+                        for (_, change) in [first, second, third] {
+                            change(&mut m);
+                        }
+                        let steps = [first.0, second.0, third.0];
+                        assert_eq!(m.original("x-org"), arrived.first().copied(), "{steps:?}");
+                        assert_eq!(m.original("x-other"), Some("o"));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

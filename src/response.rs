@@ -29,8 +29,9 @@ pub struct Reply {
 /// `AuthorizationPolicy` answers with.
 pub const RBAC_DENIED: &str = "RBAC: access denied";
 
-/// The realm of a future denial: the request URI as it arrived, captured
-/// before verification changes the path (a removed `access_token`).
+/// The realm of a denial: the request URI as it arrived, before
+/// verification changed the path (a removed `access_token`): from the
+/// headers' original values, so it is only built for a request refused.
 ///
 /// Envoy's connection manager sets `x-forwarded-proto`, and its `:authority`
 /// is the client's `Host`. Kong's host (ngx_wasm_module) has neither: its
@@ -41,14 +42,15 @@ pub fn realm(headers: &Headers) -> String {
     let first = |names: [&str; 2]| {
         names
             .iter()
-            .filter_map(|n| headers.get(n))
+            .filter_map(|n| headers.original(n))
             .find(|v| !v.is_empty())
     };
     let scheme = first(["x-forwarded-proto", ":scheme"]).unwrap_or("http");
     let host = first(["host", ":authority"]).unwrap_or("");
     let path = headers
-        .get("x-envoy-original-path")
-        .unwrap_or_else(|| headers.path());
+        .original("x-envoy-original-path")
+        .or_else(|| headers.original(":path"))
+        .unwrap_or("");
     let mut end = path.len().min(MAX_REALM_PATH);
     while !path.is_char_boundary(end) {
         end = end.saturating_sub(1);

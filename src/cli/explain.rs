@@ -94,8 +94,6 @@ pub fn run(req: &Request) -> Result<Explained, String> {
     let answers = answers(policy, req)?;
     let runtime = Offline::new(policy, keys, answers);
     let mut headers = Headers::new(request_headers(req));
-    // As the glue: the realm is the request as it arrived.
-    let realm = response::realm(&headers);
     let decision = rules::evaluate(policy, &mut headers, req.now, &runtime);
     let run = runtime.finish();
     let rule = run.steps.iter().find_map(|s| match s {
@@ -106,7 +104,8 @@ pub fn run(req: &Request) -> Result<Explained, String> {
         Decision::Allow => Outcome::Allow(headers.updates(Writes::Exact).map_err(str::to_owned)?),
         Decision::Deny(denial) => Outcome::Deny {
             reason: crate::outcome::Reason::of_denial(denial).name(),
-            reply: response::reply(denial, &realm, policy.problem_details),
+            // As the glue: from the request as it arrived.
+            reply: response::reply(denial, &response::realm(&headers), policy.problem_details),
         },
         Decision::Wait(callouts) => Outcome::Wait(format!("{callouts:?}")),
     };

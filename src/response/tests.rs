@@ -430,9 +430,29 @@ fn realm_is_the_uri_as_it_arrived_capped_at_256_path_characters() {
         realm(&req(&long)),
         format!("http://api.example.com{}", &long[..256])
     );
-    let mut rewritten = req("/internal");
-    rewritten.add("x-envoy-original-path", "/a?b=c".into());
+    let rewritten = fixtures::headers(&[
+        (":path", "/internal"),
+        (":authority", "api.example.com"),
+        ("x-forwarded-proto", "http"),
+        ("x-envoy-original-path", "/a?b=c"),
+    ]);
     assert_eq!(realm(&rewritten), REALM);
+}
+
+#[test]
+fn realm_is_the_uri_as_it_arrived_after_verification_changed_the_request() {
+    let mut h = fixtures::headers(&[
+        (":path", "/a?b=c&access_token=t"),
+        (":authority", "api.example.com"),
+        ("x-forwarded-proto", "http"),
+    ]);
+    let arrived = realm(&h);
+    h.set(":path", "/a?b=c".into());
+    h.remove("x-forwarded-proto");
+    h.add("x-envoy-original-path", "/elsewhere".into());
+    h.set(":authority", "spoofed.example.com".into());
+    assert_eq!(realm(&h), arrived);
+    assert_eq!(arrived, "http://api.example.com/a?b=c&access_token=t");
 }
 
 #[test]
