@@ -38,6 +38,7 @@ macro_rules! row {
     }};
 }
 
+mod modinv;
 mod mul;
 mod p256;
 mod p384;

@@ -1,7 +1,7 @@
 //! Integers mod the group order n, as plain (not Montgomery) values, and
 //! their width-w NAF. Done a few times per verification, so written for
-//! clarity over speed, except the inverse, which is variable-time binary
-//! extended Euclid (far cheaper than an exponentiation to n - 2).
+//! clarity over speed, except the inverse (`modinv`, safegcd divsteps) and
+//! the NAF, which reads the scalar a window at a time.
 
 use super::uint::{Uint, MASK};
 use super::Curve;
@@ -79,6 +79,7 @@ pub(super) fn mul<C: Curve>(a: &C::Uint, b: &C::Uint) -> C::Uint {
 }
 
 /// `a / 2 mod n`.
+#[cfg(test)]
 fn half<C: Curve>(a: &C::Uint) -> C::Uint {
     if a.bit(0) == 0 {
         a.shr1(false)
@@ -89,13 +90,20 @@ fn half<C: Curve>(a: &C::Uint) -> C::Uint {
 }
 
 /// `a - b mod n`, for `a, b < n`.
+#[cfg(test)]
 fn sub_mod<C: Curve>(a: &C::Uint, b: &C::Uint) -> C::Uint {
     a.sub_mod(b, &C::N)
 }
 
-/// `a^-1 mod n` for `a` in [1, n), by binary extended Euclid; `None` for 0.
-/// Invariants: `x1 * a = u` and `x2 * a = v (mod n)`.
+/// `a^-1 mod n` for `a` in [1, n); `None` for 0.
 pub(super) fn invert<C: Curve>(a: &C::Uint) -> Option<C::Uint> {
+    super::modinv::invert::<C>(a)
+}
+
+/// The same by binary extended Euclid, the reference `modinv` is tested
+/// against. Invariants: `x1 * a = u` and `x2 * a = v (mod n)`.
+#[cfg(test)]
+pub(super) fn invert_slow<C: Curve>(a: &C::Uint) -> Option<C::Uint> {
     if a.is_zero() {
         return None;
     }
@@ -136,13 +144,20 @@ pub(super) fn wnaf<U: Uint>(k: &U, w: usize) -> Naf {
     let mut carry = 0u32;
     let mut i = 0;
     while i < len {
-        if k.bit(i) == carry {
-            // Bit plus carry is 0 or 2: digit 0, carry unchanged.
-            i += 1;
+        let word = window(k, i);
+        // Runs where bit plus carry is 0 or 2 give zero digits and keep
+        // the carry: skipped at once.
+        let run = if carry == 0 {
+            word.trailing_zeros()
+        } else {
+            word.trailing_ones()
+        };
+        if run > 0 {
+            i += run as usize;
             continue;
         }
         let width = w.min(len - i);
-        let bits = (0..width).fold(0u32, |acc, j| acc | (k.bit(i + j) << j));
+        let bits = word & ((1u32 << width) - 1);
         // Odd, below 2^w; the top half becomes negative with a carry.
         let word = bits + carry;
         carry = (word >> (w - 1)) & 1;
@@ -153,6 +168,14 @@ pub(super) fn wnaf<U: Uint>(k: &U, w: usize) -> Naf {
         i += width;
     }
     out
+}
+
+/// The 32 bits of `k` from bit `i` up (zeros past the top).
+fn window<U: Uint>(k: &U, i: usize) -> u32 {
+    let limbs = k.limbs();
+    let lo = limbs.get(i / 32).copied().unwrap_or(0);
+    let hi = limbs.get(i / 32 + 1).copied().unwrap_or(0);
+    ((u64::from(hi) << 32 | u64::from(lo)) >> (i % 32)) as u32
 }
 
 #[cfg(test)]
@@ -205,6 +228,7 @@ mod tests {
         let one = C::Uint::ONE;
         for a in &xs {
             let inv = invert::<C>(a).unwrap();
+            assert_eq!(Some(inv), invert_slow::<C>(a));
             assert!(inv.less_than(&C::N));
             assert_eq!(mul::<C>(a, &inv), one, "{a:x?}");
             for (b, c) in xs.iter().zip(xs.iter().rev()).take(8) {

@@ -28,6 +28,7 @@ pub(crate) trait Uint: Copy + Eq + Debug + 'static {
     /// `self - b` and the borrow out (set when `self < b`).
     fn sub(&self, b: &Self) -> (Self, bool);
     /// `self >> 1` with `top` shifted into the top bit.
+    #[cfg(test)]
     fn shr1(&self, top: bool) -> Self;
 
     fn is_zero(&self) -> bool {
@@ -123,6 +124,7 @@ impl<const L: usize> Uint for [u32; L] {
         (out, borrow != 0)
     }
 
+    #[cfg(test)]
     fn shr1(&self, top: bool) -> Self {
         let mut out = [0u32; L];
         let mut carry = u32::from(top);
