@@ -80,7 +80,7 @@ impl Curve for P256 {
         0,
     ];
     const CHUNKS: usize = 8;
-    const KEY_WINDOW: usize = 5;
+    const KEY_WINDOW: usize = 7;
     const G_WINDOW: usize = 8;
 
     fn generator_table() -> Option<&'static Table<Fe>> {
