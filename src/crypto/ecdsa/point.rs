@@ -62,11 +62,11 @@ impl<F: Field> Jacobian<F> {
         let gamma = self.y.square();
         let beta = self.x.mul(&gamma);
         let t = self.x.sub(&delta).mul(&self.x.add(&delta));
-        let alpha = t.double().add(&t);
-        let beta4 = beta.double().double();
-        let x = alpha.square().sub(&beta4.double());
+        let alpha = t.mul_small(3);
+        let beta4 = beta.mul_small(4);
+        let x = alpha.square().sub(&beta.mul_small(8));
         let z = self.y.add(&self.z).square().sub(&gamma).sub(&delta);
-        let gamma_sq8 = gamma.square().double().double().double();
+        let gamma_sq8 = gamma.square().mul_small(8);
         let y = alpha.mul(&beta4.sub(&x)).sub(&gamma_sq8);
         Jacobian { x, y, z }
     }

@@ -33,7 +33,7 @@ const P: U256 = [
     0xffff_ffff,
 ];
 
-/// p, 2p and 4p in 29-bit limbs.
+/// p and 2p in 29-bit limbs.
 const P29: [u32; 9] = [
     0x1fff_ffff,
     0x1fff_ffff,
@@ -56,16 +56,18 @@ const P29X2: [u32; 9] = [
     0x1fc0_0000,
     0x1ff_ffff,
 ];
-const P29X4: [u32; 9] = [
-    0x1fff_fffc,
+/// 4p with every limb but the top at least 2^29 - 1 (borrowed from the
+/// limb above), so that `a - b + SUB_BIAS` has no negative limb.
+const SUB_BIAS: [u32; 9] = [
+    0x3fff_fffc,
+    0x3fff_fffe,
+    0x3fff_fffe,
+    0x2000_07fe,
     0x1fff_ffff,
     0x1fff_ffff,
-    0x7ff,
-    0,
-    0,
-    0x10_0000,
-    0x1f80_0000,
-    0x3ff_ffff,
+    0x200f_ffff,
+    0x3f7f_ffff,
+    0x3ff_fffe,
 ];
 
 /// R^2 mod p = 2^522 mod p: multiplying by it (Montgomery) enters the
@@ -125,19 +127,30 @@ impl Field for Fe {
         // Below 2^258, limbs below 2^30.
         let (a, b) = (self.0, b.0);
         normalize(std::array::from_fn(|i| {
-            (a.get(i).copied().unwrap_or(0) + b.get(i).copied().unwrap_or(0)) as i32
+            let x = a.get(i).copied().unwrap_or(0);
+            i64::from(x) + i64::from(b.get(i).copied().unwrap_or(0))
         }))
     }
 
     #[inline]
     fn sub(&self, b: &Fe) -> Fe {
-        // a - b + 4p is in (0, 2^259), limbs in (-2^29, 2^30).
+        // a - b + 4p: below 2^259, limbs in [0, 2^31).
         let (a, b) = (self.0, b.0);
         normalize(std::array::from_fn(|i| {
-            let x = a.get(i).copied().unwrap_or(0) as i32;
-            let y = b.get(i).copied().unwrap_or(0) as i32;
-            x - y + P29X4.get(i).copied().unwrap_or(0) as i32
+            let x = i64::from(a.get(i).copied().unwrap_or(0));
+            let y = i64::from(b.get(i).copied().unwrap_or(0));
+            x - y + i64::from(SUB_BIAS.get(i).copied().unwrap_or(0))
         }))
+    }
+
+    /// Limb by limb for k <= 8: below 2^260, limbs below 2^32.
+    #[inline]
+    fn mul_small(&self, k: u8) -> Fe {
+        if k > 8 {
+            let half = self.mul_small(k / 2).double();
+            return if k % 2 == 1 { half.add(self) } else { half };
+        }
+        normalize(self.0.map(|x| i64::from(x) * i64::from(k)))
     }
 
     #[inline]
@@ -223,38 +236,21 @@ fn less_than(a: &[u32; 9], b: &[u32; 9]) -> bool {
     false
 }
 
-/// Carries a value in [0, 2^259) given as signed limbs, then folds the bits
-/// from 2^256 up back in (2^256 = 2^224 - 2^192 - 2^96 + 1 mod p, a positive
-/// amount, so the value stays non-negative) and carries again: below
-/// 2^256 + 2^227.
+/// Non-negative limbs (below 2^33, the top one below 2^31) of a value
+/// below 2^261 into a loose element: the bits from 2^256 up that limb 8
+/// holds are folded back first (2^256 = 2^224 - 2^192 - 2^96 + 1 mod p, a
+/// positive amount, so the value stays non-negative), which leaves below
+/// 2^256 + 2^236 for a single carry pass.
 #[inline(always)]
-fn normalize(t: [i32; 9]) -> Fe {
-    let [mut t0, mut t1, mut t2, mut t3, mut t4, mut t5, mut t6, mut t7, mut t8] = t;
-    let m = MASK as i32;
-    t1 += t0 >> 29;
-    t0 &= m;
-    t2 += t1 >> 29;
-    t1 &= m;
-    t3 += t2 >> 29;
-    t2 &= m;
-    t4 += t3 >> 29;
-    t3 &= m;
-    t5 += t4 >> 29;
-    t4 &= m;
-    t6 += t5 >> 29;
-    t5 &= m;
-    t7 += t6 >> 29;
-    t6 &= m;
-    t8 += t7 >> 29;
-    t7 &= m;
-    // Bits 256 and up are limb 8's from bit 24 (below 8 here).
+fn normalize(t: [i64; 9]) -> Fe {
+    let [mut t0, t1, t2, mut t3, t4, t5, mut t6, mut t7, mut t8] = t;
     let top = t8 >> 24;
     t8 &= (1 << 24) - 1;
     t0 += top;
     t3 -= top << 9;
     t6 -= top << 18;
     t7 += top << 21;
-    carry([t0, t1, t2, t3, t4, t5, t6, t7, t8].map(i64::from))
+    carry([t0, t1, t2, t3, t4, t5, t6, t7, t8])
 }
 
 /// Signed limbs of a value in [0, 2^257) into carried limbs.
@@ -323,12 +319,13 @@ mod tests {
 
     fn value(limbs: &[u32; 9]) -> Vec<u32> {
         // Back to 32-bit limbs (nine, for values up to 2^261).
-        let (mut acc, mut bits) = (0u64, 0u32);
+        // Limbs may exceed 29 bits: added, not or-ed.
+        let (mut acc, mut bits) = (0u128, 0u32);
         let mut it = limbs.iter();
         (0..9)
             .map(|_| {
-                while bits < 32 {
-                    acc |= u64::from(it.next().copied().unwrap_or(0)) << bits;
+                while bits < 64 {
+                    acc += u128::from(it.next().copied().unwrap_or(0)) << bits;
                     bits += 29;
                 }
                 let out = acc as u32;
@@ -352,7 +349,17 @@ mod tests {
         assert!(two_p.is_zero());
         two_p = Fe(P29X2);
         assert_eq!(two_p.canonical(), [0; 9]);
-        assert_eq!(Fe(P29X4).0[8] >> 26, 0);
+        // SUB_BIAS is 4p, its limbs cover any loose limb.
+        let four_p = Fe(P29X2).add(&Fe(P29X2));
+        assert!(four_p.is_zero());
+        let mut four_p = [0u32; 9];
+        for (i, o) in four_p.iter_mut().enumerate() {
+            let low = if i < 8 { P[i] << 2 } else { 0 };
+            *o = low | if i > 0 { P[i - 1] >> 30 } else { 0 };
+        }
+        assert_eq!(value(&SUB_BIAS), four_p);
+        assert!(SUB_BIAS[..8].iter().all(|&l| l >= (1 << 29) - 1));
+        assert!(SUB_BIAS[8] >= 1 << 25);
     }
 
     #[test]

@@ -63,6 +63,10 @@ fn check_field<F: Field>() {
         assert_eq!(fa.add(&fa.neg()), F::ZERO);
         assert_eq!(fa.sub(&fa), F::ZERO);
         assert_eq!(fa.double().sub(&fa), fa);
+        for k in [0u8, 1, 3, 4, 5, 8, 9, 22] {
+            let by_adding = (0..k).fold(F::ZERO, |acc, _| acc.add(&fa));
+            assert_eq!(fa.mul_small(k), by_adding, "{k}");
+        }
         assert_eq!(fa.is_zero(), a.is_zero());
         if !fa.is_zero() {
             assert_eq!(fa.mul(&fa.invert()), F::ONE);
