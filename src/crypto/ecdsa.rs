@@ -2,12 +2,14 @@
 //!
 //! Every input of a verification is public (key, message, signature), so
 //! nothing here is constant-time. What makes it fast inside wasm:
-//! 32-bit limbs (wasm multiplies 32x32->64 natively, 64x64->128 is a
-//! library call); multiplication-free Montgomery reductions (p = -1 mod
-//! 2^32 for both curves, and p's other limbs are 0 or +-1); a per-key table
-//! of precomputed multiples built once when the key is parsed, and a larger
-//! one for the base point built once per process; no field inversion per
-//! verification (x(R) is compared as r * Z^2 = X).
+//! field elements as 29-bit limbs, loosely reduced (products of limbs sum
+//! in i64 columns without carries; wasm multiplies 64-bit integers natively,
+//! 64x64->128 would be a library call); multiplication-free Montgomery
+//! reductions (p = -1 mod 2^29 for both curves, and p's other digits are
+//! a few signed powers of two); a per-key table of precomputed multiples
+//! built once when the key is parsed, and a larger one for the base point
+//! built once per process; no field inversion per verification (x(R) is
+//! compared as r * Z^2 = X); the scalar inverse by safegcd divsteps.
 //!
 //! Acceptance is exactly that of the `p256`/`p384` crates this replaced,
 //! which the unit tests cross-check on random keys, messages and
@@ -21,22 +23,6 @@
 // it happens, and the results are cross-checked against reference crates in
 // the tests. Checked or wrapping forms everywhere would only hide that.
 #![allow(clippy::arithmetic_side_effects)]
-
-/// `t += a * b` row of a schoolbook product, for the fields' unrolled
-/// multiplications: each `$b => $t` pair updates one limb of `t` (all
-/// below 2^32, in u64s), and the carry lands in `$top`.
-macro_rules! row {
-    ($a:expr; $($b:expr => $t:ident),+; $top:ident) => {{
-        let a = $a;
-        let mut c = 0u64;
-        $(
-            let v = a * $b + $t + c;
-            $t = v & MASK;
-            c = v >> 32;
-        )+
-        $top = c;
-    }};
-}
 
 mod modinv;
 mod mul;

@@ -1,6 +1,7 @@
 //! NIST P-384 (secp384r1): constants and tuning.
 
 mod field;
+mod product;
 
 use std::sync::OnceLock;
 

@@ -1,5 +1,5 @@
-//! Plain unsigned integers as little-endian 32-bit limbs (`[u32; L]`), the
-//! representation the field, scalar and point code share.
+//! Plain unsigned integers as little-endian 32-bit limbs (`[u32; L]`): the
+//! curves' constants, scalars, and field elements on their way in.
 //!
 //! Limbs are 32 bits because wasm multiplies 32x32->64 natively, while a
 //! 64x64->128 product is a library call. The length is a const generic, so
@@ -39,21 +39,8 @@ pub(crate) trait Uint: Copy + Eq + Debug + 'static {
         self.sub(b).1
     }
 
-    /// `self + b mod m`, for `self, b < m`.
-    #[inline]
-    fn add_mod(&self, b: &Self, m: &Self) -> Self {
-        let (sum, carry) = self.add(b);
-        let (less, borrow) = sum.sub(m);
-        // The true sum is below 2m: subtract m once if it is at least m.
-        if carry || !borrow {
-            less
-        } else {
-            sum
-        }
-    }
-
-    /// `self - b mod m`, for `self, b < m`.
-    #[inline]
+    /// `self - b mod m`, for `self, b < m` (the tests' reference inverse).
+    #[cfg(test)]
     fn sub_mod(&self, b: &Self, m: &Self) -> Self {
         let (diff, borrow) = self.sub(b);
         if borrow {
