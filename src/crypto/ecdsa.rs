@@ -126,7 +126,7 @@ pub(crate) trait Curve: Clone + 'static {
     fn decode_sec1(bytes: &[u8]) -> Option<Vec<u8>>;
 }
 
-/// A public key with its precomputed table (18 KiB for P-256, 28 KiB for
+/// A public key with its precomputed table (36 KiB for P-256, 28 KiB for
 /// P-384).
 #[derive(Clone)]
 pub(crate) struct PublicKey<C: Curve> {

@@ -79,7 +79,7 @@ impl Curve for P256 {
         0,
         0,
     ];
-    const CHUNKS: usize = 8;
+    const CHUNKS: usize = 16;
     const KEY_WINDOW: usize = 7;
     const G_WINDOW: usize = 8;
 
