@@ -6,8 +6,9 @@
 //! of doublings (17 for P-256 instead of 256). The additions are about
 //! bits/(w+1) per scalar whatever the chunking, so a wider window (more
 //! table) is what cuts them: w = 8 for G (one table per process: 72 KiB for
-//! P-256, 56 KiB for P-384) and w = 7 for keys (built once when the key is
-//! parsed: 36 KiB a P-256 key, 28 KiB a P-384 one). Measured in V8 for
+//! P-256, 56 KiB for P-384) and w = 7 for keys (built once the key
+//! has verified a few signatures: 36 KiB a P-256 key, 28 KiB a P-384 one;
+//! until then w = 5, see `ecdsa::PublicKey`). Measured in V8 for
 //! ES256 requests: 16 chunks 8% faster than 8 (4 were 16% slower than 8);
 //! keys at w = 7 7% faster than at w = 5 (9% for P-384), w = 6 with 16
 //! chunks would halve a P-256 key's table for 3.5% more time; G at w = 9
@@ -25,9 +26,21 @@ pub(crate) struct Table<F> {
     points: Box<[Affine<F>]>,
     /// Entries per chunk: 2^(w-2) for window width w.
     per_chunk: usize,
+    /// The window width w.
+    window: usize,
 }
 
 impl<F: Field> Table<F> {
+    #[cfg(test)]
+    pub(super) fn points_len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// The point the table is for (its first entry).
+    pub(super) fn point(&self) -> Option<&Affine<F>> {
+        self.points.first()
+    }
+
     fn get(&self, chunk: usize, index: usize) -> Option<&Affine<F>> {
         if index >= self.per_chunk {
             return None;
@@ -67,6 +80,7 @@ pub(super) fn table<F: Field>(p: &Affine<F>, chunks: usize, window: usize) -> Op
     Some(Table {
         points: batch_to_affine(&multiples)?.into(),
         per_chunk,
+        window,
     })
 }
 
@@ -87,7 +101,7 @@ pub(super) fn mul_add<C: Curve>(
     let g = C::generator_table()?;
     let chunk_bits = C::Uint::BITS / C::CHUNKS;
     let g_naf = wnaf(u1, C::G_WINDOW);
-    let q_naf = wnaf(u2, C::KEY_WINDOW);
+    let q_naf = wnaf(u2, q.window);
     let mut acc = Jacobian::INFINITY;
     for k in (0..=chunk_bits).rev() {
         if !acc.is_infinity() {

@@ -353,13 +353,36 @@ macro_rules! cross_checks {
             }
 
             #[test]
+            fn a_key_verifies_the_same_before_and_after_its_table_widens() {
+                let mut rng = Rng(83);
+                let d = scalar(&mut rng);
+                let pair = Pair::from_secret(&d);
+                let e = scalar(&mut rng);
+                let k = scalar(&mut rng);
+                let r = x_mod_n(&(ProjectivePoint::GENERATOR * k));
+                let s = (e + r * d) * k.invert().unwrap();
+                let (e, r, s) = (bytes(&e), bytes(&r), bytes(&s));
+                let (wrong_r, wrong_s) = (bytes(&scalar(&mut rng)), bytes(&scalar(&mut rng)));
+                assert!(pair.ours.wide.get().is_none());
+                for _ in 0..2 * WIDEN_AFTER {
+                    assert!(pair.ours.verify_prehash(&e, &r, &s));
+                    assert!(!pair.ours.verify_prehash(&e, &wrong_r, &s));
+                    assert!(!pair.ours.verify_prehash(&e, &r, &wrong_s));
+                }
+                let wide = pair.ours.wide.get().expect("widened after use");
+                assert!(wide.points_len() > pair.ours.narrow.points_len());
+                // A clone shares the widened table.
+                assert!(pair.ours.clone().wide.get().is_some());
+            }
+
+            #[test]
             fn key_decoding_refuses_what_the_crate_refuses() {
                 let pair = Pair::from_secret(&small(99));
                 let point = pair.vk.to_sec1_point(false);
                 let good = point.as_bytes();
                 let compressed = pair.vk.to_sec1_point(true);
                 let from_compressed = PublicKey::<C>::from_sec1(compressed.as_bytes()).unwrap();
-                assert_eq!(from_compressed.table, pair.ours.table);
+                assert_eq!(from_compressed.narrow, pair.ours.narrow);
                 let mut off_curve = good.to_vec();
                 off_curve[2 * $bytes] ^= 1;
                 assert_eq!(
