@@ -169,8 +169,11 @@ def _flag(r: Run, wl: Workload) -> str:
 
 
 def measure_speed(workloads: list[Workload], warmup: Workload, runs: list[Run],
-                  all_workloads: list[Workload]) -> None:
-    envoy = bench_envoy("bench", [ls.name for ls in LISTENERS])
+                  all_workloads: list[Workload]) -> dict:
+    """The runs of every workload, then (with HOSTCOST) the host-call
+    probes' prices, measured in the same Envoy."""
+    probes = hostcost.listeners() if HOSTCOST else []
+    envoy = bench_envoy("bench", [ls.name for ls in LISTENERS], extra_listeners=probes)
     start_all([envoy])
     try:
         # Warm-up: lets V8 tier the wasm code up to optimized code and fills
@@ -200,6 +203,13 @@ def measure_speed(workloads: list[Workload], warmup: Workload, runs: list[Run],
                 print(f"  {wl.name:9} {name:13} {r.rps:9.0f} req/s "
                       f"{r.per_cpu:9.0f} req/CPU-s  other load {r.other:.2f}{_flag(r, wl)}",
                       flush=True)
+        if not HOSTCOST:
+            return {}
+        print("host-call prices: the noop module making jwt-guard's calls, same Envoy",
+              flush=True)
+        by_name = {w.name: w for w in all_workloads}
+        return hostcost.measure(envoy, wrk, by_name["rs256"], by_name["missing"], SECONDS,
+                                REPEATS)
     finally:
         envoy.stop()
 
@@ -293,12 +303,7 @@ def main() -> int:
               f"{RSS_MULTI_WORKERS} workers", flush=True)
         memory = measure_rss(warmup, all_workloads)
         print("speed: one Envoy, all listeners", flush=True)
-        measure_speed(workloads, warmup, runs, all_workloads)
-        costs = {}
-        if HOSTCOST:
-            print("host-call prices: the noop module making jwt-guard's calls", flush=True)
-            by_name = {w.name: w for w in all_workloads}
-            costs = hostcost.measure(wrk, by_name["rs256"], by_name["missing"], SECONDS, REPEATS)
+        costs = measure_speed(workloads, warmup, runs, all_workloads)
     except (EnvoyError, RunError, RuntimeError) as e:
         print(f"bench: cannot run: {e}", file=sys.stderr)
         return 2

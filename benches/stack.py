@@ -202,11 +202,12 @@ def bench_listener(name: str) -> dict:
 
 
 def bench_envoy(tag: str, names: list[str], concurrency: int = 1,
-                extra_args: list[str] | None = None) -> Envoy:
+                extra_args: list[str] | None = None,
+                extra_listeners: list[dict] | None = None) -> Envoy:
     # The `echo` cluster bootstrap() always adds is never routed to.
     extra = [static_cluster("as", auth_server().port)] if "ours_opaque" in names else []
-    return Envoy(bootstrap([bench_listener(n) for n in names], echo_port=9,
-                           extra_clusters=extra),
+    return Envoy(bootstrap([bench_listener(n) for n in names] + (extra_listeners or []),
+                           echo_port=9, extra_clusters=extra),
                  tag, workdir=BENCH_DIR, concurrency=concurrency, extra_args=extra_args)
 
 

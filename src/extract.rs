@@ -163,20 +163,20 @@ impl Extractor {
     pub fn extract(&self, headers: &Headers) -> Vec<Token> {
         let mut out = Vec::new();
         for (i, loc) in self.headers.iter().enumerate() {
-            let joined;
-            let values: Vec<&str> = if loc.joined {
-                joined = headers.get_joined(&loc.name);
-                joined.as_deref().into_iter().collect()
-            } else {
-                headers.get_all(&loc.name).collect()
-            };
-            for value in values {
+            let mut push = |value: &str| {
                 if let Some(token) = header_token(value, &loc.prefix) {
                     out.push(Token {
                         value: token,
                         source: Source::Header(i),
                     });
                 }
+            };
+            if loc.joined {
+                if let Some(joined) = headers.get_joined(&loc.name) {
+                    push(&joined);
+                }
+            } else {
+                headers.get_all(&loc.name).for_each(push);
             }
         }
         if self.dpop.is_some() {
@@ -303,7 +303,12 @@ fn header_token(value: &str, prefix: &str) -> Option<String> {
     // Envoy searches for the prefix anywhere in the value, case-sensitively,
     // then skips to the first base64url (or dot) character and keeps
     // everything from there on.
-    let pos = value.find(prefix)?;
+    // The usual value starts with its prefix: no substring search then.
+    let pos = if value.starts_with(prefix) {
+        0
+    } else {
+        value.find(prefix)?
+    };
     let rest = value
         .get(pos..)
         .and_then(|v| v.get(prefix.len()..))
