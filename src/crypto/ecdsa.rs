@@ -24,6 +24,7 @@
 // the tests. Checked or wrapping forms everywhere would only hide that.
 #![allow(clippy::arithmetic_side_effects)]
 
+mod limbs29;
 mod modinv;
 mod mul;
 mod p256;

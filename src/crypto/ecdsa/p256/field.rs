@@ -15,6 +15,7 @@
 //! in base w = 2^29 is -1 + 2^9 w^3 + 2^18 w^6 - 2^21 w^7 + 2^24 w^8, so
 //! adding a multiple of p is four shifted additions.
 
+use super::super::limbs29;
 use super::super::uint::Uint;
 use super::super::Field;
 
@@ -125,22 +126,13 @@ impl Field for Fe {
     #[inline]
     fn add(&self, b: &Fe) -> Fe {
         // Below 2^258, limbs below 2^30.
-        let (a, b) = (self.0, b.0);
-        normalize(std::array::from_fn(|i| {
-            let x = a.get(i).copied().unwrap_or(0);
-            i64::from(x) + i64::from(b.get(i).copied().unwrap_or(0))
-        }))
+        normalize(limbs29::add(&self.0, &b.0))
     }
 
     #[inline]
     fn sub(&self, b: &Fe) -> Fe {
         // a - b + 4p: below 2^259, limbs in [0, 2^31).
-        let (a, b) = (self.0, b.0);
-        normalize(std::array::from_fn(|i| {
-            let x = i64::from(a.get(i).copied().unwrap_or(0));
-            let y = i64::from(b.get(i).copied().unwrap_or(0));
-            x - y + i64::from(SUB_BIAS.get(i).copied().unwrap_or(0))
-        }))
+        normalize(limbs29::sub_biased(&self.0, &b.0, &SUB_BIAS))
     }
 
     /// Limb by limb for k <= 8: below 2^260, limbs below 2^32.
@@ -150,7 +142,7 @@ impl Field for Fe {
             let half = self.mul_small(k / 2).double();
             return if k % 2 == 1 { half.add(self) } else { half };
         }
-        normalize(self.0.map(|x| i64::from(x) * i64::from(k)))
+        normalize(limbs29::scale(&self.0, k))
     }
 
     #[inline]

@@ -6,6 +6,7 @@
 //! -1 + 2^3 w - 2^9 w^3 - 2^12 w^4 + 2^7 w^13, so a reduction step is four
 //! shifted additions (the products are in `product`).
 
+use super::super::limbs29;
 use super::super::uint::Uint;
 use super::super::Field;
 use super::product;
@@ -148,22 +149,13 @@ impl Field for Fe {
     #[inline]
     fn add(&self, b: &Fe) -> Fe {
         // Below 2^386, limbs below 2^30.
-        let (a, b) = (self.0, b.0);
-        normalize(std::array::from_fn(|i| {
-            let x = a.get(i).copied().unwrap_or(0);
-            i64::from(x) + i64::from(b.get(i).copied().unwrap_or(0))
-        }))
+        normalize(limbs29::add(&self.0, &b.0))
     }
 
     #[inline]
     fn sub(&self, b: &Fe) -> Fe {
         // a - b + 4p: below 2^387, limbs in [0, 2^31).
-        let (a, b) = (self.0, b.0);
-        normalize(std::array::from_fn(|i| {
-            let x = i64::from(a.get(i).copied().unwrap_or(0));
-            let y = i64::from(b.get(i).copied().unwrap_or(0));
-            x - y + i64::from(SUB_BIAS.get(i).copied().unwrap_or(0))
-        }))
+        normalize(limbs29::sub_biased(&self.0, &b.0, &SUB_BIAS))
     }
 
     /// Limb by limb for k <= 8: below 2^388, limbs below 2^32.
@@ -173,7 +165,7 @@ impl Field for Fe {
             let half = self.mul_small(k / 2).double();
             return if k % 2 == 1 { half.add(self) } else { half };
         }
-        normalize(self.0.map(|x| i64::from(x) * i64::from(k)))
+        normalize(limbs29::scale(&self.0, k))
     }
 
     #[inline]
