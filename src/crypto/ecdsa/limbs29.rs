@@ -27,3 +27,44 @@ pub(super) fn sub_biased<const N: usize>(a: &[u32; N], b: &[u32; N], bias: &[u32
 pub(super) fn scale<const N: usize>(a: &[u32; N], k: u8) -> [i64; N] {
     a.map(|x| i64::from(x) * i64::from(k))
 }
+
+/// A limb's bits.
+pub(super) const MASK: i64 = (1 << 29) - 1;
+
+/// Signed limbs into carried 29-bit ones (the last limb's carry dropped:
+/// each field calls it only for values its top limb holds).
+#[inline(always)]
+pub(super) fn carry<const N: usize>(t: [i64; N]) -> [u32; N] {
+    let mut c = 0i64;
+    t.map(|x| {
+        let v = x + c;
+        c = v >> 29;
+        (v & MASK) as u32
+    })
+}
+
+/// `a < b` for carried 29-bit limbs.
+pub(super) fn less_than<const N: usize>(a: &[u32; N], b: &[u32; N]) -> bool {
+    for (x, y) in a.iter().zip(b).rev() {
+        if x != y {
+            return x < y;
+        }
+    }
+    false
+}
+
+/// 32-bit limbs to 29-bit ones (as many as fit in `N`).
+pub(super) fn from_u32<const M: usize, const N: usize>(a: &[u32; M]) -> [u32; N] {
+    let (mut acc, mut bits) = (0u64, 0u32);
+    let mut limbs = a.iter();
+    std::array::from_fn(|_| {
+        if bits < 29 {
+            acc |= u64::from(limbs.next().copied().unwrap_or(0)) << bits;
+            bits += 32;
+        }
+        let out = (acc & MASK as u64) as u32;
+        acc >>= 29;
+        bits = bits.saturating_sub(29);
+        out
+    })
+}

@@ -15,13 +15,11 @@
 //! in base w = 2^29 is -1 + 2^9 w^3 + 2^18 w^6 - 2^21 w^7 + 2^24 w^8, so
 //! adding a multiple of p is four shifted additions.
 
-use super::super::limbs29;
+use super::super::limbs29::{self, MASK};
 use super::super::uint::Uint;
 use super::super::Field;
 
 type U256 = [u32; 8];
-
-const MASK: i64 = (1 << 29) - 1;
 
 const P: U256 = [
     0xffff_ffff,
@@ -115,7 +113,7 @@ impl Field for Fe {
     ]);
 
     fn from_uint(a: &U256) -> Option<Fe> {
-        a.less_than(&P).then(|| Fe(to_limbs29(a)).mul(&R2))
+        a.less_than(&P).then(|| Fe(limbs29::from_u32(a)).mul(&R2))
     }
 
     fn is_zero(&self) -> bool {
@@ -206,7 +204,7 @@ impl Fe {
     fn canonical(&self) -> [u32; 9] {
         let mut v = self.0;
         // Below 2^257 < 3p: p subtracted at most twice.
-        while !less_than(&v, &P29) {
+        while !limbs29::less_than(&v, &P29) {
             let mut borrow = 0i32;
             for (x, &m) in v.iter_mut().zip(&P29) {
                 let d = *x as i32 - m as i32 + borrow;
@@ -216,16 +214,6 @@ impl Fe {
         }
         v
     }
-}
-
-/// `a < b` for carried 29-bit limbs.
-fn less_than(a: &[u32; 9], b: &[u32; 9]) -> bool {
-    for (x, y) in a.iter().zip(b).rev() {
-        if x != y {
-            return x < y;
-        }
-    }
-    false
 }
 
 /// Non-negative limbs (below 2^33, the top one below 2^31) of a value
@@ -248,12 +236,7 @@ fn normalize(t: [i64; 9]) -> Fe {
 /// Signed limbs of a value in [0, 2^257) into carried limbs.
 #[inline(always)]
 fn carry(t: [i64; 9]) -> Fe {
-    let mut c = 0i64;
-    Fe(t.map(|x| {
-        let v = x + c;
-        c = v >> 29;
-        (v & MASK) as u32
-    }))
+    Fe(limbs29::carry(t))
     // The last limb's carry is zero: the value is below 2^261.
 }
 
@@ -289,22 +272,6 @@ fn redc(t: [i64; 17]) -> Fe {
     carry([t9, t10, t11, t12, t13, t14, t15, t16, 0])
 }
 
-/// 32-bit limbs to 29-bit ones.
-fn to_limbs29(a: &U256) -> [u32; 9] {
-    let (mut acc, mut bits) = (0u64, 0u32);
-    let mut limbs = a.iter();
-    std::array::from_fn(|_| {
-        if bits < 29 {
-            acc |= u64::from(limbs.next().copied().unwrap_or(0)) << bits;
-            bits += 32;
-        }
-        let out = (acc & MASK as u64) as u32;
-        acc >>= 29;
-        bits = bits.saturating_sub(29);
-        out
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,7 +303,7 @@ mod tests {
     fn constants_are_p_and_its_multiples() {
         let p: Vec<u32> = P.iter().copied().chain([0]).collect();
         assert_eq!(value(&P29), p);
-        assert_eq!(value(&to_limbs29(&P)), p);
+        assert_eq!(value(&limbs29::from_u32(&P)), p);
         let mut two_p = Fe(P29).add(&Fe(P29));
         assert!(two_p.is_zero());
         two_p = Fe(P29X2);

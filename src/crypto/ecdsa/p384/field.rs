@@ -6,15 +6,13 @@
 //! -1 + 2^3 w - 2^9 w^3 - 2^12 w^4 + 2^7 w^13, so a reduction step is four
 //! shifted additions (the products are in `product`).
 
-use super::super::limbs29;
+use super::super::limbs29::{self, MASK};
 use super::super::uint::Uint;
 use super::super::Field;
 use super::product;
 
 type U384 = [u32; 12];
 type Limbs = [u32; 14];
-
-pub(super) const MASK: i64 = (1 << 29) - 1;
 
 const P: U384 = [
     0xffff_ffff,
@@ -138,7 +136,7 @@ impl Field for Fe {
 
     fn from_uint(a: &U384) -> Option<Fe> {
         a.less_than(&P)
-            .then(|| Fe(to_limbs29(a)).mul(&Fe(R2_LIMBS)))
+            .then(|| Fe(limbs29::from_u32(a)).mul(&Fe(R2_LIMBS)))
     }
 
     fn is_zero(&self) -> bool {
@@ -184,7 +182,7 @@ impl Fe {
     fn canonical(&self) -> Limbs {
         let mut v = self.0;
         // Below 2^385 < 3p: p subtracted at most twice.
-        while !less_than(&v, &P29) {
+        while !limbs29::less_than(&v, &P29) {
             let mut borrow = 0i32;
             for (x, &m) in v.iter_mut().zip(&P29) {
                 let d = *x as i32 - m as i32 + borrow;
@@ -194,16 +192,6 @@ impl Fe {
         }
         v
     }
-}
-
-/// `a < b` for carried 29-bit limbs.
-fn less_than(a: &Limbs, b: &Limbs) -> bool {
-    for (x, y) in a.iter().zip(b).rev() {
-        if x != y {
-            return x < y;
-        }
-    }
-    false
 }
 
 /// Non-negative limbs (below 2^33, the top one below 2^11) of a value
@@ -225,28 +213,7 @@ fn normalize(mut t: [i64; 14]) -> Fe {
 /// Signed limbs of a value in [0, 2^385) into carried limbs.
 #[inline(always)]
 pub(super) fn carry(t: [i64; 14]) -> Fe {
-    let mut c = 0i64;
-    Fe(t.map(|x| {
-        let v = x + c;
-        c = v >> 29;
-        (v & MASK) as u32
-    }))
-}
-
-/// 32-bit limbs to 29-bit ones.
-fn to_limbs29(a: &U384) -> Limbs {
-    let (mut acc, mut bits) = (0u64, 0u32);
-    let mut limbs = a.iter();
-    std::array::from_fn(|_| {
-        if bits < 29 {
-            acc |= u64::from(limbs.next().copied().unwrap_or(0)) << bits;
-            bits += 32;
-        }
-        let out = (acc & MASK as u64) as u32;
-        acc >>= 29;
-        bits = bits.saturating_sub(29);
-        out
-    })
+    Fe(limbs29::carry(t))
 }
 
 #[cfg(test)]
@@ -259,7 +226,7 @@ mod tests {
 
     #[test]
     fn constants_are_p_and_its_multiples() {
-        assert_eq!(to_limbs29(&P), P29);
+        assert_eq!(limbs29::from_u32(&P), P29);
         assert!(Fe(P29).add(&Fe(P29)).is_zero());
         assert_eq!(Fe(P29X2).canonical(), [0; 14]);
         // SUB_BIAS is 4p, 2p + 2p carried, and its limbs cover any loose one.

@@ -2,7 +2,8 @@
 //! loop form kept the columns in memory and verified ES384 45% slower in
 //! V8), and their Montgomery reduction. See `field` for the bounds.
 
-use super::field::{carry, Fe, MASK};
+use super::super::limbs29::MASK;
+use super::field::{carry, Fe};
 
 /// `a * b / R mod p`.
 #[inline]
