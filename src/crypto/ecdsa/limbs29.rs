@@ -68,3 +68,17 @@ pub(super) fn from_u32<const M: usize, const N: usize>(a: &[u32; M]) -> [u32; N]
         out
     })
 }
+
+/// `v mod p` for carried limbs of a value below a few times p (`p` as
+/// carried limbs too): p subtracted while `v` is not below it.
+pub(super) fn reduce<const N: usize>(mut v: [u32; N], p: &[u32; N]) -> [u32; N] {
+    while !less_than(&v, p) {
+        let mut borrow = 0i32;
+        for (x, &m) in v.iter_mut().zip(p) {
+            let d = *x as i32 - m as i32 + borrow;
+            *x = (d & MASK as i32) as u32;
+            borrow = d >> 29;
+        }
+    }
+    v
+}

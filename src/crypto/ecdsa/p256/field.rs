@@ -202,17 +202,8 @@ impl Field for Fe {
 impl Fe {
     /// The residue in [0, p), as limbs.
     fn canonical(&self) -> [u32; 9] {
-        let mut v = self.0;
         // Below 2^257 < 3p: p subtracted at most twice.
-        while !limbs29::less_than(&v, &P29) {
-            let mut borrow = 0i32;
-            for (x, &m) in v.iter_mut().zip(&P29) {
-                let d = *x as i32 - m as i32 + borrow;
-                *x = (d & MASK as i32) as u32;
-                borrow = d >> 29;
-            }
-        }
-        v
+        limbs29::reduce(self.0, &P29)
     }
 }
 

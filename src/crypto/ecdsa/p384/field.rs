@@ -6,7 +6,7 @@
 //! -1 + 2^3 w - 2^9 w^3 - 2^12 w^4 + 2^7 w^13, so a reduction step is four
 //! shifted additions (the products are in `product`).
 
-use super::super::limbs29::{self, MASK};
+use super::super::limbs29;
 use super::super::uint::Uint;
 use super::super::Field;
 use super::product;
@@ -180,17 +180,8 @@ impl Field for Fe {
 impl Fe {
     /// The residue in [0, p), as limbs.
     fn canonical(&self) -> Limbs {
-        let mut v = self.0;
         // Below 2^385 < 3p: p subtracted at most twice.
-        while !limbs29::less_than(&v, &P29) {
-            let mut borrow = 0i32;
-            for (x, &m) in v.iter_mut().zip(&P29) {
-                let d = *x as i32 - m as i32 + borrow;
-                *x = (d & MASK as i32) as u32;
-                borrow = d >> 29;
-            }
-        }
-        v
+        limbs29::reduce(self.0, &P29)
     }
 }
 
