@@ -87,17 +87,21 @@ pub(crate) trait Field: Copy + PartialEq + Debug + 'static {
             3 => self.double().add(self),
             4 => self.double().double(),
             8 => self.double().double().double(),
-            _ => {
-                let mut acc = Self::ZERO;
-                for bit in (0..8).rev() {
-                    acc = acc.double();
-                    if (k >> bit) & 1 == 1 {
-                        acc = acc.add(self);
-                    }
-                }
-                acc
+            _ => self.mul_small_by_adding(k),
+        }
+    }
+
+    /// `k * self` by doublings and additions: any k, for fields whose own
+    /// `mul_small` only takes some.
+    fn mul_small_by_adding(&self, k: u8) -> Self {
+        let mut acc = Self::ZERO;
+        for bit in (0..8).rev() {
+            acc = acc.double();
+            if (k >> bit) & 1 == 1 {
+                acc = acc.add(self);
             }
         }
+        acc
     }
 }
 

@@ -137,8 +137,7 @@ impl Field for Fe {
     #[inline]
     fn mul_small(&self, k: u8) -> Fe {
         if k > 8 {
-            let half = self.mul_small(k / 2).double();
-            return if k % 2 == 1 { half.add(self) } else { half };
+            return self.mul_small_by_adding(k);
         }
         normalize(limbs29::scale(&self.0, k))
     }
