@@ -352,19 +352,21 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The decoded query parameters of a path, in order.
-pub fn query_params(path: &str) -> Vec<(String, String)> {
-    let Some((_, query)) = path.split_once('?') else {
-        return Vec::new();
-    };
+/// The query parameters of a path as written (`name=value`, a bare
+/// `name`), in order, empty ones left out.
+fn raw_params(path: &str) -> impl Iterator<Item = (&str, &str)> {
+    let query = path.split_once('?').map_or("", |(_, q)| q);
     let query = query.split('#').next().unwrap_or("");
     query
         .split('&')
         .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode(k), percent_decode(v))
-        })
+        .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+}
+
+/// The decoded query parameters of a path, in order.
+pub fn query_params(path: &str) -> Vec<(String, String)> {
+    raw_params(path)
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
         .collect()
 }
 
@@ -372,17 +374,13 @@ pub fn query_params(path: &str) -> Vec<(String, String)> {
 /// [`query_params`] finds, without decoding what does not match (most
 /// requests carry no token in their query).
 fn query_param(path: &str, name: &str) -> Option<String> {
-    let (_, query) = path.split_once('?')?;
-    let query = query.split('#').next().unwrap_or("");
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+    raw_params(path).find_map(|(k, v)| {
         let matches = if k.contains('%') {
             percent_decode(k) == name
         } else {
             k == name
         };
-        // An empty `kv` decodes to an empty name, which no location has.
-        (matches && !kv.is_empty()).then(|| percent_decode(v))
+        matches.then(|| percent_decode(v))
     })
 }
 
