@@ -6,9 +6,9 @@
 //! in i64 columns without carries; wasm multiplies 64-bit integers natively,
 //! 64x64->128 would be a library call); multiplication-free Montgomery
 //! reductions (p = -1 mod 2^29 for both curves, and p's other digits are
-//! a few signed powers of two); a per-key table of precomputed multiples
-//! built once when the key is parsed, and a larger one for the base point
-//! built once per process; no field inversion per verification (x(R) is
+//! a few signed powers of two); a per-key table of precomputed multiples,
+//! narrow when the key is parsed and widened once it has verified a few
+//! signatures, and a larger one for the base point built once per process; no field inversion per verification (x(R) is
 //! compared as r * Z^2 = X); the scalar inverse by safegcd divsteps.
 //!
 //! Acceptance is exactly that of the `p256`/`p384` crates this replaced,
